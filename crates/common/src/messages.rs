@@ -1,0 +1,177 @@
+//! The AMQP wire contract: every message is JSON in an [`Envelope`], and each payload type
+//! names its message type and version through [`MessageType`].
+
+use chrono::{DateTime, Utc};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{ErrorCode, TaskKind};
+
+/// A payload that travels on the wire under a fixed type name and version.
+pub trait MessageType: Serialize + DeserializeOwned + Send + Sync + 'static {
+    /// Dotted type name, e.g. `face.analyze`.
+    const TYPE: &'static str;
+    /// Schema version; bumped on any breaking change.
+    const VERSION: u32;
+
+    /// The AMQP `type` property: `<type>.v<version>`.
+    fn amqp_type() -> String {
+        format!("{}.v{}", Self::TYPE, Self::VERSION)
+    }
+}
+
+/// The envelope every AMQP message travels in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct Envelope<P> {
+    /// Unique message id; also the AMQP `message_id`. Handlers dedupe on it.
+    pub id: Uuid,
+    /// Dotted message type, e.g. `face.analyze`.
+    #[serde(rename = "type")]
+    pub message_type: String,
+    /// Schema version of `payload`.
+    pub version: u32,
+    /// When the producer created the message.
+    pub occurred_at: DateTime<Utc>,
+    /// Ties together all messages caused by one request (usually the request or task id).
+    pub correlation_id: Uuid,
+    /// Name of the producing service.
+    pub producer: String,
+    /// The typed body.
+    pub payload: P,
+}
+
+impl<P: MessageType> Envelope<P> {
+    /// Wraps `payload` in a fresh envelope.
+    pub fn new(producer: &str, correlation_id: Uuid, payload: P) -> Self {
+        Self {
+            id: crate::new_id(),
+            message_type: P::TYPE.to_owned(),
+            version: P::VERSION,
+            occurred_at: Utc::now(),
+            correlation_id,
+            producer: producer.to_owned(),
+            payload,
+        }
+    }
+
+    /// Whether the envelope's declared type and version are the ones `P` expects.
+    pub fn matches_type(&self) -> bool {
+        self.message_type == P::TYPE && self.version == P::VERSION
+    }
+}
+
+/// `face.analyze` v1: api -> inference. Analyse the uploaded photo of a task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct FaceAnalyzeV1 {
+    /// The task this work belongs to.
+    pub task_id: Uuid,
+    /// The task's owner.
+    pub user_id: Uuid,
+    /// Emoji paste or zodiac look-alike.
+    pub kind: TaskKind,
+    /// Emoji template id (only for `emoji`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+    /// Object-storage key of the uploaded photo.
+    pub image_key: String,
+}
+
+impl MessageType for FaceAnalyzeV1 {
+    const TYPE: &'static str = "face.analyze";
+    const VERSION: u32 = 1;
+}
+
+/// `task.succeeded` v1: worker -> api. The task finished; the api persists `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TaskSucceededV1 {
+    /// The finished task.
+    pub task_id: Uuid,
+    /// The task's owner.
+    pub user_id: Uuid,
+    /// What kind of task it was.
+    pub kind: TaskKind,
+    /// Kind-specific result document.
+    pub result: serde_json::Value,
+}
+
+impl MessageType for TaskSucceededV1 {
+    const TYPE: &'static str = "task.succeeded";
+    const VERSION: u32 = 1;
+}
+
+/// `task.failed` v1: worker -> api. The task ended with an error code.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct TaskFailedV1 {
+    /// The failed task.
+    pub task_id: Uuid,
+    /// The task's owner.
+    pub user_id: Uuid,
+    /// What kind of task it was.
+    pub kind: TaskKind,
+    /// Stable error code, e.g. `no_face_detected`.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub detail: String,
+}
+
+impl MessageType for TaskFailedV1 {
+    const TYPE: &'static str = "task.failed";
+    const VERSION: u32 = 1;
+}
+
+/// `user.deleted` v1: api -> everyone. Forget this user's derived data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct UserDeletedV1 {
+    /// The deleted account.
+    pub user_id: Uuid,
+}
+
+impl MessageType for UserDeletedV1 {
+    const TYPE: &'static str = "user.deleted";
+    const VERSION: u32 = 1;
+}
+
+/// JSON Schemas of every message, as `(file name, schema)`, for `proto/schemas/`.
+#[cfg(feature = "schema")]
+pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
+    fn one<P: MessageType + schemars::JsonSchema>() -> (String, serde_json::Value) {
+        let schema = schemars::schema_for!(Envelope<P>);
+        let value = serde_json::to_value(&schema).unwrap_or(serde_json::Value::Null);
+        (format!("{}.v{}.json", P::TYPE, P::VERSION), value)
+    }
+    vec![
+        one::<FaceAnalyzeV1>(),
+        one::<TaskSucceededV1>(),
+        one::<TaskFailedV1>(),
+        one::<UserDeletedV1>(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_round_trips_with_wire_field_names() {
+        let env = Envelope::new(
+            "api",
+            crate::new_id(),
+            UserDeletedV1 {
+                user_id: crate::new_id(),
+            },
+        );
+        let json = serde_json::to_value(&env).unwrap();
+        assert_eq!(json["type"], "user.deleted");
+        assert_eq!(json["version"], 1);
+        assert_eq!(json["producer"], "api");
+        let back: Envelope<UserDeletedV1> = serde_json::from_value(json).unwrap();
+        assert_eq!(back, env);
+        assert!(back.matches_type());
+        assert_eq!(UserDeletedV1::amqp_type(), "user.deleted.v1");
+    }
+}

@@ -1,0 +1,410 @@
+//! Moji settings. Defaults live in code, an optional TOML file (path in `MOJI_CONFIG`) may
+//! override them, and `MOJI_<SECTION>__<KEY>` environment variables override both. The plain
+//! `DATABASE_URL`, `REDIS_URL` and `AMQP_URL` are accepted too. Secrets come only from the
+//! environment: a file that sets one is refused.
+
+use std::path::PathBuf;
+
+use figment::{
+    providers::{Env, Format, Serialized, Toml},
+    Figment,
+};
+use serde::{Deserialize, Serialize};
+
+/// Why settings could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A layer could not be parsed or a value has the wrong type.
+    #[error("configuration could not be read: {0}")]
+    Load(#[from] Box<figment::Error>),
+    /// A value is out of range or a required value is missing.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Which deployment this is; production is strict about secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    /// A developer's machine: missing secrets are generated with a warning.
+    Development,
+    /// Automated tests.
+    Test,
+    /// A real deployment: every secret must be set.
+    Production,
+}
+
+/// All settings of all services; each service reads the sections it needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Deployment kind (`MOJI_ENV`).
+    pub env: Environment,
+    /// Listening addresses and HTTP limits.
+    pub http: HttpSettings,
+    /// PostgreSQL.
+    pub database: DatabaseSettings,
+    /// Redis.
+    pub redis: RedisSettings,
+    /// RabbitMQ.
+    pub amqp: AmqpSettings,
+    /// Object storage.
+    pub storage: StorageSettings,
+    /// JWT signing.
+    pub jwt: JwtSettings,
+    /// Password hashing and login throttling.
+    pub auth: AuthSettings,
+    /// Logs.
+    pub telemetry: TelemetrySettings,
+}
+
+/// Ports and limits of the HTTP servers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpSettings {
+    /// Interface to bind.
+    pub host: String,
+    /// Public origin clients use (the edge), for absolute links.
+    pub public_url: String,
+    /// nginx edge port (used by scripts and the edge config).
+    pub edge_port: u16,
+    /// Main REST API port.
+    pub api_port: u16,
+    /// Chat WebSocket service port.
+    pub chat_port: u16,
+    /// Recommendation service port.
+    pub recommend_port: u16,
+    /// Inference worker's metrics/health port.
+    pub inference_port: u16,
+    /// Largest accepted JSON body in bytes.
+    pub json_limit_bytes: usize,
+    /// Origins allowed by CORS (empty: same origin only).
+    pub cors_origins: Vec<String>,
+}
+
+/// PostgreSQL connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DatabaseSettings {
+    /// `postgres://` URL (also `DATABASE_URL`).
+    pub url: String,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// Seconds to wait for a pooled connection.
+    pub pool_timeout_secs: u64,
+}
+
+/// Redis connection.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedisSettings {
+    /// `redis://` URL (also `REDIS_URL`).
+    pub url: String,
+    /// Prefix of every key, so deployments and tests can share one server.
+    pub key_prefix: String,
+}
+
+/// RabbitMQ connection and topology naming.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AmqpSettings {
+    /// `amqp://` URL (also `AMQP_URL`).
+    pub url: String,
+    /// Prefix of every exchange and queue name (empty in production; random in tests).
+    pub prefix: String,
+    /// Unacknowledged deliveries per consumer; 0 means 2 x CPU cores.
+    pub prefetch: u16,
+    /// Deliveries of one message before it is dead-lettered.
+    pub delivery_limit: u32,
+}
+
+/// Which object store backs `moji-storage`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageBackend {
+    /// Files under `local_root`.
+    Local,
+    /// An S3-compatible service.
+    S3,
+}
+
+/// Object storage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StorageSettings {
+    /// `local` (default) or `s3`.
+    pub backend: StorageBackend,
+    /// Directory of the local backend.
+    pub local_root: PathBuf,
+    /// S3 bucket.
+    pub bucket: String,
+    /// S3 endpoint for S3-compatible servers; empty for AWS.
+    pub endpoint: String,
+    /// S3 region.
+    pub region: String,
+    /// S3 access key id (environment only).
+    pub access_key_id: String,
+    /// S3 secret key (environment only).
+    pub secret_access_key: String,
+    /// Allow plain-HTTP endpoints (local S3-compatible servers).
+    pub allow_http: bool,
+    /// Key that signs local-backend URLs (environment only; generated in development).
+    pub signing_secret: String,
+    /// Base URL that signed local URLs start with.
+    pub public_base_url: String,
+    /// Lifetime of presigned URLs in seconds (at most 900).
+    pub presign_ttl_secs: u64,
+}
+
+/// JWT signing and lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JwtSettings {
+    /// HS256 key (`MOJI_JWT__SECRET`, environment only).
+    pub secret: String,
+    /// `iss` claim.
+    pub issuer: String,
+    /// `aud` claim.
+    pub audience: String,
+    /// Access-token lifetime in seconds.
+    pub access_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds.
+    pub refresh_ttl_secs: u64,
+}
+
+/// Password hashing and login throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuthSettings {
+    /// bcrypt cost factor (4..=31).
+    pub bcrypt_cost: u32,
+    /// Failed logins for one login name allowed per window.
+    pub login_max_failures: u32,
+    /// Length of the failed-login window in seconds.
+    pub login_window_secs: u64,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TelemetrySettings {
+    /// `text` or `json` (`MOJI_LOG_FORMAT`).
+    pub log_format: String,
+    /// `tracing` filter directive (`RUST_LOG` wins when set).
+    pub log_level: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            env: Environment::Development,
+            http: HttpSettings {
+                host: "127.0.0.1".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+                edge_port: 8080,
+                api_port: 8081,
+                chat_port: 8082,
+                recommend_port: 8083,
+                inference_port: 8084,
+                json_limit_bytes: 64 * 1024,
+                cors_origins: Vec::new(),
+            },
+            database: DatabaseSettings {
+                url: "postgres://postgres@127.0.0.1:5432/moji".into(),
+                pool_size: 10,
+                pool_timeout_secs: 5,
+            },
+            redis: RedisSettings {
+                url: "redis://127.0.0.1:6379".into(),
+                key_prefix: "moji".into(),
+            },
+            amqp: AmqpSettings {
+                url: "amqp://guest:guest@127.0.0.1:5672/%2f".into(),
+                prefix: String::new(),
+                prefetch: 0,
+                delivery_limit: 5,
+            },
+            storage: StorageSettings {
+                backend: StorageBackend::Local,
+                local_root: PathBuf::from(".cache/storage"),
+                bucket: "moji".into(),
+                endpoint: String::new(),
+                region: "us-east-1".into(),
+                access_key_id: String::new(),
+                secret_access_key: String::new(),
+                allow_http: false,
+                signing_secret: String::new(),
+                public_base_url: "http://127.0.0.1:8080/api/v1/files".into(),
+                presign_ttl_secs: 900,
+            },
+            jwt: JwtSettings {
+                secret: String::new(),
+                issuer: "moji".into(),
+                audience: "moji".into(),
+                access_ttl_secs: 15 * 60,
+                refresh_ttl_secs: 14 * 24 * 3600,
+            },
+            auth: AuthSettings {
+                bcrypt_cost: 12,
+                login_max_failures: 10,
+                login_window_secs: 15 * 60,
+            },
+            telemetry: TelemetrySettings {
+                log_format: "text".into(),
+                log_level: "info".into(),
+            },
+        }
+    }
+}
+
+/// Keys that may only come from the environment.
+const SECRET_KEYS: [&str; 4] = [
+    "jwt.secret",
+    "storage.secret_access_key",
+    "storage.access_key_id",
+    "storage.signing_secret",
+];
+
+impl Settings {
+    /// Loads defaults, then the file named by `MOJI_CONFIG` (if any), then the environment.
+    pub fn load() -> Result<Self, ConfigError> {
+        let file = std::env::var_os("MOJI_CONFIG").map(PathBuf::from);
+        Self::from_figment(Self::figment(file.as_deref()), file.as_deref())
+    }
+
+    /// The layered provider, exposed so tests can add their own layer on top.
+    pub fn figment(file: Option<&std::path::Path>) -> Figment {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            fig = fig.merge(Toml::file(path));
+        }
+        fig.merge(Env::prefixed("MOJI_").split("__").ignore(&["config"]))
+            .merge(Env::raw().only(&["database_url"]).map(|_| "database.url".into()))
+            .merge(Env::raw().only(&["redis_url"]).map(|_| "redis.url".into()))
+            .merge(Env::raw().only(&["amqp_url"]).map(|_| "amqp.url".into()))
+            // `MOJI_LOG_FORMAT` is the documented short form of `MOJI_TELEMETRY__LOG_FORMAT`.
+            .merge(
+                Env::raw()
+                    .only(&["moji_log_format"])
+                    .map(|_| "telemetry.log_format".into()),
+            )
+    }
+
+    /// Extracts and validates settings from a provider; `file` is checked for secrets.
+    pub fn from_figment(
+        fig: Figment,
+        file: Option<&std::path::Path>,
+    ) -> Result<Self, ConfigError> {
+        if let Some(path) = file {
+            let only_file = Figment::from(Toml::file(path));
+            for key in SECRET_KEYS {
+                if only_file.find_value(key).is_ok() {
+                    return Err(ConfigError::Invalid(format!(
+                        "{key} is a secret: set it in the environment, not in {}",
+                        path.display()
+                    )));
+                }
+            }
+        }
+        let settings: Settings = fig.extract().map_err(Box::new)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks ranges and production requirements.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        if !(4..=31).contains(&self.auth.bcrypt_cost) {
+            return bad(format!("auth.bcrypt_cost must be 4..=31, got {}", self.auth.bcrypt_cost));
+        }
+        if self.storage.presign_ttl_secs == 0 || self.storage.presign_ttl_secs > 900 {
+            return bad("storage.presign_ttl_secs must be 1..=900 (15 min)".into());
+        }
+        if self.jwt.access_ttl_secs == 0 || self.jwt.refresh_ttl_secs <= self.jwt.access_ttl_secs {
+            return bad("jwt: need 0 < access_ttl_secs < refresh_ttl_secs".into());
+        }
+        if self.auth.login_max_failures == 0 || self.auth.login_window_secs == 0 {
+            return bad("auth.login_max_failures and auth.login_window_secs must be > 0".into());
+        }
+        if !matches!(self.telemetry.log_format.as_str(), "text" | "json") {
+            return bad(format!(
+                "telemetry.log_format must be text or json, got {:?}",
+                self.telemetry.log_format
+            ));
+        }
+        if self.database.pool_size == 0 {
+            return bad("database.pool_size must be > 0".into());
+        }
+        if self.env == Environment::Production {
+            if self.jwt.secret.len() < 32 {
+                return bad("MOJI_JWT__SECRET must be set (>= 32 bytes) in production".into());
+            }
+            if self.storage.backend == StorageBackend::Local && self.storage.signing_secret.len() < 32
+            {
+                return bad(
+                    "MOJI_STORAGE__SIGNING_SECRET must be set (>= 32 bytes) in production".into(),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Effective AMQP prefetch: the configured value, or 2 x available cores when 0.
+    pub fn effective_prefetch(&self) -> u16 {
+        if self.amqp.prefetch > 0 {
+            return self.amqp.prefetch;
+        }
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        u16::try_from(cores * 2).unwrap_or(u16::MAX)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn env_overrides_file_and_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("moji.toml", "[http]\napi_port = 9000\nedge_port = 9001\n")?;
+            jail.set_env("MOJI_HTTP__API_PORT", "9100");
+            jail.set_env("DATABASE_URL", "postgres://x@h/db");
+            jail.set_env("MOJI_LOG_FORMAT", "json");
+            let path = std::path::Path::new("moji.toml");
+            let s = Settings::from_figment(Settings::figment(Some(path)), Some(path)).unwrap();
+            assert_eq!(s.http.api_port, 9100, "env wins over file");
+            assert_eq!(s.http.edge_port, 9001, "file wins over default");
+            assert_eq!(s.http.chat_port, 8082, "default stays");
+            assert_eq!(s.database.url, "postgres://x@h/db");
+            assert_eq!(s.telemetry.log_format, "json");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_in_file_are_refused() {
+        Jail::expect_with(|jail| {
+            jail.create_file("moji.toml", "[jwt]\nsecret = \"in-a-file\"\n")?;
+            let path = std::path::Path::new("moji.toml");
+            let err = Settings::from_figment(Settings::figment(Some(path)), Some(path)).unwrap_err();
+            assert!(err.to_string().contains("jwt.secret"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        Jail::expect_with(|jail| {
+            jail.set_env("MOJI_ENV", "production");
+            let err = Settings::from_figment(Settings::figment(None), None).unwrap_err();
+            assert!(err.to_string().contains("MOJI_JWT__SECRET"), "{err}");
+            jail.set_env("MOJI_JWT__SECRET", "x".repeat(40));
+            jail.set_env("MOJI_STORAGE__SIGNING_SECRET", "y".repeat(40));
+            Settings::from_figment(Settings::figment(None), None).unwrap();
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn out_of_range_values_are_rejected() {
+        let mut s = Settings::default();
+        s.storage.presign_ttl_secs = 3600;
+        assert!(s.validate().is_err());
+        let mut s = Settings::default();
+        s.auth.bcrypt_cost = 2;
+        assert!(s.validate().is_err());
+        assert!(Settings::default().validate().is_ok());
+    }
+}
