@@ -42,11 +42,10 @@ impl TaskStatus {
     /// after a worker crash; nothing leaves a final state.
     pub fn can_transition_to(self, next: TaskStatus) -> bool {
         use TaskStatus::*;
-        match (self, next) {
-            (Queued, Running | Succeeded | Failed | Cancelled) => true,
-            (Running, Running | Succeeded | Failed | Cancelled) => true,
-            _ => false,
-        }
+        matches!(
+            (self, next),
+            (Queued | Running, Running | Succeeded | Failed | Cancelled)
+        )
     }
 
     /// The snake_case wire name.

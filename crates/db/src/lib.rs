@@ -1,1 +1,15 @@
-//! placeholder
+//! PostgreSQL access for Moji through diesel: the generated schema, row models, queries grouped
+//! by aggregate, the connection pool and the embedded migrations.
+//!
+//! diesel is synchronous, so every query runs on tokio's blocking pool through [`Db::run`]:
+//! the async executor never waits on the database.
+
+pub mod error;
+pub mod models;
+pub mod pool;
+pub mod schema;
+pub mod sessions;
+pub mod users;
+
+pub use error::DbError;
+pub use pool::{run_migrations, Db, PgPool};

@@ -1,1 +1,87 @@
-//! placeholder
+//! moji-api: the main REST API. [`serve`] runs it; [`app`] builds the actix app (tests use it
+//! in-process).
+
+pub mod accounts;
+pub mod dto;
+pub mod error;
+pub mod handlers;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod validation;
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    middleware::{from_fn, ErrorHandlers},
+    web, App, HttpServer,
+};
+use moji_telemetry::{problem, Readiness};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::AppState;
+
+/// The readiness checks of the api: database, redis and amqp.
+fn readiness(state: &AppState) -> Readiness {
+    let (db, redis, broker) = (state.db.clone(), state.redis.clone(), state.broker.clone());
+    Readiness::default()
+        .check("database", move || {
+            let db = db.clone();
+            async move { db.ping().await.map_err(|e| e.to_string()) }
+        })
+        .check("redis", move || {
+            let redis = redis.clone();
+            async move { redis.ping().await.map_err(|e| e.to_string()) }
+        })
+        .check("amqp", move || {
+            let broker = broker.clone();
+            async move { broker.check().await.map_err(|e| e.to_string()) }
+        })
+}
+
+/// Builds the api application around `state`.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let json_limit = state.settings.http.json_limit_bytes;
+    let readiness = readiness(&state);
+    App::new()
+        .app_data(web::Data::new(state.auth.clone()))
+        .app_data(web::Data::new(readiness))
+        .app_data(web::Data::new(state))
+        .app_data(problem::json_config(json_limit))
+        .app_data(problem::query_config())
+        .app_data(problem::path_config())
+        .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
+        .wrap(from_fn(moji_telemetry::http_metrics))
+        .wrap(from_fn(moji_telemetry::request_id))
+        .configure(moji_telemetry::health_routes)
+        .configure(routes::api_v1)
+        .service(
+            SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .default_service(web::to(problem::route_not_found))
+}
+
+/// Connects to every dependency and serves until SIGINT/SIGTERM.
+pub async fn serve(settings: moji_config::Settings) -> anyhow::Result<()> {
+    moji_telemetry::set_service_name("api");
+    let addr = (settings.http.host.clone(), settings.http.api_port);
+    let state = AppState::connect(settings).await?;
+    tracing::info!(host = %addr.0, port = addr.1, "api listening; Swagger UI at /docs/");
+    HttpServer::new(move || app(state.clone()))
+        .bind(addr)?
+        .shutdown_timeout(10)
+        .run()
+        .await?;
+    Ok(())
+}

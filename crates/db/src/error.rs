@@ -1,0 +1,37 @@
+//! The crate's error type.
+
+/// What can go wrong talking to PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No pooled connection could be had in time.
+    #[error("database pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    /// A query failed.
+    #[error("database query: {0}")]
+    Query(diesel::result::Error),
+    /// The addressed row does not exist.
+    #[error("not found")]
+    NotFound,
+    /// A unique constraint rejected the write; holds the constraint (index) name.
+    #[error("unique constraint {0} violated")]
+    UniqueViolation(String),
+    /// Migrations could not be applied.
+    #[error("migrations: {0}")]
+    Migration(String),
+    /// The blocking task running the query panicked or was cancelled.
+    #[error("blocking task failed: {0}")]
+    Blocking(String),
+}
+
+impl From<diesel::result::Error> for DbError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match e {
+            Error::NotFound => DbError::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                DbError::UniqueViolation(info.constraint_name().unwrap_or_default().to_owned())
+            }
+            other => DbError::Query(other),
+        }
+    }
+}

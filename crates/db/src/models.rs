@@ -1,0 +1,95 @@
+//! Row types, one per table, plus the insertable forms.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::schema::{refresh_tokens, session_families, users};
+
+/// An account.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg))]
+pub struct User {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Lower-case handle, unique.
+    pub username: String,
+    /// Lower-case e-mail, unique.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// bcrypt hash.
+    pub password_hash: String,
+    /// `user` or `admin`.
+    pub role: String,
+    /// Short self-description.
+    pub bio: String,
+    /// Sign-up time.
+    pub created_at: DateTime<Utc>,
+    /// Last profile change.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A new account to insert.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    /// UUIDv7.
+    pub id: Uuid,
+    /// Already lower-cased and validated.
+    pub username: String,
+    /// Already lower-cased and validated.
+    pub email: String,
+    /// Name shown to others.
+    pub display_name: String,
+    /// bcrypt hash.
+    pub password_hash: String,
+    /// `user` or `admin`.
+    pub role: String,
+}
+
+/// Profile fields a user may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChange {
+    /// New display name.
+    pub display_name: Option<String>,
+    /// New bio.
+    pub bio: Option<String>,
+    /// New e-mail (lower-cased).
+    pub email: Option<String>,
+}
+
+/// One login session and its lineage of refresh tokens.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = session_families, check_for_backend(diesel::pg::Pg))]
+pub struct SessionFamily {
+    /// The `sid` claim of every token of this session.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// Login time.
+    pub created_at: DateTime<Utc>,
+    /// Last refresh.
+    pub last_used_at: DateTime<Utc>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it was revoked.
+    pub revoked_reason: Option<String>,
+}
+
+/// A refresh token's bookkeeping row (the token itself is never stored).
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
+#[diesel(table_name = refresh_tokens, check_for_backend(diesel::pg::Pg))]
+pub struct RefreshToken {
+    /// The token's `jti`.
+    pub id: Uuid,
+    /// Its session family.
+    pub family_id: Uuid,
+    /// Mint time.
+    pub issued_at: DateTime<Utc>,
+    /// Expiry (same as the JWT's `exp`).
+    pub expires_at: DateTime<Utc>,
+    /// Set once rotated.
+    pub used_at: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,358 @@
+//! Account and session logic: sign-up, login with throttling, token rotation with reuse
+//! detection, logout, profile and password changes. Handlers call these and map results.
+
+use std::time::Duration;
+
+use moji_auth::{revoked_session_key, AuthUser, MintedToken, Role, TokenType};
+use moji_common::{messages::UserDeletedV1, new_id, Envelope, ErrorCode, MessageType};
+use moji_db::{
+    models::{NewUser, ProfileChange, User},
+    sessions::{self, Rotation},
+    users, DbError,
+};
+use uuid::Uuid;
+
+use crate::{
+    dto::{
+        AvailabilityResponse, ChangePasswordRequest, LoginRequest, SignUpRequest, TokenResponse,
+        UpdateMeRequest, VerifyResponse,
+    },
+    error::{ApiError, ApiResult},
+    state::AppState,
+    validation,
+};
+
+fn unique_conflict(e: DbError) -> ApiError {
+    match e {
+        DbError::UniqueViolation(c) if c.contains("username") => ApiError::Conflict {
+            code: ErrorCode::UsernameTaken,
+            detail: "this username is already taken".into(),
+        },
+        DbError::UniqueViolation(c) if c.contains("email") => ApiError::Conflict {
+            code: ErrorCode::EmailTaken,
+            detail: "an account with this e-mail already exists".into(),
+        },
+        other => other.into(),
+    }
+}
+
+/// Mints an access/refresh pair for a session; `refresh_id` is the refresh token's `jti`.
+fn mint_pair(
+    state: &AppState,
+    user: &User,
+    sid: Uuid,
+    refresh_id: Uuid,
+) -> ApiResult<(MintedToken, MintedToken)> {
+    let role = Role::from_db(&user.role);
+    let keys = &state.auth.keys;
+    let access = keys.mint(TokenType::Access, user.id, role, sid, new_id())?;
+    let refresh = keys.mint(TokenType::Refresh, user.id, role, sid, refresh_id)?;
+    Ok((access, refresh))
+}
+
+fn token_response(state: &AppState, user: User, pair: (MintedToken, MintedToken)) -> TokenResponse {
+    TokenResponse {
+        user: user.into(),
+        access_token: pair.0.token,
+        refresh_token: pair.1.token,
+        token_type: "Bearer".into(),
+        expires_in: state.auth.keys.access_ttl_secs,
+    }
+}
+
+/// Starts a new session family for `user` and returns its first token pair.
+async fn start_session(state: &AppState, user: User) -> ApiResult<TokenResponse> {
+    let (sid, refresh_id) = (new_id(), new_id());
+    let pair = mint_pair(state, &user, sid, refresh_id)?;
+    let (user_id, expires_at) = (user.id, pair.1.expires_at());
+    state
+        .db
+        .run(move |c| sessions::start(c, sid, user_id, refresh_id, expires_at))
+        .await?;
+    Ok(token_response(state, user, pair))
+}
+
+/// Creates an account and logs it in.
+pub async fn sign_up(state: &AppState, req: SignUpRequest) -> ApiResult<TokenResponse> {
+    let mut errors = Vec::new();
+    let username = validation::username(&req.username, &mut errors);
+    let email = validation::email(&req.email, &mut errors);
+    validation::password("password", &req.password, &mut errors);
+    let display_name = match &req.display_name {
+        Some(d) => validation::display_name(d, &mut errors),
+        None => req.username.trim().to_owned(),
+    };
+    validation::finish(errors)?;
+
+    let hash = moji_auth::hash_password(req.password, state.settings.auth.bcrypt_cost).await?;
+    let new = NewUser {
+        id: new_id(),
+        username,
+        email,
+        display_name,
+        password_hash: hash,
+        role: Role::User.as_str().into(),
+    };
+    let user = state
+        .db
+        .run(move |c| users::insert(c, &new))
+        .await
+        .map_err(unique_conflict)?;
+    tracing::info!(user_id = %user.id, "account created");
+    start_session(state, user).await
+}
+
+/// Reports whether a username and/or e-mail are free.
+pub async fn availability(
+    state: &AppState,
+    username: Option<String>,
+    email: Option<String>,
+) -> ApiResult<AvailabilityResponse> {
+    if username.is_none() && email.is_none() {
+        return Err(ApiError::BadRequest(
+            "give `username`, `email` or both as query parameters".into(),
+        ));
+    }
+    let mut errors = Vec::new();
+    let username = username.map(|u| validation::username(&u, &mut errors));
+    let email = email.map(|e| validation::email(&e, &mut errors));
+    validation::finish(errors)?;
+    let (username_available, email_available) = state
+        .db
+        .run(move |c| users::availability(c, username.as_deref(), email.as_deref()))
+        .await?;
+    Ok(AvailabilityResponse {
+        username_available,
+        email_available,
+    })
+}
+
+/// Logs in with username or e-mail; failures are counted per login name.
+pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<TokenResponse> {
+    let login = req.login.trim().to_lowercase();
+    if login.is_empty() || req.password.is_empty() || login.len() > 254 {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let cfg = &state.settings.auth;
+    let window = Duration::from_secs(cfg.login_window_secs);
+    let bucket = format!("login:{login}");
+    let seen = state.redis.peek(&bucket, window).await?;
+    if seen.count >= u64::from(cfg.login_max_failures) {
+        return Err(ApiError::TooManyAttempts {
+            retry_after_secs: seen.resets_in.as_secs().max(1),
+        });
+    }
+    let lookup = login.clone();
+    let user = state.db.run(move |c| users::by_login(c, &lookup)).await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = moji_auth::verify_password_or_dummy(req.password, hash, cfg.bcrypt_cost).await?;
+    match user {
+        Some(user) if ok => {
+            state.redis.reset(&bucket, window).await?;
+            start_session(state, user).await
+        }
+        _ => {
+            state.redis.hit(&bucket, window).await?;
+            Err(ApiError::InvalidCredentials)
+        }
+    }
+}
+
+/// Revokes a session family's access tokens in Redis (their refresh tokens die in Postgres).
+async fn revoke_sessions(state: &AppState, families: &[Uuid]) -> ApiResult<()> {
+    let ttl = Duration::from_secs(state.auth.keys.access_ttl_secs);
+    for sid in families {
+        state.redis.revoke(&revoked_session_key(*sid), ttl).await?;
+    }
+    Ok(())
+}
+
+/// Rotates a refresh token. A token that was already rotated revokes its whole family.
+pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<TokenResponse> {
+    let claims = state.auth.keys.verify(refresh_token, TokenType::Refresh)?;
+    let new_refresh_id = new_id();
+    let new_expiry = chrono::Utc::now()
+        + chrono::Duration::seconds(i64::try_from(state.auth.keys.refresh_ttl_secs).unwrap_or(0));
+    let old_id = claims.jti;
+    let rotation = state
+        .db
+        .run(move |c| sessions::rotate(c, old_id, new_refresh_id, new_expiry))
+        .await?;
+    match rotation {
+        Rotation::Rotated { family_id, user_id } => {
+            let user = state.db.run(move |c| users::by_id(c, user_id)).await?;
+            let pair = mint_pair(state, &user, family_id, new_refresh_id)?;
+            Ok(token_response(state, user, pair))
+        }
+        Rotation::Reused { family_id, user_id } => {
+            tracing::warn!(%user_id, %family_id, "refresh token reuse: session family revoked");
+            revoke_sessions(state, &[family_id]).await?;
+            Err(ApiError::RefreshTokenReused)
+        }
+        Rotation::Revoked | Rotation::Unknown => Err(moji_auth::AuthError::Revoked.into()),
+    }
+}
+
+/// Ends the caller's session: this access token and its refresh family stop working.
+pub async fn logout(state: &AppState, who: &AuthUser) -> ApiResult<()> {
+    let sid = who.session_id;
+    state
+        .db
+        .run(move |c| sessions::revoke_family(c, sid, "logout"))
+        .await?;
+    revoke_sessions(state, &[sid]).await
+}
+
+/// Checks an access token for another service or a client.
+pub async fn verify(state: &AppState, token: &str) -> ApiResult<VerifyResponse> {
+    let claims = state.auth.authenticate(token).await?;
+    Ok(VerifyResponse {
+        valid: true,
+        user_id: claims.sub,
+        expires_at: chrono::DateTime::from_timestamp(claims.exp, 0).unwrap_or_default(),
+    })
+}
+
+/// The caller's account.
+pub async fn me(state: &AppState, who: &AuthUser) -> ApiResult<User> {
+    user_by_id(state, who.user_id).await
+}
+
+async fn user_by_id(state: &AppState, id: Uuid) -> ApiResult<User> {
+    state
+        .db
+        .run(move |c| users::by_id(c, id))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("account"),
+            other => other.into(),
+        })
+}
+
+/// Changes display name, bio or e-mail.
+pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -> ApiResult<User> {
+    let mut errors = Vec::new();
+    let change = ProfileChange {
+        display_name: req.display_name.map(|d| validation::display_name(&d, &mut errors)),
+        bio: req.bio.map(|b| validation::bio(&b, &mut errors)),
+        email: req.email.map(|e| validation::email(&e, &mut errors)),
+    };
+    validation::finish(errors)?;
+    let id = who.user_id;
+    state
+        .db
+        .run(move |c| users::update_profile(c, id, &change))
+        .await
+        .map_err(unique_conflict)
+}
+
+/// Changes the password and signs out every other session of the account.
+pub async fn change_password(
+    state: &AppState,
+    who: &AuthUser,
+    req: ChangePasswordRequest,
+) -> ApiResult<()> {
+    let mut errors = Vec::new();
+    validation::password("new_password", &req.new_password, &mut errors);
+    if req.new_password == req.current_password {
+        errors.push(moji_telemetry::FieldError::new(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    validation::finish(errors)?;
+    let user = me(state, who).await?;
+    let cost = state.settings.auth.bcrypt_cost;
+    if !moji_auth::verify_password(req.current_password, user.password_hash).await? {
+        return Err(ApiError::WrongPassword);
+    }
+    let hash = moji_auth::hash_password(req.new_password, cost).await?;
+    let (id, keep) = (who.user_id, who.session_id);
+    let revoked = state
+        .db
+        .run(move |c| {
+            users::set_password_hash(c, id, &hash)?;
+            sessions::revoke_all_for_user(c, id, Some(keep), "password_change")
+        })
+        .await?;
+    revoke_sessions(state, &revoked).await
+}
+
+/// Deletes the caller's account, signs out all its sessions and announces `user.deleted`.
+pub async fn delete_me(state: &AppState, who: &AuthUser) -> ApiResult<()> {
+    let id = who.user_id;
+    let families = state
+        .db
+        .run(move |c| {
+            let families = sessions::revoke_all_for_user(c, id, None, "account_deleted")?;
+            users::delete(c, id)?;
+            Ok(families)
+        })
+        .await?;
+    revoke_sessions(state, &families).await?;
+    let envelope = Envelope::new("api", id, UserDeletedV1 { user_id: id });
+    let topology = state.broker.topology();
+    state
+        .broker
+        .publish(&topology.events_exchange(), UserDeletedV1::TYPE, &envelope)
+        .await?;
+    tracing::info!(user_id = %id, "account deleted");
+    Ok(())
+}
+
+/// A public profile by username.
+pub async fn profile(state: &AppState, username: String) -> ApiResult<User> {
+    let name = username.to_lowercase();
+    state
+        .db
+        .run(move |c| users::by_username(c, &name))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("user"),
+            other => other.into(),
+        })
+}
+
+/// Creates an admin account, or promotes an existing one (the `create-admin` command).
+pub async fn create_admin(
+    state: &AppState,
+    username: &str,
+    email: Option<&str>,
+    password: Option<String>,
+) -> ApiResult<User> {
+    let name = username.trim().to_lowercase();
+    let lookup = name.clone();
+    let existing = state.db.run(move |c| users::by_login(c, &lookup)).await?;
+    if let Some(user) = existing {
+        let id = user.id;
+        state
+            .db
+            .run(move |c| users::set_role(c, id, Role::Admin.as_str()))
+            .await?;
+        return user_by_id(state, id).await;
+    }
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(ApiError::BadRequest(
+            "a new admin needs --email and a password (MOJI_ADMIN_PASSWORD or stdin)".into(),
+        ));
+    };
+    let mut errors = Vec::new();
+    let username = validation::username(&name, &mut errors);
+    let email = validation::email(email, &mut errors);
+    validation::password("password", &password, &mut errors);
+    validation::finish(errors)?;
+    let hash = moji_auth::hash_password(password, state.settings.auth.bcrypt_cost).await?;
+    let new = NewUser {
+        id: new_id(),
+        display_name: username.clone(),
+        username,
+        email,
+        password_hash: hash,
+        role: Role::Admin.as_str().into(),
+    };
+    state
+        .db
+        .run(move |c| users::insert(c, &new))
+        .await
+        .map_err(unique_conflict)
+}

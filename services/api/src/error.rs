@@ -1,0 +1,149 @@
+//! The api's one error type and its single mapping to problem+json responses.
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use moji_common::ErrorCode;
+use moji_telemetry::{problem::problem_with_fields, FieldError};
+
+/// Everything a handler can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Invalid fields (422).
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    /// Malformed request that is not about one field (400).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// Wrong login or password (401).
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// A rotated-out refresh token came back; its family is now revoked (401).
+    #[error("refresh token reused")]
+    RefreshTokenReused,
+    /// Authentication failure from moji-auth (401/403/503).
+    #[error(transparent)]
+    Auth(#[from] moji_auth::AuthError),
+    /// A wrong current password on a sensitive change (403).
+    #[error("current password is wrong")]
+    WrongPassword,
+    /// No such resource (404).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Unique conflict (409).
+    #[error("{detail}")]
+    Conflict {
+        /// Stable code, e.g. `username_taken`.
+        code: ErrorCode,
+        /// Human text.
+        detail: String,
+    },
+    /// Throttled (429) with the seconds until the window resets.
+    #[error("too many attempts")]
+    TooManyAttempts {
+        /// Seconds to wait.
+        retry_after_secs: u64,
+    },
+    /// A dependency is down (503).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else (500); the cause is logged, never sent.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<moji_db::DbError> for ApiError {
+    fn from(e: moji_db::DbError) -> Self {
+        match e {
+            moji_db::DbError::NotFound => ApiError::NotFound("resource"),
+            moji_db::DbError::Pool(e) => ApiError::Unavailable(format!("database: {e}")),
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<moji_redis::StateError> for ApiError {
+    fn from(e: moji_redis::StateError) -> Self {
+        ApiError::Unavailable(format!("redis: {e}"))
+    }
+}
+
+impl From<moji_mq::MqError> for ApiError {
+    fn from(e: moji_mq::MqError) -> Self {
+        ApiError::Unavailable(format!("amqp: {e}"))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            Self::Auth(e) => e.status_code(),
+            Self::WrongPassword => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (code, detail, fields) = match self {
+            Self::Validation(fields) => (
+                ErrorCode::ValidationFailed,
+                "some fields are invalid; see `errors`".to_owned(),
+                fields.clone(),
+            ),
+            Self::BadRequest(d) => (ErrorCode::BadRequest, d.clone(), vec![]),
+            Self::InvalidCredentials => (
+                ErrorCode::InvalidCredentials,
+                "login or password is wrong".to_owned(),
+                vec![],
+            ),
+            Self::RefreshTokenReused => (
+                ErrorCode::RefreshTokenReused,
+                "this refresh token was already used; the session has been signed out everywhere"
+                    .to_owned(),
+                vec![],
+            ),
+            Self::Auth(e) => return e.error_response(),
+            Self::WrongPassword => (
+                ErrorCode::InvalidCredentials,
+                "the current password is wrong".to_owned(),
+                vec![],
+            ),
+            Self::NotFound(what) => (ErrorCode::NotFound, format!("{what} not found"), vec![]),
+            Self::Conflict { code, detail } => (*code, detail.clone(), vec![]),
+            Self::TooManyAttempts { retry_after_secs } => {
+                let mut resp = moji_telemetry::problem(
+                    status,
+                    ErrorCode::TooManyAttempts,
+                    format!("too many failed attempts; try again in {retry_after_secs} s"),
+                );
+                if let Ok(v) = retry_after_secs.to_string().parse() {
+                    resp.headers_mut()
+                        .insert(actix_web::http::header::RETRY_AFTER, v);
+                }
+                return resp;
+            }
+            Self::Unavailable(cause) => {
+                tracing::error!(%cause, "dependency unavailable");
+                (
+                    ErrorCode::ServiceUnavailable,
+                    "a backing service is unavailable; try again shortly".to_owned(),
+                    vec![],
+                )
+            }
+            Self::Internal(cause) => {
+                tracing::error!(%cause, "internal error");
+                (ErrorCode::Internal, "internal error".to_owned(), vec![])
+            }
+        };
+        problem_with_fields(status, code, detail, fields)
+    }
+}
+
+/// Result alias for handlers and domain functions.
+pub type ApiResult<T> = Result<T, ApiError>;

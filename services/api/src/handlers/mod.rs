@@ -1,0 +1,5 @@
+//! HTTP handlers, one module per resource. Each parses, authorises, calls a domain function
+//! and maps the result.
+
+pub mod auth;
+pub mod users;

@@ -1,0 +1,72 @@
+//! Shared application state, built once at start-up and cloned into each worker.
+
+use std::{sync::Arc, time::Duration};
+
+use moji_auth::{Authenticator, JwtKeys};
+use moji_config::{Environment, Settings};
+use moji_db::Db;
+use moji_mq::{Broker, Topology};
+use moji_redis::RedisState;
+
+/// Everything handlers need.
+#[derive(Clone)]
+pub struct AppState {
+    /// Effective settings.
+    pub settings: Arc<Settings>,
+    /// PostgreSQL.
+    pub db: Db,
+    /// Redis task state, throttling and revocation.
+    pub redis: RedisState,
+    /// RabbitMQ publisher.
+    pub broker: Broker,
+    /// Token verification (also in app data for the `AuthUser` extractor).
+    pub auth: Authenticator,
+}
+
+impl AppState {
+    /// Connects to every dependency.
+    pub async fn connect(settings: Settings) -> anyhow::Result<Self> {
+        let secret = jwt_secret(&settings)?;
+        let db = Db::connect(
+            &settings.database.url,
+            settings.database.pool_size,
+            Duration::from_secs(settings.database.pool_timeout_secs),
+        )?;
+        let redis = RedisState::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
+        let broker = Broker::connect(
+            &settings.amqp.url,
+            "moji-api",
+            Topology::new(&settings.amqp.prefix),
+            settings.amqp.delivery_limit,
+        )
+        .await?;
+        let auth = Authenticator {
+            keys: JwtKeys::new(&settings.jwt, secret.as_bytes()),
+            state: redis.clone(),
+        };
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            redis,
+            broker,
+            auth,
+        })
+    }
+}
+
+/// The JWT key: from `MOJI_JWT__SECRET`, or (outside production) a random one with a warning.
+fn jwt_secret(settings: &Settings) -> anyhow::Result<String> {
+    if !settings.jwt.secret.is_empty() {
+        return Ok(settings.jwt.secret.clone());
+    }
+    if settings.env == Environment::Production {
+        anyhow::bail!("MOJI_JWT__SECRET must be set in production");
+    }
+    tracing::warn!(
+        "MOJI_JWT__SECRET is not set: using a random key, so tokens die with this process \
+         and other services cannot verify them"
+    );
+    use rand::Rng;
+    let bytes: [u8; 32] = rand::rng().random();
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
