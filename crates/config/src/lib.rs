@@ -201,7 +201,7 @@ impl Default for Settings {
                 cors_origins: Vec::new(),
             },
             database: DatabaseSettings {
-                url: "postgres://postgres@127.0.0.1:5432/moji".into(),
+                url: "postgres://moji:moji@127.0.0.1:5432/moji".into(),
                 pool_size: 10,
                 pool_timeout_secs: 5,
             },

@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 /// URL of the server's maintenance database, used to create and drop test databases.
 pub fn admin_url() -> String {
     std::env::var("MOJI_TEST_DATABASE_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+        .unwrap_or_else(|_| "postgres://moji:moji@127.0.0.1:5432/postgres".to_owned())
 }
 
 fn with_database(url: &str, db: &str) -> String {

@@ -1,0 +1,54 @@
+# Shared helpers for Moji's scripts. Source it; do not run it.
+
+MOJI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+MOJI_CACHE_DIR="${MOJI_CACHE_DIR:-$MOJI_ROOT/.cache}"
+export MOJI_ROOT MOJI_CACHE_DIR
+
+say()  { printf '\033[1;34m[moji]\033[0m %s\n' "$*"; }
+warn() { printf '\033[1;33m[moji] warning:\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[1;31m[moji] error:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Runs a command as root: directly when we are root, through sudo otherwise.
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt-get update at most once per script run, and only when something must be installed.
+_apt_updated=0
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if [ "$_apt_updated" -eq 0 ]; then
+    say "apt-get update"
+    as_root apt-get update -qq
+    _apt_updated=1
+  fi
+  say "installing ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# Waits up to $2 seconds for command $1 (a string) to succeed.
+wait_for() {
+  local cmd="$1" secs="${2:-30}" i=0
+  until eval "$cmd" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ "$i" -ge $((secs * 4)) ] && return 1
+    sleep 0.25
+  done
+}
+
+# Default connection settings, shared by run.sh and test.sh; the environment wins.
+export DATABASE_URL="${DATABASE_URL:-postgres://moji:moji@127.0.0.1:5432/moji}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
+export MOJI_TEST_DATABASE_ADMIN_URL="${MOJI_TEST_DATABASE_ADMIN_URL:-postgres://moji:moji@127.0.0.1:5432/postgres}"
+
+# One build cache shared by every clone on this machine (CI clones reuse it); everything
+# still builds from scratch without it.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moji/target}"
+# Tools the scripts install with cargo (diesel_cli) live outside the clone too.
+MOJI_TOOLS_DIR="${MOJI_TOOLS_DIR:-$HOME/.cache/moji/tools}"
+export PATH="$MOJI_TOOLS_DIR/bin:$PATH"

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Starts each service binary on spare ports against the local infrastructure, sends it some
+# traffic, and saves its /metrics as <dir>/<service>.prom. check-deploy.sh compares the metric
+# names used by alerts and dashboards with these real scrapes.
+set -euo pipefail
+source "$(dirname "$0")/common.sh"
+out="${1:?usage: scrape-metrics.sh OUT_DIR}"
+mkdir -p "$out"
+rm -f "$out"/*.prom
+
+cargo build --locked --bins --quiet
+bin="$CARGO_TARGET_DIR/debug"
+
+export MOJI_JWT__SECRET="scrape-only-secret-scrape-only-secret"
+export MOJI_STORAGE__SIGNING_SECRET="scrape-only-signing-scrape-only-signing"
+export MOJI_STORAGE__LOCAL_ROOT="$MOJI_CACHE_DIR/scrape-storage"
+export MOJI_AMQP__PREFIX="scrape."
+export MOJI_REDIS__KEY_PREFIX="scrape"
+export MOJI_HTTP__API_PORT=18081
+export MOJI_HTTP__INFERENCE_PORT=18084
+export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
+export MOJI_AUTH__BCRYPT_COST=4
+"$bin/moji-api" migrate >/dev/null
+
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+"$bin/moji-api" serve >"$out/api.log" 2>&1 & pids+=($!)
+api="http://127.0.0.1:$MOJI_HTTP__API_PORT"
+wait_for "curl -fsS $api/readyz" 60 || { cat "$out/api.log" >&2; die "api did not start"; }
+
+# Traffic that touches success and error paths.
+user="scrape_$(date +%s)_$$"
+curl -fsS -o /dev/null -X POST "$api/api/v1/users" -H 'content-type: application/json' \
+  -d "{\"username\":\"$user\",\"email\":\"$user@example.com\",\"password\":\"scrape password 1\"}"
+curl -sS -o /dev/null -X POST "$api/api/v1/auth/login" -H 'content-type: application/json' \
+  -d "{\"login\":\"$user\",\"password\":\"wrong password\"}" || true
+curl -sS -o /dev/null "$api/api/v1/users/$user" || true
+curl -sS -o /dev/null "$api/api/v1/no/such/route" || true
+
+if [ -x "$bin/moji-inference" ]; then
+  "$bin/moji-inference" >"$out/inference.log" 2>&1 & pids+=($!)
+  inf="http://127.0.0.1:$MOJI_HTTP__INFERENCE_PORT"
+  wait_for "curl -fsS $inf/readyz" 60 || { cat "$out/inference.log" >&2; die "inference did not start"; }
+  curl -fsS "$inf/metrics" > "$out/inference.prom"
+fi
+curl -fsS "$api/metrics" > "$out/api.prom"
+say "scraped: $(cd "$out" && ls *.prom | tr '\n' ' ')"

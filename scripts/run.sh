@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Brings up all of Moji on this machine: infrastructure (installing it if missing), models,
+# a release build, migrations, every service, and the nginx edge. Ctrl-C stops what it started.
+#
+# Ports (override with the env vars): edge 8080 (MOJI_HTTP__EDGE_PORT), api 8081
+# (MOJI_HTTP__API_PORT), chat 8082, recommend 8083, inference metrics/health 8084
+# (MOJI_HTTP__INFERENCE_PORT).
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$MOJI_ROOT"
+
+export MOJI_HTTP__EDGE_PORT="${MOJI_HTTP__EDGE_PORT:-8080}"
+export MOJI_HTTP__API_PORT="${MOJI_HTTP__API_PORT:-8081}"
+export MOJI_HTTP__CHAT_PORT="${MOJI_HTTP__CHAT_PORT:-8082}"
+export MOJI_HTTP__RECOMMEND_PORT="${MOJI_HTTP__RECOMMEND_PORT:-8083}"
+export MOJI_HTTP__INFERENCE_PORT="${MOJI_HTTP__INFERENCE_PORT:-8084}"
+export MOJI_HTTP__PUBLIC_URL="${MOJI_HTTP__PUBLIC_URL:-http://127.0.0.1:$MOJI_HTTP__EDGE_PORT}"
+export MOJI_STORAGE__LOCAL_ROOT="${MOJI_STORAGE__LOCAL_ROOT:-$MOJI_CACHE_DIR/storage}"
+export MOJI_STORAGE__PUBLIC_BASE_URL="${MOJI_STORAGE__PUBLIC_BASE_URL:-$MOJI_HTTP__PUBLIC_URL/api/v1/files}"
+export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
+
+"$MOJI_ROOT/scripts/infra.sh" --with-vision
+[ -x "$MOJI_ROOT/scripts/models.sh" ] && "$MOJI_ROOT/scripts/models.sh"
+
+# Development secrets: generated once, kept out of git, shared by every service so they can
+# verify each other's tokens. Production takes them from its secret store instead.
+secrets="$MOJI_CACHE_DIR/dev-secrets.env"
+if [ ! -f "$secrets" ]; then
+  mkdir -p "$MOJI_CACHE_DIR"
+  umask 077
+  {
+    echo "MOJI_JWT__SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+    echo "MOJI_STORAGE__SIGNING_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  } > "$secrets"
+  umask 022
+  say "generated development secrets in $secrets"
+fi
+set -a; source "$secrets"; set +a
+export MOJI_JWT__SECRET MOJI_STORAGE__SIGNING_SECRET
+
+say "building release binaries (first build takes several minutes)"
+cargo build --release --locked --bins
+bin="$CARGO_TARGET_DIR/release"
+
+"$bin/moji-api" migrate
+
+logs="$MOJI_CACHE_DIR/logs"
+mkdir -p "$logs"
+pids=()
+stop_all() {
+  trap - INT TERM EXIT
+  say "stopping"
+  [ -x "$MOJI_ROOT/scripts/edge.sh" ] && "$MOJI_ROOT/scripts/edge.sh" stop >/dev/null 2>&1 || true
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+start() { # name, command...
+  local name="$1"; shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  pids+=($!)
+  say "started $name (pid $!, log $logs/$name.log)"
+}
+
+start api "$bin/moji-api" serve
+if [ -x "$bin/moji-inference" ]; then
+  start inference "$bin/moji-inference"
+fi
+
+wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__API_PORT/readyz" 60 \
+  || { tail -n 30 "$logs/api.log" >&2; die "api did not become ready"; }
+if [ -x "$bin/moji-inference" ]; then
+  wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__INFERENCE_PORT/readyz" 60 \
+    || { tail -n 30 "$logs/inference.log" >&2; die "inference did not become ready"; }
+fi
+
+origin="http://127.0.0.1:$MOJI_HTTP__API_PORT"
+if [ -x "$MOJI_ROOT/scripts/edge.sh" ]; then
+  "$MOJI_ROOT/scripts/edge.sh" start
+  origin="http://127.0.0.1:$MOJI_HTTP__EDGE_PORT"
+fi
+
+cat <<TXT
+
+  Moji is running.
+    Everything (one origin):  $origin/
+    Swagger UI:               $origin/docs/
+    OpenAPI document:         $origin/api-docs/openapi.json
+    API directly:             http://127.0.0.1:$MOJI_HTTP__API_PORT/api/v1
+    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics
+    Logs:                     $logs/
+  Press Ctrl-C to stop.
+
+TXT
+
+# Stop everything as soon as any service exits, so a crash is not hidden.
+set +e
+wait -n "${pids[@]}"
+status=$?
+warn "a service exited (status $status); see $logs/"
+exit "$status"

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs every check Moji has: infrastructure (installed if missing), models, formatting,
+# clippy, the whole test suite against real PostgreSQL/Redis/RabbitMQ/S3, and drift checks
+# (diesel schema; JSON Schemas and OpenAPI are drift tests inside the suite), then the
+# deployment checks. Exits non-zero on the first failure.
+set -euo pipefail
+source "$(dirname "$0")/lib/common.sh"
+cd "$MOJI_ROOT"
+
+export MOJI_TEST_S3_ENDPOINT="${MOJI_TEST_S3_ENDPOINT:-http://127.0.0.1:${MOJI_S3_PORT:-9000}}"
+export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+timings=()
+step() { # name, command...
+  local name="$1" started=$SECONDS
+  shift
+  say "== $name"
+  "$@"
+  timings+=("$(printf '%-14s %4ds' "$name" $((SECONDS - started)))")
+}
+
+# Tests name their resources with a random `t<hex>` prefix and remove them; a test that
+# crashed cannot, so clear what earlier runs left behind before starting.
+clear_leftovers() {
+  local dbs
+  dbs="$(psql -qAt "$MOJI_TEST_DATABASE_ADMIN_URL" -c \
+    "SELECT datname FROM pg_database WHERE datname LIKE 'moji\_t\_%' OR datname LIKE 'moji\_schema\_check\_%'")" || true
+  for db in $dbs; do
+    psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  if command -v rabbitmqctl >/dev/null; then
+    as_root rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
+      | grep -E '^t[0-9a-f]{8,}' \
+      | while read -r q; do as_root rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true; done
+  fi
+}
+
+run_tests() {
+  if cargo nextest --version >/dev/null 2>&1; then
+    cargo nextest run --workspace --locked --profile ci
+  else
+    cargo test --workspace --locked
+  fi
+}
+
+step infra "$MOJI_ROOT/scripts/infra.sh" --with-s3 --with-vision
+if [ -x "$MOJI_ROOT/scripts/models.sh" ]; then
+  step models "$MOJI_ROOT/scripts/models.sh"
+fi
+step leftovers clear_leftovers
+step fmt cargo fmt --all -- --check
+step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step tests run_tests
+step schema-drift "$MOJI_ROOT/scripts/check-schema.sh"
+if [ -x "$MOJI_ROOT/scripts/check-deploy.sh" ]; then
+  step metrics-scrape "$MOJI_ROOT/scripts/lib/scrape-metrics.sh" "$MOJI_CACHE_DIR/metrics"
+  step deploy "$MOJI_ROOT/scripts/check-deploy.sh" --metrics-from "$MOJI_CACHE_DIR/metrics"
+fi
+
+say "all checks passed; time per step:"
+printf '  %s\n' "${timings[@]}"
+printf '  %-14s %4ds\n' total "$SECONDS"

@@ -1,0 +1,23 @@
+//! Fails when proto/openapi/api.json differs from the document the code generates.
+//! Regenerate with `MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test openapi_drift`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+
+use utoipa::OpenApi;
+
+#[test]
+fn proto_openapi_matches_the_code() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto/openapi/api.json");
+    let generated = moji_api::openapi::ApiDoc::openapi().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("MOJI_UPDATE_OPENAPI").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "proto/openapi/api.json is out of date; run MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test openapi_drift"
+    );
+}
