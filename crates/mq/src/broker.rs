@@ -154,7 +154,15 @@ impl Link {
             match result {
                 Ok(session) => {
                     let session = Arc::new(session);
-                    if *opened > 0 {
+                    let same_connection = previous
+                        .as_ref()
+                        .is_some_and(|p| Arc::ptr_eq(&p.conn, &session.conn));
+                    if same_connection {
+                        tracing::info!(
+                            connection = %self.connection_name,
+                            "reopened the publishing channel"
+                        );
+                    } else if *opened > 0 {
                         metrics::reconnected();
                         tracing::info!(
                             connection = %self.connection_name,
@@ -166,8 +174,7 @@ impl Link {
                     *self
                         .current
                         .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner) =
-                        Some(session.clone());
+                        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(session.clone());
                     return Ok(session);
                 }
                 Err(e) if is_fatal(&e) => return Err(e),
@@ -357,25 +364,26 @@ impl Broker {
         self.shared.publisher.healthy_current().is_some() && self.shared.consumer.ok_or_unused()
     }
 
-    /// Readiness probe: reconnects if needed (briefly) and does a round trip to the broker.
+    /// Readiness probe: reconnects if needed and does a round trip to the broker, all within
+    /// 5 s.
     pub async fn check(&self) -> Result<(), MqError> {
-        let session = self.shared.publisher.session(&self.shared, Some(2)).await?;
-        let round_trip = async {
-            let channel = session.conn.create_channel().await?;
-            close_channel(&channel).await;
-            Ok::<(), MqError>(())
+        let probe = async {
+            let session = self.shared.publisher.session(&self.shared, Some(2)).await?;
+            let round_trip = async {
+                let channel = session.conn.create_channel().await?;
+                close_channel(&channel).await;
+                Ok::<(), MqError>(())
+            };
+            let result = round_trip.await;
+            if result.is_err() {
+                // Distrust the connection so the next user reconnects.
+                session.poison();
+            }
+            result
         };
-        match tokio::time::timeout(CHECK_TIMEOUT, round_trip).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                session.poison();
-                Err(e)
-            }
-            Err(_) => {
-                session.poison();
-                Err(MqError::Timeout("rabbitmq round trip"))
-            }
-        }
+        tokio::time::timeout(CHECK_TIMEOUT, probe)
+            .await
+            .unwrap_or(Err(MqError::Timeout("rabbitmq readiness check")))
     }
 
     /// Publishes `envelope` as persistent JSON and waits for the broker's confirm. Retries

@@ -103,6 +103,7 @@ where
     // channel's handlers may still run; the semaphore bounds them all together.
     let permits = Arc::new(Semaphore::new(usize::from(prefetch)));
     let queue: Arc<str> = Arc::from(queue);
+    let delivery_limit = broker.delivery_limit();
     let mut tasks: JoinSet<()> = JoinSet::new();
     let mut backoff = Backoff::new();
 
@@ -158,6 +159,7 @@ where
                     tasks.spawn(handle::<P, F, Fut>(
                         delivery,
                         queue.clone(),
+                        delivery_limit,
                         handler.clone(),
                         permit,
                     ));
@@ -220,6 +222,7 @@ async fn subscribe(
 async fn handle<P, F, Fut>(
     delivery: Delivery,
     queue: Arc<str>,
+    delivery_limit: u32,
     handler: Arc<F>,
     _permit: OwnedSemaphorePermit,
 ) where
@@ -254,6 +257,9 @@ async fn handle<P, F, Fut>(
     metrics::consumed(&queue, outcome.label());
     match outcome {
         Outcome::DeadLetter => metrics::dead_lettered(&queue),
+        // RabbitMQ 3.x delivers a message delivery_limit + 1 times (x-delivery-count 0 to
+        // limit) and dead-letters it when the last one is requeued: this nack is that one.
+        Outcome::Retry if count >= delivery_limit => metrics::dead_lettered(&queue),
         Outcome::Retry => tokio::time::sleep(retry_delay(count)).await,
         Outcome::Ack => {}
     }
@@ -296,13 +302,17 @@ async fn settle(acker: &Acker, outcome: Outcome, queue: &str) {
         Ok(true) => {}
         // The channel died under the handler; the broker redelivers the message.
         Ok(false) => tracing::warn!(queue, "channel closed before settling; will be redelivered"),
-        Err(e) => tracing::warn!(queue, error = %e, "settling delivery failed; will be redelivered"),
+        Err(e) => {
+            tracing::warn!(queue, error = %e, "settling delivery failed; will be redelivered")
+        }
     }
 }
 
 fn retry_delay(delivery_count: u32) -> Duration {
     let factor = 2u32.saturating_pow(delivery_count.min(16));
-    FIRST_RETRY_DELAY.saturating_mul(factor).min(MAX_RETRY_DELAY)
+    FIRST_RETRY_DELAY
+        .saturating_mul(factor)
+        .min(MAX_RETRY_DELAY)
 }
 
 /// Collects finished handler tasks so the set does not grow; reports panics that escaped.

@@ -6,6 +6,28 @@
 //! The broker keeps two connections, one for publishing and one for consuming, because
 //! RabbitMQ's flow control blocks publishing connections: a consumer sharing it could then
 //! not ack, and the memory alarm would never clear.
+//!
+//! ```no_run
+//! # async fn demo(envelope: moji_common::Envelope<moji_common::messages::FaceAnalyzeV1>)
+//! # -> Result<(), moji_mq::MqError> {
+//! use moji_common::messages::FaceAnalyzeV1;
+//! use moji_mq::{consume, Broker, Outcome, Topology, FACE_ANALYZE_KEY};
+//! use tokio_util::sync::CancellationToken;
+//!
+//! let broker = Broker::connect("amqp://127.0.0.1:5672/%2f", "api", Topology::new(""), 5).await?;
+//! let t = broker.topology().clone();
+//! broker.publish(&t.tasks_exchange(), FACE_ANALYZE_KEY, &envelope).await?;
+//!
+//! let shutdown = CancellationToken::new();
+//! consume::<FaceAnalyzeV1, _, _>(&broker, &t.face_queue(), "inference", 4, |incoming| async move {
+//!     // ... make the result durable, then:
+//!     let _ = incoming.envelope.payload.task_id;
+//!     Outcome::Ack
+//! }, shutdown).await?;
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
 
 mod broker;
 mod consumer;

@@ -109,7 +109,10 @@ mod tests {
             "moji_amqp_dead_lettered_total",
             "moji_amqp_reconnects_total",
         ] {
-            assert!(names.iter().any(|n| n == name), "{name} missing in {names:?}");
+            assert!(
+                names.iter().any(|n| n == name),
+                "{name} missing in {names:?}"
+            );
         }
     }
 }

@@ -74,9 +74,15 @@ impl Topology {
         format!("{}inference.dataset", self.prefix)
     }
 
-    /// `{prefix}api.task-events`, bound to the events exchange with `task.succeeded|failed`.
-    pub fn api_events_queue(&self) -> String {
-        format!("{}api.task-events", self.prefix)
+    /// `{prefix}api.task-succeeded`, bound to the events exchange with `task.succeeded`.
+    /// One queue per message type: a typed consumer dead-letters anything else.
+    pub fn api_succeeded_queue(&self) -> String {
+        format!("{}api.task-succeeded", self.prefix)
+    }
+
+    /// `{prefix}api.task-failed`, bound to the events exchange with `task.failed`.
+    pub fn api_failed_queue(&self) -> String {
+        format!("{}api.task-failed", self.prefix)
     }
 
     /// `<queue>.dead`: where `queue` dead-letters to.
@@ -108,9 +114,14 @@ impl Topology {
                 keys: vec![DATASET_GENERATE_KEY],
             },
             WorkQueue {
-                name: self.api_events_queue(),
+                name: self.api_succeeded_queue(),
                 exchange: self.events_exchange(),
-                keys: vec![TASK_SUCCEEDED_KEY, TASK_FAILED_KEY],
+                keys: vec![TASK_SUCCEEDED_KEY],
+            },
+            WorkQueue {
+                name: self.api_failed_queue(),
+                exchange: self.events_exchange(),
+                keys: vec![TASK_FAILED_KEY],
             },
         ]
     }
@@ -220,11 +231,9 @@ mod tests {
         assert_eq!(t.dead_letter_exchange(), "moji.dlx");
         assert_eq!(t.face_queue(), "inference.face");
         assert_eq!(t.dataset_queue(), "inference.dataset");
-        assert_eq!(t.api_events_queue(), "api.task-events");
-        assert_eq!(
-            Topology::dead_queue(&t.face_queue()),
-            "inference.face.dead"
-        );
+        assert_eq!(t.api_succeeded_queue(), "api.task-succeeded");
+        assert_eq!(t.api_failed_queue(), "api.task-failed");
+        assert_eq!(Topology::dead_queue(&t.face_queue()), "inference.face.dead");
     }
 
     #[test]
@@ -234,7 +243,10 @@ mod tests {
         assert_eq!(t.tasks_exchange(), "t1.moji.tasks");
         assert_eq!(t.dead_letter_exchange(), "t1.moji.dlx");
         assert_eq!(t.face_queue(), "t1.inference.face");
-        assert_eq!(Topology::dead_queue(&t.face_queue()), "t1.inference.face.dead");
+        assert_eq!(
+            Topology::dead_queue(&t.face_queue()),
+            "t1.inference.face.dead"
+        );
         for (name, _) in t.exchanges() {
             assert!(name.starts_with("t1."), "{name}");
         }

@@ -28,6 +28,45 @@ const TEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Upper bound of waiting for one delivery.
 const RECV_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// Runs `test` on a broker with a fresh topology, bounded by [`TEST_TIMEOUT`], then deletes
+/// the topology through a new connection even if the test failed or broke its own.
+async fn isolated<F, Fut>(delivery_limit: u32, test: F)
+where
+    F: FnOnce(Broker, Topology, String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let started = Instant::now();
+    let (broker, t, name) = fresh_broker(delivery_limit).await;
+    let outcome = tokio::spawn(tokio::time::timeout(
+        TEST_TIMEOUT,
+        test(broker, t.clone(), name),
+    ))
+    .await;
+    eprintln!("test body took {:?}", started.elapsed());
+    match Broker::connect(
+        &common::amqp_url(),
+        "moji-mq-test-teardown",
+        t,
+        delivery_limit,
+    )
+    .await
+    {
+        Ok(b) => {
+            if let Err(e) = b.delete_topology().await {
+                eprintln!("teardown failed: {e}");
+            }
+        }
+        Err(e) => eprintln!("teardown failed: {e}"),
+    }
+    match outcome {
+        Ok(Ok(())) => {}
+        Ok(Err(_)) => panic!("test timed out after {TEST_TIMEOUT:?}"),
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("test task failed: {e}"),
+    }
+}
+
+/// Bounds a test that needs no topology.
 async fn bounded<F: Future<Output = ()>>(test: F) {
     let started = Instant::now();
     tokio::time::timeout(TEST_TIMEOUT, test)
@@ -92,16 +131,9 @@ async fn stop(shutdown: CancellationToken, task: JoinHandle<Result<(), MqError>>
         .expect("consumer failed");
 }
 
-async fn cleanup(broker: &Broker) {
-    if let Err(e) = broker.delete_topology().await {
-        eprintln!("cleanup failed: {e}");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_publishes_consumes_and_acks() {
-    bounded(async {
-        let (broker, t, name) = fresh_broker(5).await;
+    isolated(5, |broker, t, name| async move {
         assert!(broker.is_connected());
         broker.check().await.unwrap();
         // Declaring the same topology again is harmless.
@@ -144,15 +176,13 @@ async fn round_trip_publishes_consumes_and_acks() {
             .await
             .unwrap()
             .is_none());
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn poison_messages_are_dead_lettered_and_consumption_goes_on() {
-    bounded(async {
-        let (broker, t, _) = fresh_broker(5).await;
+    isolated(5, |broker, t, _| async move {
         let (mut rx, shutdown, task) =
             spawn_face_consumer(&broker, &t.face_queue(), 4, |_| Outcome::Ack);
         let exchange = t.tasks_exchange();
@@ -187,7 +217,10 @@ async fn poison_messages_are_dead_lettered_and_consumption_goes_on() {
             .unwrap();
 
         let got = recv(&mut rx).await;
-        assert_eq!(got.envelope, valid, "only the valid message reaches the handler");
+        assert_eq!(
+            got.envelope, valid,
+            "only the valid message reaches the handler"
+        );
 
         let dead = Topology::dead_queue(&t.face_queue());
         let b = broker.clone();
@@ -216,18 +249,32 @@ async fn poison_messages_are_dead_lettered_and_consumption_goes_on() {
         assert_eq!(ids.len(), 2);
         assert!(ids.contains(&wrong_type.id.to_string()));
         assert!(ids.contains(&wrong_version.id.to_string()));
-        assert!(rx.try_recv().is_err(), "no poison message reached the handler");
+        assert!(
+            rx.try_recv().is_err(),
+            "no poison message reached the handler"
+        );
+        let q = t.face_queue();
+        let consumed = |outcome| {
+            common::counter(
+                "moji_amqp_consumed_total",
+                &[("queue", &q), ("outcome", outcome)],
+            )
+        };
+        assert_eq!(consumed("undecodable"), 3.0);
+        assert_eq!(consumed("ack"), 1.0);
+        assert_eq!(
+            common::counter("moji_amqp_dead_lettered_total", &[("queue", &q)]),
+            3.0
+        );
 
         stop(shutdown, task).await;
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unacked_message_is_redelivered_after_its_consumer_connection_dies() {
-    bounded(async {
-        let (first, t, _) = fresh_broker(5).await;
+    isolated(5, |first, t, _| async move {
         let env = face_envelope();
         first
             .publish(&t.tasks_exchange(), FACE_ANALYZE_KEY, &env)
@@ -283,15 +330,13 @@ async fn unacked_message_is_redelivered_after_its_consumer_connection_dies() {
         );
         stop(shutdown, task).await;
         assert_eq!(second.queue_len(&t.face_queue()).await.unwrap(), 0);
-        cleanup(&second).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn publisher_and_consumer_survive_server_side_connection_close() {
-    bounded(async {
-        let (broker, t, name) = fresh_broker(5).await;
+    isolated(5, |broker, t, name| async move {
         let before = common::reconnects();
         let (mut rx, shutdown, task) =
             spawn_face_consumer(&broker, &t.face_queue(), 4, |_| Outcome::Ack);
@@ -302,15 +347,47 @@ async fn publisher_and_consumer_survive_server_side_connection_close() {
             .unwrap();
         assert_eq!(recv(&mut rx).await.envelope.id, first.id);
 
+        // Publish back to back while the connections are closed under the publisher's feet,
+        // so some publish is usually in flight (awaiting its confirm) when its connection dies.
+        let closing_done = CancellationToken::new();
+        let publisher = {
+            let (broker, exchange) = (broker.clone(), t.tasks_exchange());
+            let done = closing_done.clone();
+            tokio::spawn(async move {
+                let mut ids = Vec::new();
+                while !done.is_cancelled() {
+                    let env = face_envelope();
+                    broker
+                        .publish(&exchange, FACE_ANALYZE_KEY, &env)
+                        .await
+                        .expect("publish survives the connection loss");
+                    ids.push(env.id);
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+                ids
+            })
+        };
         let closed = close_connections(&[name.clone(), format!("{name}.consumer")]).await;
         assert_eq!(closed, 2, "publishing and consuming connections closed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        closing_done.cancel();
+        let mut expected: std::collections::HashSet<_> =
+            publisher.await.unwrap().into_iter().collect();
+        eprintln!(
+            "published {} messages across the connection loss",
+            expected.len()
+        );
+        // Every confirmed message arrives (a retried publish may arrive twice).
+        while !expected.is_empty() {
+            expected.remove(&recv(&mut rx).await.envelope.id);
+        }
 
         let second = face_envelope();
         broker
             .publish(&t.tasks_exchange(), FACE_ANALYZE_KEY, &second)
             .await
             .unwrap();
-        assert_eq!(recv(&mut rx).await.envelope.id, second.id);
+        while recv(&mut rx).await.envelope.id != second.id {}
         assert!(broker.is_connected());
         broker.check().await.unwrap();
         assert!(
@@ -320,16 +397,15 @@ async fn publisher_and_consumer_survive_server_side_connection_close() {
 
         stop(shutdown, task).await;
         assert_eq!(broker.queue_len(&t.face_queue()).await.unwrap(), 0);
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retry_counts_toward_the_delivery_limit_then_dead_letters() {
-    bounded(async {
-        let limit = 2;
-        let (broker, t, _) = fresh_broker(limit).await;
+    const LIMIT: u32 = 2;
+    isolated(LIMIT, |broker, t, _| async move {
+        let limit = LIMIT;
         let (mut rx, shutdown, task) =
             spawn_face_consumer(&broker, &t.face_queue(), 1, |_| Outcome::Retry);
         let env = face_envelope();
@@ -364,16 +440,31 @@ async fn retry_counts_toward_the_delivery_limit_then_dead_letters() {
         let m = broker.get(&dead).await.unwrap().expect("dead message");
         assert_eq!(m.message_id, Some(env.id.to_string()));
         assert_eq!(m.death_reason.as_deref(), Some("delivery_limit"));
+        let q = t.face_queue();
+        assert_eq!(
+            common::counter(
+                "moji_amqp_consumed_total",
+                &[("queue", &q), ("outcome", "retry")]
+            ),
+            f64::from(limit + 1)
+        );
+        assert_eq!(
+            common::counter("moji_amqp_dead_lettered_total", &[("queue", &q)]),
+            1.0
+        );
+        let published = common::counter(
+            "moji_amqp_published_total",
+            &[("exchange", &t.tasks_exchange()), ("outcome", "ok")],
+        );
+        assert_eq!(published, 1.0);
         assert_eq!(broker.queue_len(&t.face_queue()).await.unwrap(), 0);
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dead_letter_outcome_and_handler_panic() {
-    bounded(async {
-        let (broker, t, _) = fresh_broker(5).await;
+    isolated(5, |broker, t, _| async move {
         let target = face_envelope();
         let target_id = target.id;
         let (tx, mut rx) = mpsc::unbounded_channel();
@@ -428,15 +519,13 @@ async fn dead_letter_outcome_and_handler_panic() {
             .expect("dead-lettered by the handler");
         assert_eq!(m.message_id, Some(doomed.id.to_string()));
         assert_eq!(broker.queue_len(&t.face_queue()).await.unwrap(), 0);
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handlers_run_concurrently_up_to_prefetch_and_shutdown_waits_for_them() {
-    bounded(async {
-        let (broker, t, _) = fresh_broker(5).await;
+    isolated(5, |broker, t, _| async move {
         for _ in 0..6 {
             broker
                 .publish(&t.tasks_exchange(), FACE_ANALYZE_KEY, &face_envelope())
@@ -489,7 +578,11 @@ async fn handlers_run_concurrently_up_to_prefetch_and_shutdown_waits_for_them() 
         .await;
         stop(shutdown, task).await;
         assert_eq!(active.load(Ordering::SeqCst), 0, "no handler left running");
-        assert_eq!(peak.load(Ordering::SeqCst), 2, "ran two at a time, never more");
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            2,
+            "ran two at a time, never more"
+        );
         let finished = done.load(Ordering::SeqCst);
         assert!(finished < 6, "shutdown stopped taking deliveries");
         // Everything that ran was acked; the rest went back to the queue.
@@ -497,15 +590,13 @@ async fn handlers_run_concurrently_up_to_prefetch_and_shutdown_waits_for_them() 
             broker.queue_len(&t.face_queue()).await.unwrap(),
             u32::try_from(6 - finished).unwrap()
         );
-        cleanup(&broker).await;
     })
     .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_publish_is_an_error_and_the_channel_recovers() {
-    bounded(async {
-        let (broker, t, _) = fresh_broker(5).await;
+    isolated(5, |broker, t, _| async move {
         let err = broker
             .publish(&format!("{}missing", t.prefix()), "x", &face_envelope())
             .await
@@ -531,7 +622,6 @@ async fn refused_publish_is_an_error_and_the_channel_recovers() {
             broker.queue_len(&format!("{}nope", t.prefix())).await,
             Err(MqError::Amqp(_))
         ));
-        cleanup(&broker).await;
     })
     .await;
 }
@@ -548,7 +638,10 @@ async fn unreachable_broker_fails_after_bounded_retries() {
         )
         .await
         .unwrap_err();
-        assert!(matches!(err, MqError::Unavailable { attempts: 8, .. }), "{err:?}");
+        assert!(
+            matches!(err, MqError::Unavailable { attempts: 8, .. }),
+            "{err:?}"
+        );
         eprintln!("gave up after {:?}", started.elapsed());
     })
     .await;
@@ -556,8 +649,7 @@ async fn unreachable_broker_fails_after_bounded_retries() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queues_are_durable_quorum_and_a_changed_delivery_limit_is_refused() {
-    bounded(async {
-        let (broker, t, name) = fresh_broker(5).await;
+    isolated(5, |_broker, t, name| async move {
         let out = tokio::process::Command::new("rabbitmqctl")
             .args(["list_queues", "name", "type", "durable", "arguments", "-q"])
             .args(["--no-table-headers"])
@@ -567,7 +659,12 @@ async fn queues_are_durable_quorum_and_a_changed_delivery_limit_is_refused() {
         let text = String::from_utf8_lossy(&out.stdout);
         let ours: Vec<&str> = text.lines().filter(|l| l.starts_with(t.prefix())).collect();
         assert_eq!(ours.len(), 6, "{ours:?}");
-        for queue in [t.face_queue(), t.dataset_queue(), t.api_events_queue()] {
+        for queue in [
+            t.face_queue(),
+            t.dataset_queue(),
+            t.api_succeeded_queue(),
+            t.api_failed_queue(),
+        ] {
             let row = ours
                 .iter()
                 .find(|l| l.split('\t').next() == Some(queue.as_str()))
@@ -591,7 +688,26 @@ async fn queues_are_durable_quorum_and_a_changed_delivery_limit_is_refused() {
             .unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(5));
         assert!(err.to_string().contains("x-delivery-limit"), "{err}");
-        cleanup(&broker).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_credentials_fail_without_retrying() {
+    bounded(async {
+        let started = Instant::now();
+        let url = common::amqp_url().replacen("guest:guest@", "guest:wrong@", 1);
+        let err = Broker::connect(
+            &url,
+            "moji-mq-test-bad-credentials",
+            Topology::new(&common::unique_prefix()),
+            5,
+        )
+        .await
+        .unwrap_err();
+        // ACCESS_REFUSED is final: no 11 s retry loop.
+        assert!(started.elapsed() < Duration::from_secs(2), "{err:?}");
+        assert!(err.to_string().contains("ACCESS_REFUSED"), "{err}");
     })
     .await;
 }

@@ -9,8 +9,7 @@ use moji_mq::{Broker, Topology};
 
 /// The RabbitMQ under test (`AMQP_URL` overrides the local default).
 pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
 }
 
 /// A prefix no other test (or run) uses, so tests run in parallel without sharing queues.
@@ -124,5 +123,23 @@ pub fn reconnects() -> f64 {
         .iter()
         .filter(|f| f.name() == "moji_amqp_reconnects_total")
         .flat_map(|f| f.get_metric().iter().map(|m| m.get_counter().get_value()))
+        .sum()
+}
+
+/// Current value of counter `name` whose labels include all of `labels`, in this process.
+pub fn counter(name: &str, labels: &[(&str, &str)]) -> f64 {
+    prometheus::default_registry()
+        .gather()
+        .iter()
+        .filter(|f| f.name() == name)
+        .flat_map(|f| f.get_metric().iter())
+        .filter(|m| {
+            labels.iter().all(|(k, v)| {
+                m.get_label()
+                    .iter()
+                    .any(|l| l.name() == *k && l.value() == *v)
+            })
+        })
+        .map(|m| m.get_counter().get_value())
         .sum()
 }
