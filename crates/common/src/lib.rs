@@ -4,6 +4,7 @@
 pub mod error_code;
 pub mod ids;
 pub mod messages;
+pub mod results;
 pub mod task;
 
 pub use error_code::ErrorCode;

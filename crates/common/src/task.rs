@@ -91,7 +91,10 @@ mod tests {
         for from in [Succeeded, Failed, Cancelled] {
             assert!(from.is_final());
             for to in [Queued, Running, Succeeded, Failed, Cancelled] {
-                assert!(!from.can_transition_to(to), "{from} -> {to} must be rejected");
+                assert!(
+                    !from.can_transition_to(to),
+                    "{from} -> {to} must be rejected"
+                );
             }
         }
     }

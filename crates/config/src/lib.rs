@@ -55,6 +55,28 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// Logs.
     pub telemetry: TelemetrySettings,
+    /// Photo uploads and the face pipeline.
+    pub faces: FaceSettings,
+}
+
+/// Photo uploads and the face pipeline.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FaceSettings {
+    /// Largest accepted photo in bytes (413 `image_too_large` above).
+    pub max_image_bytes: usize,
+    /// Largest accepted photo in pixels, read from the header before decoding.
+    pub max_image_pixels: u64,
+    /// Lifetime of task records in Redis, in seconds.
+    pub task_ttl_secs: u64,
+    /// Directory of the converted models (inference).
+    pub models_dir: PathBuf,
+    /// Directory of OpenCV's Haar cascades (inference).
+    pub cascades_dir: PathBuf,
+    /// Vision worker threads in the inference service; 0 means one per core.
+    pub workers: usize,
+    /// Artificial pause after each pipeline step, in milliseconds: lets fault-injection tests
+    /// and demos catch a task mid-flight. Always 0 in production.
+    pub step_delay_ms: u64,
 }
 
 /// Ports and limits of the HTTP servers.
@@ -244,6 +266,15 @@ impl Default for Settings {
                 log_format: "text".into(),
                 log_level: "info".into(),
             },
+            faces: FaceSettings {
+                max_image_bytes: 15 * 1024 * 1024,
+                max_image_pixels: 40_000_000,
+                task_ttl_secs: 24 * 3600,
+                models_dir: PathBuf::from(".cache/models"),
+                cascades_dir: PathBuf::from("/usr/share/opencv4/haarcascades"),
+                workers: 0,
+                step_delay_ms: 0,
+            },
         }
     }
 }
@@ -270,7 +301,11 @@ impl Settings {
             fig = fig.merge(Toml::file(path));
         }
         fig.merge(Env::prefixed("MOJI_").split("__").ignore(&["config"]))
-            .merge(Env::raw().only(&["database_url"]).map(|_| "database.url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["database_url"])
+                    .map(|_| "database.url".into()),
+            )
             .merge(Env::raw().only(&["redis_url"]).map(|_| "redis.url".into()))
             .merge(Env::raw().only(&["amqp_url"]).map(|_| "amqp.url".into()))
             // `MOJI_LOG_FORMAT` is the documented short form of `MOJI_TELEMETRY__LOG_FORMAT`.
@@ -279,13 +314,21 @@ impl Settings {
                     .only(&["moji_log_format"])
                     .map(|_| "telemetry.log_format".into()),
             )
+            // `MOJI_MODELS_DIR` / `MOJI_CASCADES_DIR`: the short forms scripts and images use.
+            .merge(
+                Env::raw()
+                    .only(&["moji_models_dir"])
+                    .map(|_| "faces.models_dir".into()),
+            )
+            .merge(
+                Env::raw()
+                    .only(&["moji_cascades_dir"])
+                    .map(|_| "faces.cascades_dir".into()),
+            )
     }
 
     /// Extracts and validates settings from a provider; `file` is checked for secrets.
-    pub fn from_figment(
-        fig: Figment,
-        file: Option<&std::path::Path>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_figment(fig: Figment, file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
         if let Some(path) = file {
             let only_file = Figment::from(Toml::file(path));
             for key in SECRET_KEYS {
@@ -306,7 +349,10 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
-            return bad(format!("auth.bcrypt_cost must be 4..=31, got {}", self.auth.bcrypt_cost));
+            return bad(format!(
+                "auth.bcrypt_cost must be 4..=31, got {}",
+                self.auth.bcrypt_cost
+            ));
         }
         if self.storage.presign_ttl_secs == 0 || self.storage.presign_ttl_secs > 900 {
             return bad("storage.presign_ttl_secs must be 1..=900 (15 min)".into());
@@ -323,6 +369,12 @@ impl Settings {
                 self.telemetry.log_format
             ));
         }
+        if self.faces.max_image_bytes == 0 || self.faces.max_image_pixels == 0 {
+            return bad("faces.max_image_bytes and faces.max_image_pixels must be > 0".into());
+        }
+        if self.env == Environment::Production && self.faces.step_delay_ms > 0 {
+            return bad("faces.step_delay_ms is a test knob and must be 0 in production".into());
+        }
         if self.database.pool_size == 0 {
             return bad("database.pool_size must be > 0".into());
         }
@@ -330,7 +382,8 @@ impl Settings {
             if self.jwt.secret.len() < 32 {
                 return bad("MOJI_JWT__SECRET must be set (>= 32 bytes) in production".into());
             }
-            if self.storage.backend == StorageBackend::Local && self.storage.signing_secret.len() < 32
+            if self.storage.backend == StorageBackend::Local
+                && self.storage.signing_secret.len() < 32
             {
                 return bad(
                     "MOJI_STORAGE__SIGNING_SECRET must be set (>= 32 bytes) in production".into(),
@@ -378,7 +431,8 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file("moji.toml", "[jwt]\nsecret = \"in-a-file\"\n")?;
             let path = std::path::Path::new("moji.toml");
-            let err = Settings::from_figment(Settings::figment(Some(path)), Some(path)).unwrap_err();
+            let err =
+                Settings::from_figment(Settings::figment(Some(path)), Some(path)).unwrap_err();
             assert!(err.to_string().contains("jwt.secret"), "{err}");
             Ok(())
         });

@@ -4,7 +4,11 @@
 //! diesel is synchronous, so every query runs on tokio's blocking pool through [`Db::run`]:
 //! the async executor never waits on the database.
 
+pub mod challenges;
+pub mod emojis;
 pub mod error;
+pub mod face_tasks;
+pub mod insights;
 pub mod models;
 pub mod pool;
 pub mod schema;

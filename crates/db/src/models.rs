@@ -93,3 +93,77 @@ pub struct RefreshToken {
     /// Set once rotated.
     pub used_at: Option<DateTime<Utc>>,
 }
+
+/// A face task's durable record.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = crate::schema::face_tasks, check_for_backend(diesel::pg::Pg))]
+pub struct FaceTask {
+    /// Task id (also the Redis key and the AMQP correlation id).
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// `emoji` or `zodiac`.
+    pub kind: String,
+    /// Emoji template id.
+    pub template: Option<String>,
+    /// Storage key of the upload.
+    pub image_key: String,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub status: String,
+    /// Result document once succeeded.
+    pub result: Option<serde_json::Value>,
+    /// Error code once failed.
+    pub error_code: Option<String>,
+    /// Error explanation once failed.
+    pub error_detail: Option<String>,
+    /// Client's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it reached a final state.
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A new face task.
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = crate::schema::face_tasks)]
+pub struct NewFaceTask {
+    /// Task id.
+    pub id: Uuid,
+    /// Owner.
+    pub user_id: Uuid,
+    /// `emoji` or `zodiac`.
+    pub kind: String,
+    /// Emoji template id.
+    pub template: Option<String>,
+    /// Storage key of the upload.
+    pub image_key: String,
+    /// Client's Idempotency-Key.
+    pub idempotency_key: Option<String>,
+}
+
+/// One face of a succeeded task, as persisted for rankings and statistics.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::schema::face_results, check_for_backend(diesel::pg::Pg))]
+pub struct FaceResultRow {
+    /// Task.
+    pub task_id: Uuid,
+    /// Face position, left to right.
+    pub face_index: i32,
+    /// Owner.
+    pub user_id: Uuid,
+    /// `emoji` or `zodiac`.
+    pub kind: String,
+    /// Emoji template id.
+    pub template: Option<String>,
+    /// Expression read on the face.
+    pub expression: String,
+    /// Its probability.
+    pub confidence: f32,
+    /// Zodiac animal id.
+    pub animal: Option<String>,
+    /// When the task succeeded.
+    pub created_at: DateTime<Utc>,
+}

@@ -1,6 +1,62 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    emoji_likes (emoji_id, user_id) {
+        emoji_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    emojis (id) {
+        id -> Uuid,
+        task_id -> Uuid,
+        user_id -> Uuid,
+        caption -> Text,
+        visibility -> Text,
+        template -> Text,
+        expression -> Text,
+        image_key -> Text,
+        thumbnail_key -> Text,
+        like_count -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    face_results (task_id, face_index) {
+        task_id -> Uuid,
+        face_index -> Int4,
+        user_id -> Uuid,
+        kind -> Text,
+        template -> Nullable<Text>,
+        expression -> Text,
+        confidence -> Float4,
+        animal -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    face_tasks (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        template -> Nullable<Text>,
+        image_key -> Text,
+        status -> Text,
+        result -> Nullable<Jsonb>,
+        error_code -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         family_id -> Uuid,
@@ -22,6 +78,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_challenges (user_id, challenge) {
+        user_id -> Uuid,
+        challenge -> Text,
+        awarded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -35,7 +99,24 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(emoji_likes -> emojis (emoji_id));
+diesel::joinable!(emoji_likes -> users (user_id));
+diesel::joinable!(emojis -> face_tasks (task_id));
+diesel::joinable!(emojis -> users (user_id));
+diesel::joinable!(face_results -> face_tasks (task_id));
+diesel::joinable!(face_results -> users (user_id));
+diesel::joinable!(face_tasks -> users (user_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
+diesel::joinable!(user_challenges -> users (user_id));
 
-diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, session_families, users,);
+diesel::allow_tables_to_appear_in_same_query!(
+    emoji_likes,
+    emojis,
+    face_results,
+    face_tasks,
+    refresh_tokens,
+    session_families,
+    user_challenges,
+    users,
+);

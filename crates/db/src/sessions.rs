@@ -117,7 +117,11 @@ pub fn rotate(
 }
 
 /// Revokes one family (idempotent: an already revoked family keeps its first reason).
-pub fn revoke_family(conn: &mut PgConnection, family_id: Uuid, reason: &str) -> Result<(), DbError> {
+pub fn revoke_family(
+    conn: &mut PgConnection,
+    family_id: Uuid,
+    reason: &str,
+) -> Result<(), DbError> {
     diesel::update(
         session_families::table
             .find(family_id)

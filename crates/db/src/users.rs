@@ -52,11 +52,15 @@ pub fn availability(
 ) -> Result<(Option<bool>, Option<bool>), DbError> {
     use diesel::dsl::{exists, select};
     let username_free = match username {
-        Some(u) => Some(!select(exists(users::table.filter(users::username.eq(u)))).get_result::<bool>(conn)?),
+        Some(u) => Some(
+            !select(exists(users::table.filter(users::username.eq(u)))).get_result::<bool>(conn)?,
+        ),
         None => None,
     };
     let email_free = match email {
-        Some(e) => Some(!select(exists(users::table.filter(users::email.eq(e)))).get_result::<bool>(conn)?),
+        Some(e) => Some(
+            !select(exists(users::table.filter(users::email.eq(e)))).get_result::<bool>(conn)?,
+        ),
         None => None,
     };
     Ok((username_free, email_free))
@@ -80,7 +84,10 @@ pub fn update_profile(
 /// Replaces the password hash.
 pub fn set_password_hash(conn: &mut PgConnection, id: Uuid, hash: &str) -> Result<(), DbError> {
     let n = diesel::update(users::table.find(id))
-        .set((users::password_hash.eq(hash), users::updated_at.eq(Utc::now())))
+        .set((
+            users::password_hash.eq(hash),
+            users::updated_at.eq(Utc::now()),
+        ))
         .execute(conn)?;
     if n == 0 {
         return Err(DbError::NotFound);

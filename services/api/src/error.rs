@@ -25,6 +25,18 @@ pub enum ApiError {
     /// A wrong current password on a sensitive change (403).
     #[error("current password is wrong")]
     WrongPassword,
+    /// Authenticated but not allowed (403), e.g. someone else's private resource.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The uploaded photo exceeds a byte or pixel limit (413).
+    #[error("image too large: {0}")]
+    ImageTooLarge(String),
+    /// The upload is not an image type we accept (415).
+    #[error("unsupported media: {0}")]
+    UnsupportedMedia(String),
+    /// The upload claims to be an image but is damaged (422).
+    #[error("invalid image: {0}")]
+    InvalidImage(String),
     /// No such resource (404).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -72,6 +84,20 @@ impl From<moji_mq::MqError> for ApiError {
     }
 }
 
+impl From<moji_storage::StorageError> for ApiError {
+    fn from(e: moji_storage::StorageError) -> Self {
+        use moji_storage::StorageError as S;
+        match e {
+            S::NotFound(_) => ApiError::NotFound("file"),
+            S::InvalidKey(k) => ApiError::BadRequest(format!("invalid file key: {k}")),
+            S::BadSignature | S::Expired => {
+                ApiError::Forbidden("the link is invalid or has expired".into())
+            }
+            other => ApiError::Unavailable(format!("storage: {other}")),
+        }
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -79,7 +105,10 @@ impl ResponseError for ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
             Self::Auth(e) => e.status_code(),
-            Self::WrongPassword => StatusCode::FORBIDDEN,
+            Self::WrongPassword | Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::ImageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::InvalidImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -114,6 +143,10 @@ impl ResponseError for ApiError {
                 "the current password is wrong".to_owned(),
                 vec![],
             ),
+            Self::Forbidden(d) => (ErrorCode::Forbidden, d.clone(), vec![]),
+            Self::ImageTooLarge(d) => (ErrorCode::ImageTooLarge, d.clone(), vec![]),
+            Self::UnsupportedMedia(d) => (ErrorCode::UnsupportedMediaType, d.clone(), vec![]),
+            Self::InvalidImage(d) => (ErrorCode::InvalidImage, d.clone(), vec![]),
             Self::NotFound(what) => (ErrorCode::NotFound, format!("{what} not found"), vec![]),
             Self::Conflict { code, detail } => (*code, detail.clone(), vec![]),
             Self::TooManyAttempts { retry_after_secs } => {

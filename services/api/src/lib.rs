@@ -4,6 +4,9 @@
 pub mod accounts;
 pub mod dto;
 pub mod error;
+pub mod faces;
+pub mod files;
+pub mod gallery;
 pub mod handlers;
 pub mod openapi;
 pub mod routes;
@@ -17,7 +20,6 @@ use actix_web::{
     web, App, HttpServer,
 };
 use moji_telemetry::{problem, Readiness};
-use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
 pub use state::AppState;
@@ -66,10 +68,63 @@ pub fn app(
         .wrap(from_fn(moji_telemetry::request_id))
         .configure(moji_telemetry::health_routes)
         .configure(routes::api_v1)
-        .service(
-            SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::ApiDoc::openapi()),
-        )
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::document()))
         .default_service(web::to(problem::route_not_found))
+}
+
+/// Starts the consumers of `task.succeeded` and `task.failed`, which persist results; they
+/// run until `shutdown` is cancelled.
+pub fn spawn_consumers(
+    state: &AppState,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    use moji_common::messages::{TaskFailedV1, TaskSucceededV1};
+    let prefetch = state.settings.effective_prefetch();
+    let topology = state.broker.topology().clone();
+    let succeeded = {
+        let (st, stop) = (state.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            let handler_state = st.clone();
+            let queue = topology.api_succeeded_queue();
+            let run = moji_mq::consume::<TaskSucceededV1, _, _>(
+                &st.broker,
+                &queue,
+                "api.task-succeeded",
+                prefetch,
+                move |msg| {
+                    let st = handler_state.clone();
+                    async move { faces::on_succeeded(&st, msg).await }
+                },
+                stop,
+            );
+            if let Err(e) = run.await {
+                tracing::error!(error = %e, "task.succeeded consumer stopped");
+            }
+        })
+    };
+    let topology = state.broker.topology().clone();
+    let failed = {
+        let st = state.clone();
+        tokio::spawn(async move {
+            let handler_state = st.clone();
+            let queue = topology.api_failed_queue();
+            let run = moji_mq::consume::<TaskFailedV1, _, _>(
+                &st.broker,
+                &queue,
+                "api.task-failed",
+                prefetch,
+                move |msg| {
+                    let st = handler_state.clone();
+                    async move { faces::on_failed(&st, msg).await }
+                },
+                shutdown,
+            );
+            if let Err(e) = run.await {
+                tracing::error!(error = %e, "task.failed consumer stopped");
+            }
+        })
+    };
+    vec![succeeded, failed]
 }
 
 /// Connects to every dependency and serves until SIGINT/SIGTERM.
@@ -77,11 +132,16 @@ pub async fn serve(settings: moji_config::Settings) -> anyhow::Result<()> {
     moji_telemetry::set_service_name("api");
     let addr = (settings.http.host.clone(), settings.http.api_port);
     let state = AppState::connect(settings).await?;
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let consumers = spawn_consumers(&state, shutdown.clone());
     tracing::info!(host = %addr.0, port = addr.1, "api listening; Swagger UI at /docs/");
     HttpServer::new(move || app(state.clone()))
         .bind(addr)?
         .shutdown_timeout(10)
         .run()
         .await?;
+    // Let in-flight result messages finish and be acknowledged before exiting.
+    shutdown.cancel();
+    futures_util::future::join_all(consumers).await;
     Ok(())
 }

@@ -2,7 +2,7 @@
 
 use actix_web::web;
 
-use crate::handlers::{auth, users};
+use crate::handlers::{auth, faces, files, gallery, users};
 
 /// Registers the `/api/v1` routes.
 pub fn api_v1(cfg: &mut web::ServiceConfig) {
@@ -19,6 +19,12 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
-            .service(auth::verify),
+            .service(auth::verify)
+            .service(files::download)
+            .service(faces::submit)
+            .service(faces::events)
+            .service(faces::get_task)
+            .service(faces::cancel)
+            .configure(gallery::routes),
     );
 }

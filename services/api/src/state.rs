@@ -7,6 +7,7 @@ use moji_config::{Environment, Settings};
 use moji_db::Db;
 use moji_mq::{Broker, Topology};
 use moji_redis::RedisState;
+use moji_storage::Storage;
 
 /// Everything handlers need.
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub redis: RedisState,
     /// RabbitMQ publisher.
     pub broker: Broker,
+    /// Uploads and results.
+    pub storage: Storage,
     /// Token verification (also in app data for the `AuthUser` extractor).
     pub auth: Authenticator,
 }
@@ -40,6 +43,7 @@ impl AppState {
             settings.amqp.delivery_limit,
         )
         .await?;
+        let storage = Storage::from_settings(&settings.storage)?;
         let auth = Authenticator {
             keys: JwtKeys::new(&settings.jwt, secret.as_bytes()),
             state: redis.clone(),
@@ -49,6 +53,7 @@ impl AppState {
             db,
             redis,
             broker,
+            storage,
             auth,
         })
     }

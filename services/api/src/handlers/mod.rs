@@ -2,4 +2,7 @@
 //! and maps the result.
 
 pub mod auth;
+pub mod faces;
+pub mod files;
+pub mod gallery;
 pub mod users;

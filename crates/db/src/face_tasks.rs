@@ -1,0 +1,178 @@
+//! Face tasks: the durable record of every upload, and idempotent persistence of results.
+//! Results arrive at least once over AMQP, so every write here tolerates repeats.
+
+use chrono::Utc;
+use diesel::{pg::PgConnection, prelude::*};
+use uuid::Uuid;
+
+use crate::{
+    models::{FaceResultRow, FaceTask, NewFaceTask},
+    schema::{face_results, face_tasks},
+    DbError,
+};
+
+/// Inserts a task, or returns the existing one when the same user already used this
+/// Idempotency-Key (`Ok((task, false))`).
+pub fn insert_or_existing(
+    conn: &mut PgConnection,
+    new: &NewFaceTask,
+) -> Result<(FaceTask, bool), DbError> {
+    conn.transaction(|conn| {
+        let inserted: Option<FaceTask> = diesel::insert_into(face_tasks::table)
+            .values(new)
+            .on_conflict_do_nothing()
+            .returning(FaceTask::as_returning())
+            .get_result(conn)
+            .optional()?;
+        if let Some(task) = inserted {
+            return Ok((task, true));
+        }
+        let key = new.idempotency_key.as_deref().ok_or(DbError::NotFound)?;
+        let existing = face_tasks::table
+            .filter(face_tasks::user_id.eq(new.user_id))
+            .filter(face_tasks::idempotency_key.eq(key))
+            .select(FaceTask::as_select())
+            .first(conn)?;
+        Ok((existing, false))
+    })
+}
+
+/// The task with this id.
+pub fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<FaceTask, DbError> {
+    Ok(face_tasks::table
+        .find(id)
+        .select(FaceTask::as_select())
+        .first(conn)?)
+}
+
+const OPEN: [&str; 2] = ["queued", "running"];
+
+/// Records success with its per-face rows, once: returns false (and changes nothing) when the
+/// task had already reached a final state, e.g. on a redelivered `task.succeeded`.
+pub fn persist_success(
+    conn: &mut PgConnection,
+    id: Uuid,
+    result: &serde_json::Value,
+    faces: &[FaceResultRow],
+) -> Result<bool, DbError> {
+    conn.transaction(|conn| {
+        let now = Utc::now();
+        let updated = diesel::update(
+            face_tasks::table
+                .find(id)
+                .filter(face_tasks::status.eq_any(OPEN)),
+        )
+        .set((
+            face_tasks::status.eq("succeeded"),
+            face_tasks::result.eq(result),
+            face_tasks::updated_at.eq(now),
+            face_tasks::finished_at.eq(now),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Ok(false);
+        }
+        diesel::insert_into(face_results::table)
+            .values(faces)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+        Ok(true)
+    })
+}
+
+/// Records failure once; false when the task was already final.
+pub fn persist_failure(
+    conn: &mut PgConnection,
+    id: Uuid,
+    code: &str,
+    detail: &str,
+) -> Result<bool, DbError> {
+    let now = Utc::now();
+    let updated = diesel::update(
+        face_tasks::table
+            .find(id)
+            .filter(face_tasks::status.eq_any(OPEN)),
+    )
+    .set((
+        face_tasks::status.eq("failed"),
+        face_tasks::error_code.eq(code),
+        face_tasks::error_detail.eq(detail),
+        face_tasks::updated_at.eq(now),
+        face_tasks::finished_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated > 0)
+}
+
+/// Marks an open task running (best effort bookkeeping; Redis is the live view).
+pub fn mark_running(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
+    diesel::update(
+        face_tasks::table
+            .find(id)
+            .filter(face_tasks::status.eq("queued")),
+    )
+    .set((
+        face_tasks::status.eq("running"),
+        face_tasks::updated_at.eq(Utc::now()),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Cancels an open task; false when it was already final.
+pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
+    let now = Utc::now();
+    let updated = diesel::update(
+        face_tasks::table
+            .find(id)
+            .filter(face_tasks::status.eq_any(OPEN)),
+    )
+    .set((
+        face_tasks::status.eq("cancelled"),
+        face_tasks::updated_at.eq(now),
+        face_tasks::finished_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(updated > 0)
+}
+
+/// Number of per-face rows stored for a task (tests use it to prove exactly-once persistence).
+pub fn result_rows(conn: &mut PgConnection, id: Uuid) -> Result<i64, DbError> {
+    Ok(face_results::table
+        .filter(face_results::task_id.eq(id))
+        .count()
+        .get_result(conn)?)
+}
+
+/// The task this user created with this Idempotency-Key, if any.
+pub fn by_idempotency_key(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    key: &str,
+) -> Result<Option<FaceTask>, DbError> {
+    Ok(face_tasks::table
+        .filter(face_tasks::user_id.eq(user_id))
+        .filter(face_tasks::idempotency_key.eq(key))
+        .select(FaceTask::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Records success once and, when it was new, awards the owner's challenges — in one
+/// transaction, so a challenge never counts a result that was not stored. Returns whether the
+/// result was new; a task that no longer exists counts as already handled.
+pub fn persist_success_and_award(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user_id: Uuid,
+    result: &serde_json::Value,
+    faces: &[FaceResultRow],
+) -> Result<bool, DbError> {
+    conn.transaction(|conn| {
+        let stored = persist_success(conn, id, result, faces)?;
+        if stored {
+            crate::challenges::award(conn, user_id)?;
+        }
+        Ok(stored)
+    })
+}

@@ -1,0 +1,32 @@
+//! Links to stored files. With S3 they are presigned S3 URLs; with the local backend they point
+//! at the api's own `/api/v1/files/{key}` route, signed with HMAC and expiring the same way.
+
+use std::time::Duration;
+
+use crate::{error::ApiResult, state::AppState};
+
+/// Lifetime of image links handed to clients.
+pub const LINK_TTL: Duration = Duration::from_secs(600);
+
+/// A short-lived GET link to a stored object.
+pub async fn download_url(state: &AppState, key: &str) -> ApiResult<String> {
+    let ttl = LINK_TTL.min(state.storage.max_presign_ttl());
+    Ok(state.storage.presign_get(key, ttl).await?.to_string())
+}
+
+/// Content type by file extension (the local backend keeps no metadata).
+pub fn content_type_for(key: &str) -> &'static str {
+    match key
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("json") => "application/json",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
+}

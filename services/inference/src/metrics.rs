@@ -1,0 +1,64 @@
+//! The worker's Prometheus metrics.
+
+use std::sync::LazyLock;
+
+use moji_telemetry::{metrics::LATENCY_BUCKETS, register};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts};
+
+/// Seconds per pipeline step (`download`, `decode`, `detect`, `classify`, `composite`,
+/// `zodiac`, `encode`, `store`).
+pub static STEP_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "moji_inference_step_duration_seconds",
+                "Duration of one pipeline step",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["step"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}")),
+    )
+});
+
+/// Finished tasks by kind and outcome (`succeeded`, `failed`, `cancelled`, `retry`).
+pub static TASKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    register(
+        IntCounterVec::new(
+            Opts::new("moji_tasks_total", "Tasks handled, by kind and outcome"),
+            &["kind", "outcome"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}")),
+    )
+});
+
+/// Tasks being worked on right now.
+pub static IN_FLIGHT: LazyLock<IntGauge> = LazyLock::new(|| {
+    register(
+        IntGauge::new("moji_tasks_in_flight", "Tasks being worked on")
+            .unwrap_or_else(|e| unreachable!("static metric definition: {e}")),
+    )
+});
+
+/// Seconds from pick-up to the final state, by kind.
+pub static TASK_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "moji_task_duration_seconds",
+                "Duration of a whole task in the worker",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+            &["kind"],
+        )
+        .unwrap_or_else(|e| unreachable!("static metric definition: {e}")),
+    )
+});
+
+/// Describes every metric at start-up so dashboards see them before the first task.
+pub fn init() {
+    LazyLock::force(&STEP_SECONDS);
+    LazyLock::force(&TASKS);
+    LazyLock::force(&IN_FLIGHT);
+    LazyLock::force(&TASK_SECONDS);
+}

@@ -1,0 +1,790 @@
+//! End to end through real RabbitMQ, Redis, PostgreSQL and the real models: the api and the
+//! inference worker run in this process, each test with its own database, key prefix and
+//! queue names. Needs `scripts/models.sh` (models and test photos under .cache/models).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{io::Cursor, path::PathBuf, time::Duration};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{Service, ServiceResponse},
+    test, Error,
+};
+use moji_api::AppState;
+use moji_config::Settings;
+use moji_testkit::TestEnv;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+fn models_dir() -> PathBuf {
+    let dir = std::env::var_os("MOJI_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models"));
+    assert!(
+        dir.join("fer_mini_xception.onnx").is_file(),
+        "models missing in {}: run scripts/models.sh",
+        dir.display()
+    );
+    dir
+}
+
+fn astronaut_png() -> Vec<u8> {
+    std::fs::read(models_dir().join("images/astronaut.png"))
+        .expect("astronaut.png (scripts/models.sh)")
+}
+
+/// A 640x480 gradient: a valid photo with no face in it.
+fn gradient_png() -> Vec<u8> {
+    let img = image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x / 3) as u8, (y / 2) as u8, 128])
+    });
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A PNG claiming 30000x30000 pixels (900 MP): IHDR, a tiny IDAT (an empty zlib stream),
+/// IEND — a few dozen bytes that would decode into 2.7 GB.
+fn huge_png_header() -> Vec<u8> {
+    let mut png = vec![0x89, b'P', b'N', b'G', 13, 10, 26, 10];
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&30000u32.to_be_bytes());
+    ihdr.extend_from_slice(&30000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    png.extend_from_slice(&crc32(&ihdr).to_be_bytes());
+    let mut idat = b"IDAT".to_vec();
+    idat.extend_from_slice(&[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    png.extend_from_slice(&8u32.to_be_bytes());
+    png.extend_from_slice(&idat);
+    png.extend_from_slice(&crc32(&idat).to_be_bytes());
+    png.extend_from_slice(&[0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82]);
+    png
+}
+
+fn truncated_jpeg() -> Vec<u8> {
+    let img = image::load_from_memory(&astronaut_png()).unwrap().to_rgb8();
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    let full = out.into_inner();
+    full[..full.len() / 2].to_vec()
+}
+
+/// A multipart/form-data body with the given text fields and an `image` file.
+fn multipart(fields: &[(&str, &str)], image: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    let boundary = "mojitestboundary7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
+        );
+    }
+    if let Some((mime, bytes)) = image {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo\"\r\nContent-Type: {mime}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+struct Reply {
+    status: u16,
+    body: Value,
+    text: String,
+}
+
+async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let resp = test::call_service(app, req.to_request()).await;
+    let status = resp.status().as_u16();
+    let bytes = test::read_body(resp).await;
+    Reply {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn test_settings(env: &TestEnv) -> Settings {
+    let mut s = env.settings.clone();
+    s.faces.models_dir = models_dir();
+    if let Some(dir) = std::env::var_os("MOJI_CASCADES_DIR") {
+        s.faces.cascades_dir = dir.into();
+    }
+    s.faces.workers = 1;
+    s.amqp.prefetch = 2;
+    s
+}
+
+/// A running worker and how to stop it.
+struct RunningWorker {
+    stop: CancellationToken,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl RunningWorker {
+    async fn start(settings: Settings) -> Self {
+        let worker = moji_inference::connect(settings)
+            .await
+            .expect("inference connects");
+        let stop = CancellationToken::new();
+        let handle = moji_inference::spawn_consumer(&worker, stop.clone());
+        Self { stop, handle }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        let _ = self.handle.await;
+    }
+}
+
+macro_rules! api {
+    ($env:expr, $settings:expr) => {{
+        let state = AppState::connect($settings.clone())
+            .await
+            .expect("api connects");
+        let consumers_stop = CancellationToken::new();
+        moji_api::spawn_consumers(&state, consumers_stop.clone());
+        let app = test::init_service(moji_api::app(state.clone())).await;
+        (app, state, consumers_stop)
+    }};
+}
+
+async fn sign_up<S, B>(app: &S, name: &str) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let r = send(
+        app,
+        test::TestRequest::post().uri("/api/v1/users").set_json(serde_json::json!({
+            "username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["access_token"].as_str().unwrap().to_owned()
+}
+
+fn upload_req(
+    token: &str,
+    fields: &[(&str, &str)],
+    image: Option<(&str, &[u8])>,
+) -> test::TestRequest {
+    let (ct, body) = multipart(fields, image);
+    test::TestRequest::post()
+        .uri("/api/v1/faces/tasks")
+        .insert_header(("authorization", format!("Bearer {token}")))
+        .insert_header(("content-type", ct))
+        .set_payload(body)
+}
+
+async fn wait_final<S, B>(app: &S, token: &str, id: &str) -> Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let r = send(
+            app,
+            test::TestRequest::get()
+                .uri(&format!("/api/v1/faces/tasks/{id}"))
+                .insert_header(("authorization", format!("Bearer {token}"))),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let status = r.body["status"].as_str().unwrap_or_default().to_owned();
+        if ["succeeded", "failed", "cancelled"].contains(&status.as_str()) {
+            return r.body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task {id} stuck: {}",
+            r.text
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the durable row of the task is final (the api consumed the outcome).
+async fn wait_persisted(state: &AppState, id: uuid::Uuid) -> moji_db::models::FaceTask {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = state
+            .db
+            .run(move |c| moji_db::face_tasks::by_id(c, id))
+            .await
+            .unwrap();
+        if ["succeeded", "failed", "cancelled"].contains(&row.status.as_str()) {
+            return row;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "task {id} never persisted"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[actix_web::test]
+async fn astronaut_becomes_a_happy_emoji_and_is_persisted_once() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, state, _stop) = api!(env, settings);
+    let worker = RunningWorker::start(settings.clone()).await;
+    let token = sign_up(&app, "astro").await;
+
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji"), ("template", "cat")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    assert_eq!(r.body["status"], "queued");
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        r.body["links"]["events"],
+        format!("/api/v1/faces/tasks/{id}/events")
+    );
+
+    let done = wait_final(&app, &token, &id).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let faces = done["result"]["faces"].as_array().unwrap();
+    assert_eq!(faces.len(), 1, "{done}");
+    assert_eq!(faces[0]["expression"], "happy");
+    assert!(faces[0]["confidence"].as_f64().unwrap() >= 0.9, "{done}");
+    assert!(faces[0]["scores"]["happy"].as_f64().unwrap() >= 0.9);
+    assert_eq!(done["result"]["template"], "cat");
+
+    // The result image exists and is served through its signed link.
+    let key = done["result"]["image_key"].as_str().unwrap();
+    let png = state.storage.get(key).await.unwrap();
+    assert_eq!(&png[..4], b"\x89PNG");
+    let thumb = state
+        .storage
+        .get(done["result"]["thumbnail_key"].as_str().unwrap())
+        .await
+        .unwrap();
+    let t = image::load_from_memory(&thumb).unwrap();
+    assert_eq!(t.width().max(t.height()), 256);
+    let url = done["result"]["image_url"].as_str().unwrap();
+    let path = url
+        .split_once("/api/v1/files/")
+        .map(|(_, p)| format!("/api/v1/files/{p}"))
+        .unwrap();
+    let r = send(&app, test::TestRequest::get().uri(&path)).await;
+    assert_eq!(r.status, 200);
+
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    let row = wait_persisted(&state, uuid).await;
+    assert_eq!(row.status, "succeeded");
+    let rows = state
+        .db
+        .run(move |c| moji_db::face_tasks::result_rows(c, uuid))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "exactly one persisted face result");
+    worker.stop().await;
+}
+
+#[actix_web::test]
+async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, _state, _stop) = api!(env, settings);
+    let worker = RunningWorker::start(settings.clone()).await;
+    let token = sign_up(&app, "zodi").await;
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "zodiac")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let done = wait_final(&app, &token, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let result = &done["result"];
+    let animal = result["animal"].as_str().unwrap();
+    assert!(result["scores"][animal].as_f64().unwrap() > 0.0);
+    assert_eq!(result["scores"].as_object().unwrap().len(), 12);
+    assert!(!result["reasons"].as_array().unwrap().is_empty());
+    assert!(!result["fortune"]["ko"].as_str().unwrap().is_empty());
+    assert!(!result["fortune"]["en"].as_str().unwrap().is_empty());
+    // Same photo, same user, same day: the same verdict and fortune.
+    let again = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "zodiac")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    let done2 = wait_final(&app, &token, again.body["id"].as_str().unwrap()).await;
+    assert_eq!(done2["result"]["animal"], result["animal"]);
+    assert_eq!(done2["result"]["fortune"], result["fortune"]);
+    worker.stop().await;
+}
+
+#[actix_web::test]
+async fn photo_without_a_face_fails_with_no_face_detected() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, state, _stop) = api!(env, settings);
+    let worker = RunningWorker::start(settings.clone()).await;
+    let token = sign_up(&app, "noface").await;
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/png", &gradient_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let done = wait_final(&app, &token, &id).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "no_face_detected");
+    let row = wait_persisted(&state, id.parse().unwrap()).await;
+    assert_eq!(row.error_code.as_deref(), Some("no_face_detected"));
+    worker.stop().await;
+}
+
+#[actix_web::test]
+async fn hostile_uploads_are_refused_before_anything_is_queued() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, state, _stop) = api!(env, settings);
+    let token = sign_up(&app, "hostile").await;
+
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/jpeg", &truncated_jpeg())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert_eq!(r.body["code"], "invalid_image");
+
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/png", &huge_png_header())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+    assert_eq!(r.body["code"], "image_too_large");
+
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("text/plain", b"hello, not an image")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 415, "{}", r.text);
+    assert_eq!(r.body["code"], "unsupported_media_type");
+
+    let big = vec![0xFFu8; settings.faces.max_image_bytes + 1];
+    let r = send(
+        &app,
+        upload_req(&token, &[("kind", "emoji")], Some(("image/jpeg", &big))),
+    )
+    .await;
+    assert_eq!(r.status, 413, "{}", r.text);
+
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "portrait")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji"), ("template", "dragon")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = send(&app, upload_req(&token, &[("kind", "emoji")], None)).await;
+    assert_eq!(r.status, 422, "{}", r.text);
+    let r = send(
+        &app,
+        upload_req(
+            "not-a-token",
+            &[("kind", "emoji")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text);
+
+    // Nothing reached the queue or storage.
+    let queue = state.broker.topology().face_queue();
+    assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
+    assert!(state.storage.list("uploads").await.unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn events_stream_reports_queued_running_succeeded_in_order() {
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    settings.faces.step_delay_ms = 50;
+    let (app, _state, _stop) = api!(env, settings);
+    let token = sign_up(&app, "streamer").await;
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    let id = r.body["id"].as_str().unwrap().to_owned();
+
+    // Subscribe while the task is still queued (no worker yet), then start the worker.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!(
+                "/api/v1/faces/tasks/{id}/events?access_token={token}"
+            ))
+            .to_request(),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "text/event-stream"
+    );
+    let worker = RunningWorker::start(settings.clone()).await;
+    let body = tokio::time::timeout(Duration::from_secs(60), test::read_body(resp))
+        .await
+        .expect("stream closes after the final event");
+    let text = String::from_utf8(body.to_vec()).unwrap();
+    let events: Vec<Value> = text
+        .split("\n\n")
+        .filter_map(|frame| frame.lines().find_map(|l| l.strip_prefix("data: ")))
+        .map(|d| serde_json::from_str(d).unwrap())
+        .collect();
+    let statuses: Vec<&str> = events
+        .iter()
+        .map(|e| e["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses.first(), Some(&"queued"), "{statuses:?}");
+    assert_eq!(statuses.last(), Some(&"succeeded"), "{statuses:?}");
+    assert!(statuses.contains(&"running"), "{statuses:?}");
+    let first_running = statuses.iter().position(|s| *s == "running").unwrap();
+    assert!(
+        statuses[first_running..statuses.len() - 1]
+            .iter()
+            .all(|s| *s == "running"),
+        "{statuses:?}"
+    );
+    let progress: Vec<u64> = events
+        .iter()
+        .map(|e| e["progress"].as_u64().unwrap())
+        .collect();
+    assert!(
+        progress.windows(2).all(|w| w[0] <= w[1]),
+        "progress never goes back: {progress:?}"
+    );
+    let steps: Vec<&str> = events.iter().filter_map(|e| e["step"].as_str()).collect();
+    for step in ["decode", "detect", "classify", "composite"] {
+        assert!(steps.contains(&step), "step {step} reported: {steps:?}");
+    }
+    assert!(events.last().unwrap()["result"]["image_url"].is_string());
+
+    // Subscribing after completion yields the final state at once, then closes.
+    let resp = test::call_service(
+        &app,
+        test::TestRequest::get()
+            .uri(&format!("/api/v1/faces/tasks/{id}/events"))
+            .insert_header(("authorization", format!("Bearer {token}")))
+            .to_request(),
+    )
+    .await;
+    let late = String::from_utf8(test::read_body(resp).await.to_vec()).unwrap();
+    assert_eq!(late.matches("event: task").count(), 1, "{late}");
+    assert!(late.contains("\"status\":\"succeeded\""));
+    worker.stop().await;
+}
+
+#[actix_web::test]
+async fn cancel_idempotency_and_ownership() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, state, _stop) = api!(env, settings);
+    let alice = sign_up(&app, "alice_c").await;
+    let bob = sign_up(&app, "bob_c").await;
+    let photo = astronaut_png();
+
+    // Same key + same user = same task; another user with that key gets their own.
+    let keyed = |tok: &str| {
+        upload_req(tok, &[("kind", "emoji")], Some(("image/png", &photo)))
+            .insert_header(("idempotency-key", "upload-42"))
+    };
+    let first = send(&app, keyed(&alice)).await;
+    let second = send(&app, keyed(&alice)).await;
+    assert_eq!(first.status, 202);
+    assert_eq!(second.status, 202);
+    assert_eq!(first.body["id"], second.body["id"]);
+    let bobs = send(&app, keyed(&bob)).await;
+    assert_ne!(bobs.body["id"], first.body["id"]);
+    let id = first.body["id"].as_str().unwrap().to_owned();
+    let queue = state.broker.topology().face_queue();
+    assert_eq!(
+        state.broker.queue_len(&queue).await.unwrap(),
+        2,
+        "one message per task"
+    );
+
+    // Others see 403; unknown ids 404.
+    let as_user = |tok: &str, req: test::TestRequest| {
+        req.insert_header(("authorization", format!("Bearer {tok}")))
+    };
+    let r = send(
+        &app,
+        as_user(
+            &bob,
+            test::TestRequest::get().uri(&format!("/api/v1/faces/tasks/{id}")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(
+        &app,
+        as_user(
+            &bob,
+            test::TestRequest::delete().uri(&format!("/api/v1/faces/tasks/{id}")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.text);
+    let r = send(
+        &app,
+        as_user(
+            &alice,
+            test::TestRequest::get().uri(&format!("/api/v1/faces/tasks/{}", uuid::Uuid::now_v7())),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.text);
+
+    // Cancel while queued; a second cancel conflicts.
+    let r = send(
+        &app,
+        as_user(
+            &alice,
+            test::TestRequest::delete().uri(&format!("/api/v1/faces/tasks/{id}")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "cancelled");
+    let r = send(
+        &app,
+        as_user(
+            &alice,
+            test::TestRequest::delete().uri(&format!("/api/v1/faces/tasks/{id}")),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+
+    // The worker skips the cancelled task and still does Bob's.
+    let worker = RunningWorker::start(settings.clone()).await;
+    let bob_done = wait_final(&app, &bob, bobs.body["id"].as_str().unwrap()).await;
+    assert_eq!(bob_done["status"], "succeeded");
+    let done = wait_final(&app, &alice, &id).await;
+    assert_eq!(done["status"], "cancelled");
+    assert!(done.get("result").is_none() || done["result"].is_null());
+    // Cancelling a finished task conflicts too.
+    let r = send(
+        &app,
+        as_user(
+            &bob,
+            test::TestRequest::delete().uri(&format!(
+                "/api/v1/faces/tasks/{}",
+                bobs.body["id"].as_str().unwrap()
+            )),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.text);
+    worker.stop().await;
+}
+
+#[actix_web::test]
+async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    // Slow steps so the kill lands while the task is running.
+    settings.faces.step_delay_ms = 400;
+    let (app, state, _stop) = api!(env, settings);
+    let token = sign_up(&app, "crashy").await;
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+
+    // Worker A runs on its own runtime; dropping that runtime is a crash: no ack, no goodbye.
+    let a_settings = settings.clone();
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
+    let worker_a = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let w = moji_inference::connect(a_settings).await.unwrap();
+            moji_inference::spawn_consumer(&w, CancellationToken::new());
+            started_tx.send(()).unwrap();
+        });
+        kill_rx.recv().unwrap();
+        rt.shutdown_background();
+    });
+    started_rx.recv().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let rec = state.redis.get_task(id).await.unwrap().unwrap();
+        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "worker A never started the task"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    kill_tx.send(()).unwrap();
+    worker_a.join().unwrap();
+    let mid = state.redis.get_task(id).await.unwrap().unwrap();
+    assert_eq!(
+        mid.status,
+        moji_common::TaskStatus::Running,
+        "killed mid-task"
+    );
+
+    // Worker B picks up the redelivered message and finishes the task.
+    let mut b_settings = settings.clone();
+    b_settings.faces.step_delay_ms = 0;
+    let worker_b = RunningWorker::start(b_settings).await;
+    let done = wait_final(&app, &token, &id.to_string()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let row = wait_persisted(&state, id).await;
+    assert_eq!(row.status, "succeeded");
+    // Give any duplicate outcome time to arrive, then check it changed nothing.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rows = state
+        .db
+        .run(move |c| moji_db::face_tasks::result_rows(c, id))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "exactly one persisted result");
+    let results = state.storage.list(&format!("results/{id}")).await.unwrap();
+    assert_eq!(results.len(), 2, "one image and one thumbnail: {results:?}");
+    worker_b.stop().await;
+}
+
+#[actix_web::test]
+async fn poison_message_is_dead_lettered_and_the_worker_keeps_going() {
+    let env = TestEnv::new();
+    let settings = test_settings(&env);
+    let (app, state, _stop) = api!(env, settings);
+    let worker = RunningWorker::start(settings.clone()).await;
+    let topology = state.broker.topology().clone();
+    state
+        .broker
+        .publish_raw(
+            &topology.tasks_exchange(),
+            "face.analyze",
+            b"{not json",
+            "face.analyze.v1",
+        )
+        .await
+        .unwrap();
+    let dead = moji_mq::Topology::dead_queue(&topology.face_queue());
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while state.broker.queue_len(&dead).await.unwrap() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "poison message never dead-lettered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let token = sign_up(&app, "after_poison").await;
+    let r = send(
+        &app,
+        upload_req(
+            &token,
+            &[("kind", "emoji")],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await;
+    let done = wait_final(&app, &token, r.body["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded");
+    let poisoned = state.broker.get(&dead).await.unwrap().unwrap();
+    assert_eq!(&poisoned.body[..], b"{not json");
+    worker.stop().await;
+}
