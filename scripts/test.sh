@@ -29,10 +29,12 @@ clear_leftovers() {
   for db in $dbs; do
     psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
+  # Hundreds of leftover quorum queues (each a Raft member) can stall a 2-core broker, so
+  # they go too — over one AMQP connection, not one slow rabbitmqctl call each.
   if command -v rabbitmqctl >/dev/null; then
-    as_root rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
-      | grep -E '^t[0-9a-f]{8,}' \
-      | while read -r q; do as_root rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true; done
+    as_root timeout 60 rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
+      | grep -E '^t[0-9a-f]{6,}' \
+      | cargo run -q --locked -p moji-mq --example delete_queues || warn "could not clear leftover queues"
   fi
 }
 

@@ -43,6 +43,14 @@ if [ -x "$bin/moji-inference" ]; then
   "$bin/moji-inference" >"$out/inference.log" 2>&1 & pids+=($!)
   inf="http://127.0.0.1:$MOJI_HTTP__INFERENCE_PORT"
   wait_for "curl -fsS $inf/readyz" 60 || { cat "$out/inference.log" >&2; die "inference did not start"; }
+  # One real face task end to end, so every pipeline metric has observations.
+  token="$(curl -fsS -X POST "$api/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"login\":\"$user\",\"password\":\"scrape password 1\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+  task="$(curl -fsS -X POST "$api/api/v1/faces/tasks" -H "authorization: Bearer $token" \
+    -F kind=emoji -F "image=@$MOJI_MODELS_DIR/images/astronaut.png;type=image/png" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60 \
+    || { cat "$out/inference.log" >&2; die "the scrape's face task did not succeed"; }
   curl -fsS "$inf/metrics" > "$out/inference.prom"
 fi
 curl -fsS "$api/metrics" > "$out/api.prom"

@@ -60,6 +60,26 @@ fn register(collector: Box<dyn prometheus::core::Collector>, name: &str) {
     }
 }
 
+/// Creates the series a deployment always has (zero until used): Prometheus' `gather` skips a
+/// labelled metric with no series, so without this dashboards and alerts would see nothing
+/// until the first message, and `rate()` would miss that first one.
+pub(crate) fn describe(topology: &crate::Topology) {
+    if let Some(c) = &METRICS.published {
+        for exchange in [topology.tasks_exchange(), topology.events_exchange()] {
+            c.with_label_values(&[exchange.as_str(), "ok"]);
+        }
+    }
+    for (_, queue) in topology.work_queue_names() {
+        if let Some(c) = &METRICS.consumed {
+            c.with_label_values(&[queue.as_str(), "ack"]);
+        }
+        if let Some(c) = &METRICS.dead_lettered {
+            c.with_label_values(&[queue.as_str()]);
+        }
+    }
+    LazyLock::force(&METRICS);
+}
+
 /// Counts one publish attempt's final outcome.
 pub(crate) fn published(exchange: &str, outcome: &str) {
     if let Some(c) = &METRICS.published {

@@ -126,6 +126,14 @@ impl Topology {
         ]
     }
 
+    /// `(exchange, queue)` of every work queue.
+    pub(crate) fn work_queue_names(&self) -> Vec<(String, String)> {
+        self.work_queues()
+            .into_iter()
+            .map(|q| (q.exchange, q.name))
+            .collect()
+    }
+
     /// Every queue name, work queues and their dead queues (for teardown).
     pub(crate) fn all_queues(&self) -> Vec<String> {
         self.work_queues()

@@ -31,12 +31,12 @@ pub async fn connect(settings: Settings) -> anyhow::Result<Worker> {
         settings.faces.models_dir.clone(),
         settings.faces.cascades_dir.clone(),
     );
-    let pool =
-        tokio::task::spawn_blocking(move || VisionPool::start(threads, models_dir, cascades_dir))
-            .await?
-            .map_err(|e| {
-                anyhow::anyhow!("{e} (run scripts/models.sh to fetch and convert the models)")
-            })?;
+    let detection = settings.faces.detection.clone();
+    let pool = tokio::task::spawn_blocking(move || {
+        VisionPool::start(threads, models_dir, cascades_dir, &detection)
+    })
+    .await?
+    .map_err(|e| anyhow::anyhow!("{e} (run scripts/models.sh to fetch and convert the models)"))?;
     let redis = RedisState::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
     let storage = Storage::from_settings(&settings.storage)?;
     let broker = Broker::connect(
@@ -46,7 +46,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<Worker> {
         settings.amqp.delivery_limit,
     )
     .await?;
-    tracing::info!(threads, "vision pool ready");
+    tracing::info!(threads, detection = %settings.faces.detection, "vision pool ready");
     Ok(Worker {
         settings: Arc::new(settings),
         redis,

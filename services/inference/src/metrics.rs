@@ -55,10 +55,33 @@ pub static TASK_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
-/// Describes every metric at start-up so dashboards see them before the first task.
+/// Pipeline steps, as labelled in [`STEP_SECONDS`].
+pub const STEPS: [&str; 8] = [
+    "download",
+    "decode",
+    "detect",
+    "classify",
+    "composite",
+    "encode",
+    "store",
+    "zodiac",
+];
+/// Task kinds, as labelled.
+pub const KINDS: [&str; 2] = ["emoji", "zodiac"];
+/// Task outcomes, as labelled in [`TASKS`].
+pub const OUTCOMES: [&str; 4] = ["succeeded", "failed", "cancelled", "retry"];
+
+/// Creates every series at start-up (zero until used): `gather` skips labelled metrics with
+/// no series, so dashboards would otherwise see nothing before the first task.
 pub fn init() {
-    LazyLock::force(&STEP_SECONDS);
-    LazyLock::force(&TASKS);
+    for step in STEPS {
+        STEP_SECONDS.with_label_values(&[step]);
+    }
+    for kind in KINDS {
+        TASK_SECONDS.with_label_values(&[kind]);
+        for outcome in OUTCOMES {
+            TASKS.with_label_values(&[kind, outcome]);
+        }
+    }
     LazyLock::force(&IN_FLIGHT);
-    LazyLock::force(&TASK_SECONDS);
 }

@@ -8,7 +8,7 @@ use std::{
     thread,
 };
 
-use moji_vision::{Models, VisionError};
+use moji_vision::{DetectConfig, Models, VisionError};
 
 type Job = Box<dyn FnOnce(&mut Models) + Send>;
 
@@ -28,12 +28,15 @@ pub enum PoolError {
 }
 
 impl VisionPool {
-    /// Starts `size` threads and loads the models on each; fails when a model cannot load.
+    /// Starts `size` threads and loads the models on each (configured for `detection`, see
+    /// [`detection_mode`]); fails when a model cannot load.
     pub fn start(
         size: usize,
         models_dir: PathBuf,
         cascades_dir: PathBuf,
+        detection: &str,
     ) -> Result<Self, VisionError> {
+        let (primary, fallback) = detection_mode(detection)?;
         let size = size.max(1);
         // Bounded: a full queue applies back-pressure to the consumers instead of piling up.
         let (tx, rx) = mpsc::sync_channel::<Job>(size * 2);
@@ -52,7 +55,9 @@ impl VisionPool {
                     // One OpenCV thread per worker: parallelism comes from the pool itself.
                     let _ = moji_vision::set_opencv_threads(1);
                     let mut models = match Models::load(&m, &c) {
-                        Ok(models) => {
+                        Ok(mut models) => {
+                            models.set_detect_config(primary);
+                            models.set_detect_fallback(fallback);
                             let _ = ready.send(Ok(()));
                             models
                         }
@@ -109,5 +114,17 @@ impl VisionPool {
             .map_err(|_| PoolError::Stopped)?
             .map_err(|_| PoolError::Stopped)?;
         rx.await.map_err(|_| PoolError::Stopped)
+    }
+}
+
+/// The detector settings for a `faces.detection` mode: (first pass, fallback pass).
+pub fn detection_mode(mode: &str) -> Result<(DetectConfig, Option<DetectConfig>), VisionError> {
+    match mode {
+        "thorough" => Ok((DetectConfig::default(), None)),
+        "fast" => Ok((DetectConfig::fast(), None)),
+        "adaptive" => Ok((DetectConfig::fast(), Some(DetectConfig::default()))),
+        other => Err(VisionError::Model(format!(
+            "unknown detection mode {other:?}"
+        ))),
     }
 }

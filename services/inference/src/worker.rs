@@ -14,6 +14,7 @@ use std::{
 
 use bytes::Bytes;
 use chrono::Utc;
+use moji_catalog::FaceFeatures;
 use moji_catalog::{zodiac, Expression, FaceBox};
 use moji_common::{
     messages::{FaceAnalyzeV1, TaskFailedV1, TaskSucceededV1},
@@ -25,7 +26,6 @@ use moji_media::Limits;
 use moji_mq::{Broker, Incoming, Outcome};
 use moji_redis::{NewTask, RedisState, StateError, TaskChange, TaskError};
 use moji_storage::{Storage, StorageError};
-use moji_vision::DetectedFace;
 use uuid::Uuid;
 
 use crate::{metrics, pool::VisionPool};
@@ -43,6 +43,16 @@ pub struct Worker {
     pub broker: Broker,
     /// Vision threads.
     pub pool: VisionPool,
+}
+
+/// One face as the pipeline read it; features are measured for zodiac tasks only (the eye
+/// cascade costs ~7 ms per face and emoji tasks never use it).
+struct ReadFace {
+    bbox: FaceBox,
+    expression: Expression,
+    confidence: f32,
+    scores: [f32; 7],
+    features: Option<FaceFeatures>,
 }
 
 /// How a task ended inside the worker.
@@ -344,18 +354,20 @@ impl Worker {
 
         self.step(id, 50, "classify").await?;
         let img = image.clone();
-        let faces: Vec<DetectedFace> = self
+        let wants_features = task.kind == TaskKind::Zodiac;
+        let faces: Vec<ReadFace> = self
             .timed(
                 "classify",
                 self.pool.run(
-                    move |m| -> Result<Vec<DetectedFace>, moji_vision::VisionError> {
+                    move |m| -> Result<Vec<ReadFace>, moji_vision::VisionError> {
                         boxes
                             .into_iter()
                             .map(|bbox| {
                                 let scores = moji_vision::classify_expression(m, &img, bbox)?;
                                 let (expression, confidence) = Expression::argmax(&scores);
-                                let features = moji_vision::measure_features(m, &img, bbox, scores);
-                                Ok(DetectedFace {
+                                let features = wants_features
+                                    .then(|| moji_vision::measure_features(m, &img, bbox, scores));
+                                Ok(ReadFace {
                                     bbox,
                                     expression,
                                     confidence,
@@ -380,7 +392,7 @@ impl Worker {
         &self,
         task: &FaceAnalyzeV1,
         image: Arc<image::RgbImage>,
-        faces: Vec<DetectedFace>,
+        faces: Vec<ReadFace>,
     ) -> Result<serde_json::Value, StepError> {
         let id = task.task_id;
         let template = task
@@ -453,7 +465,7 @@ impl Worker {
     async fn finish_zodiac(
         &self,
         task: &FaceAnalyzeV1,
-        faces: Vec<DetectedFace>,
+        faces: Vec<ReadFace>,
     ) -> Result<serde_json::Value, StepError> {
         self.step(task.task_id, 80, "zodiac").await?;
         // The look-alike reads one face: the largest, i.e. the person the photo is about.
@@ -462,7 +474,13 @@ impl Worker {
             .max_by_key(|f| u64::from(f.bbox.width) * u64::from(f.bbox.height))
             .ok_or_else(|| StepError::Fail(ErrorCode::NoFaceDetected, "no face".into()))?;
         let started = Instant::now();
-        let verdict = moji_catalog::classify(&face.features);
+        let features = face.features.ok_or_else(|| {
+            StepError::Fail(
+                ErrorCode::Internal,
+                "face features were not measured".into(),
+            )
+        })?;
+        let verdict = moji_catalog::classify(&features);
         let animal = zodiac::animal(verdict.animal);
         let fortune = zodiac::fortune(verdict.animal, task.user_id, Utc::now().date_naive());
         metrics::STEP_SECONDS

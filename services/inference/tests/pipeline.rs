@@ -315,13 +315,14 @@ async fn astronaut_becomes_a_happy_emoji_and_is_persisted_once() {
         .unwrap();
     assert_eq!(rows, 1, "exactly one persisted face result");
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
 async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, _state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(env, settings);
     let worker = RunningWorker::start(settings.clone()).await;
     let token = sign_up(&app, "zodi").await;
     let r = send(
@@ -357,6 +358,7 @@ async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     assert_eq!(done2["result"]["animal"], result["animal"]);
     assert_eq!(done2["result"]["fortune"], result["fortune"]);
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -383,6 +385,7 @@ async fn photo_without_a_face_fails_with_no_face_detected() {
     let row = wait_persisted(&state, id.parse().unwrap()).await;
     assert_eq!(row.error_code.as_deref(), Some("no_face_detected"));
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -473,6 +476,7 @@ async fn hostile_uploads_are_refused_before_anything_is_queued() {
     let queue = state.broker.topology().face_queue();
     assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
     assert!(state.storage.list("uploads").await.unwrap().is_empty());
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -480,7 +484,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
     let env = TestEnv::new();
     let mut settings = test_settings(&env);
     settings.faces.step_delay_ms = 50;
-    let (app, _state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(env, settings);
     let token = sign_up(&app, "streamer").await;
     let r = send(
         &app,
@@ -559,6 +563,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
     assert_eq!(late.matches("event: task").count(), 1, "{late}");
     assert!(late.contains("\"status\":\"succeeded\""));
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -664,6 +669,7 @@ async fn cancel_idempotency_and_ownership() {
     .await;
     assert_eq!(r.status, 409, "{}", r.text);
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -744,6 +750,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     let results = state.storage.list(&format!("results/{id}")).await.unwrap();
     assert_eq!(results.len(), 2, "one image and one thumbnail: {results:?}");
     worker_b.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }
 
 #[actix_web::test]
@@ -787,4 +794,5 @@ async fn poison_message_is_dead_lettered_and_the_worker_keeps_going() {
     let poisoned = state.broker.get(&dead).await.unwrap().unwrap();
     assert_eq!(&poisoned.body[..], b"{not json");
     worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
 }

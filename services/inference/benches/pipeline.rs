@@ -1,0 +1,114 @@
+//! Raw cost of the worker's pipeline on one core, without queues, Redis or storage: decode a
+//! 1 MP JPEG, detect, classify (+ features), composite, encode. The end-to-end benchmark
+//! (scripts/bench/faces.sh) divides its per-image cost by this figure.
+//!
+//! `cargo bench -p moji-inference --bench pipeline` (needs scripts/models.sh). Writes the 1 MP
+//! test photo to `.cache/bench/photo_1mp.jpg` for the end-to-end run.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::{io::Cursor, path::PathBuf, time::Instant};
+
+use moji_catalog::Expression;
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = std::env::var_os("MOJI_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".cache/models"));
+    let cascades = std::env::var_os("MOJI_CASCADES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/share/opencv4/haarcascades"));
+    let astronaut = image::open(models.join("images/astronaut.png"))
+        .expect("run scripts/models.sh")
+        .to_rgb8();
+    // 1024 x 1024 = 1.05 MP, JPEG like a phone upload.
+    let photo = image::imageops::resize(
+        &astronaut,
+        1024,
+        1024,
+        image::imageops::FilterType::CatmullRom,
+    );
+    let mut jpeg = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(photo)
+        .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+        .unwrap();
+    let jpeg = jpeg.into_inner();
+    let out_dir = root.join(".cache/bench");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    std::fs::write(out_dir.join("photo_1mp.jpg"), &jpeg).unwrap();
+
+    moji_vision::set_opencv_threads(1).unwrap();
+    let mode = std::env::var("MOJI_FACES__DETECTION").unwrap_or_else(|_| "thorough".into());
+    let (primary, fallback) = moji_inference::pool::detection_mode(&mode).unwrap();
+    let mut m = moji_vision::Models::load(&models, &cascades).unwrap();
+    m.set_detect_config(primary);
+    m.set_detect_fallback(fallback);
+    let limits = moji_media::Limits::default();
+    let iterations: usize = std::env::var("MOJI_BENCH_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(30);
+    let mut steps: [(&str, Vec<f64>); 5] = [
+        ("decode", vec![]),
+        ("detect", vec![]),
+        ("classify", vec![]),
+        ("composite", vec![]),
+        ("encode", vec![]),
+    ];
+    let mut faces_seen = 0;
+    for i in 0..iterations + 3 {
+        let t = Instant::now();
+        let img = moji_media::decode(&jpeg, &limits).unwrap();
+        let decode = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let boxes = moji_vision::detect_faces(&mut m, &img).unwrap();
+        let detect = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let mut placed = Vec::new();
+        for b in &boxes {
+            // An emoji task: the zodiac-only eye features are not measured.
+            let scores = moji_vision::classify_expression(&mut m, &img, *b).unwrap();
+            placed.push((*b, Expression::argmax(&scores).0));
+        }
+        let classify = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let composed = moji_render::compose(&img, &placed, "classic").unwrap();
+        let composite = t.elapsed().as_secs_f64() * 1e3;
+        let t = Instant::now();
+        let _png = moji_render::encode_png(&composed).unwrap();
+        let _thumb = moji_render::thumbnail_jpeg(&composed, 256, 85).unwrap();
+        let encode = t.elapsed().as_secs_f64() * 1e3;
+        faces_seen = boxes.len();
+        if i >= 3 {
+            for (slot, v) in steps
+                .iter_mut()
+                .zip([decode, detect, classify, composite, encode])
+            {
+                slot.1.push(v);
+            }
+        }
+    }
+    println!("raw pipeline, detection {mode}, 1024x1024 JPEG, one core, {iterations} iterations, {faces_seen} face(s):");
+    let mut total = 0.0;
+    let mut vision = 0.0;
+    for (name, v) in steps {
+        let ms = median(v);
+        total += ms;
+        if matches!(name, "detect" | "classify" | "composite") {
+            vision += ms;
+        }
+        println!("  {name:<10} {ms:8.2} ms");
+    }
+    println!(
+        "  {:<10} {vision:8.2} ms   (detect + classify + composite)",
+        "vision"
+    );
+    println!("  {:<10} {total:8.2} ms   (all steps)", "total");
+    println!("RAW_PIPELINE_MS={total:.2}");
+    println!("RAW_VISION_MS={vision:.2}");
+}
