@@ -59,7 +59,10 @@ impl ResponseError for AuthError {
             Self::Forbidden => (ErrorCode::Forbidden, "you may not do this"),
             Self::State(e) => {
                 tracing::error!(error = %e, "revocation check failed");
-                (ErrorCode::ServiceUnavailable, "authentication is temporarily unavailable")
+                (
+                    ErrorCode::ServiceUnavailable,
+                    "authentication is temporarily unavailable",
+                )
             }
             Self::Hash(e) => {
                 tracing::error!(error = %e, "password hashing failed");

@@ -25,7 +25,11 @@ impl Authenticator {
         let claims = self.keys.verify(token, TokenType::Access)?;
         let jti = claims.jti.to_string();
         let sid = revoked_session_key(claims.sid);
-        if self.state.any_revoked(&[jti.as_str(), sid.as_str()]).await? {
+        if self
+            .state
+            .any_revoked(&[jti.as_str(), sid.as_str()])
+            .await?
+        {
             return Err(AuthError::Revoked);
         }
         Ok(claims)

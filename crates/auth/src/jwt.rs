@@ -2,7 +2,9 @@
 //! RSA/HMAC confusion cannot pass), with issuer, audience and expiry always checked.
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{
+    decode, encode, errors::ErrorKind, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
 use moji_config::JwtSettings;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -150,10 +152,11 @@ impl JwtKeys {
         validation.set_audience(&[&self.audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 0;
-        let data = decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => AuthError::Expired,
-            _ => AuthError::InvalidToken,
-        })?;
+        let data =
+            decode::<Claims>(token, &self.decoding, &validation).map_err(|e| match e.kind() {
+                ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::InvalidToken,
+            })?;
         if data.claims.typ != expected {
             return Err(AuthError::InvalidToken);
         }
@@ -174,21 +177,38 @@ mod tests {
     fn round_trip_and_type_is_checked() {
         let k = keys();
         let (u, sid) = (Uuid::now_v7(), Uuid::now_v7());
-        let t = k.mint(TokenType::Access, u, Role::User, sid, Uuid::now_v7()).unwrap();
+        let t = k
+            .mint(TokenType::Access, u, Role::User, sid, Uuid::now_v7())
+            .unwrap();
         let c = k.verify(&t.token, TokenType::Access).unwrap();
         assert_eq!(c.sub, u);
         assert_eq!(c.sid, sid);
-        assert!(matches!(k.verify(&t.token, TokenType::Refresh), Err(AuthError::InvalidToken)));
+        assert!(matches!(
+            k.verify(&t.token, TokenType::Refresh),
+            Err(AuthError::InvalidToken)
+        ));
     }
 
     #[test]
     fn other_key_and_tampering_are_rejected() {
         let k = keys();
         let t = k
-            .mint(TokenType::Access, Uuid::now_v7(), Role::Admin, Uuid::now_v7(), Uuid::now_v7())
+            .mint(
+                TokenType::Access,
+                Uuid::now_v7(),
+                Role::Admin,
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+            )
             .unwrap();
-        let other = JwtKeys::new(&moji_config::Settings::default().jwt, b"another-secret-another-secret-xx");
-        assert!(matches!(other.verify(&t.token, TokenType::Access), Err(AuthError::InvalidToken)));
+        let other = JwtKeys::new(
+            &moji_config::Settings::default().jwt,
+            b"another-secret-another-secret-xx",
+        );
+        assert!(matches!(
+            other.verify(&t.token, TokenType::Access),
+            Err(AuthError::InvalidToken)
+        ));
         let mut tampered = t.token.clone();
         tampered.push('x');
         assert!(k.verify(&tampered, TokenType::Access).is_err());
@@ -198,7 +218,13 @@ mod tests {
     fn alg_none_is_rejected() {
         let k = keys();
         let t = k
-            .mint(TokenType::Access, Uuid::now_v7(), Role::User, Uuid::now_v7(), Uuid::now_v7())
+            .mint(
+                TokenType::Access,
+                Uuid::now_v7(),
+                Role::User,
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+            )
             .unwrap();
         let parts: Vec<&str> = t.token.split('.').collect();
         // {"alg":"none","typ":"JWT"}
@@ -212,9 +238,18 @@ mod tests {
         s.access_ttl_secs = 0;
         let k = JwtKeys::new(&s, b"0123456789abcdef0123456789abcdef");
         let t = k
-            .mint(TokenType::Access, Uuid::now_v7(), Role::User, Uuid::now_v7(), Uuid::now_v7())
+            .mint(
+                TokenType::Access,
+                Uuid::now_v7(),
+                Role::User,
+                Uuid::now_v7(),
+                Uuid::now_v7(),
+            )
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert!(matches!(k.verify(&t.token, TokenType::Access), Err(AuthError::Expired)));
+        assert!(matches!(
+            k.verify(&t.token, TokenType::Access),
+            Err(AuthError::Expired)
+        ));
     }
 }

@@ -62,14 +62,22 @@ mod tests {
 
     #[tokio::test]
     async fn hash_then_verify() {
-        let h = hash_password("correct horse battery".into(), 4).await.unwrap();
+        let h = hash_password("correct horse battery".into(), 4)
+            .await
+            .unwrap();
         assert!(h.starts_with("$2"));
-        assert!(verify_password("correct horse battery".into(), h.clone()).await.unwrap());
+        assert!(verify_password("correct horse battery".into(), h.clone())
+            .await
+            .unwrap());
         assert!(!verify_password("wrong".into(), h).await.unwrap());
     }
 
     #[tokio::test]
     async fn unknown_user_never_verifies() {
-        assert!(!verify_password_or_dummy("moji-dummy-password".into(), None, 4).await.unwrap());
+        assert!(
+            !verify_password_or_dummy("moji-dummy-password".into(), None, 4)
+                .await
+                .unwrap()
+        );
     }
 }

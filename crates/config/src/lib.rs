@@ -379,7 +379,10 @@ impl Settings {
         if self.faces.max_image_bytes == 0 || self.faces.max_image_pixels == 0 {
             return bad("faces.max_image_bytes and faces.max_image_pixels must be > 0".into());
         }
-        if !matches!(self.faces.detection.as_str(), "thorough" | "fast" | "adaptive") {
+        if !matches!(
+            self.faces.detection.as_str(),
+            "thorough" | "fast" | "adaptive"
+        ) {
             return bad(format!(
                 "faces.detection must be thorough, fast or adaptive, got {:?}",
                 self.faces.detection
@@ -417,6 +420,8 @@ impl Settings {
 }
 
 #[cfg(test)]
+// figment's `Jail` closures must return its (large) error type; that is its API, not ours.
+#[allow(clippy::result_large_err)]
 mod tests {
     use super::*;
     use figment::Jail;

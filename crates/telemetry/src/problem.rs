@@ -166,14 +166,14 @@ pub async fn route_not_found(req: HttpRequest) -> HttpResponse {
 /// `ErrorHandlers` hook: replaces actix's own non-JSON error responses (empty 405s, plain-text
 /// errors) with a problem body, so clients see one error shape everywhere. JSON bodies (our
 /// problems, `/readyz` reports) pass through untouched.
-pub fn fill_empty_error<B>(
-    res: ServiceResponse<B>,
-) -> actix_web::Result<ErrorHandlerResponse<B>> {
+pub fn fill_empty_error<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let is_json = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/problem+json") || v.starts_with("application/json"));
+        .is_some_and(|v| {
+            v.starts_with("application/problem+json") || v.starts_with("application/json")
+        });
     if is_json {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -181,12 +181,17 @@ pub fn fill_empty_error<B>(
     let (code, detail) = match status {
         StatusCode::METHOD_NOT_ALLOWED => (
             ErrorCode::MethodNotAllowed,
-            format!("{} is not allowed on {}", res.request().method(), res.request().path()),
+            format!(
+                "{} is not allowed on {}",
+                res.request().method(),
+                res.request().path()
+            ),
         ),
         StatusCode::NOT_FOUND => (ErrorCode::RouteNotFound, "not found".to_owned()),
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            (ErrorCode::PayloadTooLarge, "request body too large".to_owned())
-        }
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            ErrorCode::PayloadTooLarge,
+            "request body too large".to_owned(),
+        ),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => (
             ErrorCode::UnsupportedMediaType,
             "unsupported content type".to_owned(),

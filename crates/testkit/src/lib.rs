@@ -47,7 +47,12 @@ fn migrations_hash() -> String {
     files.sort();
     let mut hasher = Sha256::new();
     for f in files {
-        hasher.update(f.strip_prefix(migrations_dir()).unwrap().to_string_lossy().as_bytes());
+        hasher.update(
+            f.strip_prefix(migrations_dir())
+                .unwrap()
+                .to_string_lossy()
+                .as_bytes(),
+        );
         hasher.update(std::fs::read(&f).expect("read migration"));
     }
     let digest = hasher.finalize();
@@ -123,15 +128,22 @@ impl Default for TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = PgConnection::establish(&admin_url()) {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
-                .execute(&mut admin);
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut admin);
         }
     }
 }
 
 /// A short random prefix for Redis keys and AMQP names.
 pub fn unique_prefix(tag: &str) -> String {
-    format!("t{}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12], tag)
+    format!(
+        "t{}-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12],
+        tag
+    )
 }
 
 /// Everything one test owns: database, prefixes, storage directory and matching settings.
@@ -149,8 +161,10 @@ impl TestEnv {
     pub fn new() -> Self {
         let db = TestDb::new();
         let storage_dir = tempfile::tempdir().expect("temp dir");
-        let mut s = Settings::default();
-        s.env = Environment::Test;
+        let mut s = Settings {
+            env: Environment::Test,
+            ..Settings::default()
+        };
         s.database.url = db.url.clone();
         s.database.pool_size = 4;
         if let Ok(url) = std::env::var("REDIS_URL") {

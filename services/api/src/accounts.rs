@@ -233,7 +233,9 @@ async fn user_by_id(state: &AppState, id: Uuid) -> ApiResult<User> {
 pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -> ApiResult<User> {
     let mut errors = Vec::new();
     let change = ProfileChange {
-        display_name: req.display_name.map(|d| validation::display_name(&d, &mut errors)),
+        display_name: req
+            .display_name
+            .map(|d| validation::display_name(&d, &mut errors)),
         bio: req.bio.map(|b| validation::bio(&b, &mut errors)),
         email: req.email.map(|e| validation::email(&e, &mut errors)),
     };

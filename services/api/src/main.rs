@@ -23,9 +23,16 @@ async fn main() -> anyhow::Result<()> {
         None | Some("serve") => moji_api::serve(settings).await,
         Some("migrate") => {
             let url = settings.database.url.clone();
-            let applied = tokio::task::spawn_blocking(move || moji_db::pool::migrate_url(&url))
-                .await??;
-            println!("migrations applied: {}", if applied.is_empty() { "none pending".to_owned() } else { applied.join(", ") });
+            let applied =
+                tokio::task::spawn_blocking(move || moji_db::pool::migrate_url(&url)).await??;
+            println!(
+                "migrations applied: {}",
+                if applied.is_empty() {
+                    "none pending".to_owned()
+                } else {
+                    applied.join(", ")
+                }
+            );
             Ok(())
         }
         Some("create-admin") => {
@@ -43,10 +50,14 @@ async fn main() -> anyhow::Result<()> {
                 Err(_) => None,
             };
             let state = moji_api::AppState::connect(settings).await?;
-            let user = moji_api::accounts::create_admin(&state, &username, email.as_deref(), password)
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("admin ready: {} <{}> ({})", user.username, user.email, user.id);
+            let user =
+                moji_api::accounts::create_admin(&state, &username, email.as_deref(), password)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "admin ready: {} <{}> ({})",
+                user.username, user.email, user.id
+            );
             Ok(())
         }
         Some(other) => bail!("unknown command {other:?}; use serve, migrate or create-admin"),

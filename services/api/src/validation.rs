@@ -114,8 +114,13 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(errs(|e| assert_eq!(email("A@Example.COM", e), "a@example.com")), 0);
-        for bad in ["", "a", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.", "a@c..d"] {
+        assert_eq!(
+            errs(|e| assert_eq!(email("A@Example.COM", e), "a@example.com")),
+            0
+        );
+        for bad in [
+            "", "a", "a@b", "a@@b.c", "a b@c.d", "@c.d", "a@.c", "a@c.", "a@c..d",
+        ] {
             assert_eq!(errs(|e| drop(email(bad, e))), 1, "{bad}");
         }
     }

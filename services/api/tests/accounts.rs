@@ -12,7 +12,10 @@ use serde_json::json;
 async fn sign_up_returns_user_and_token_pair() {
     let t = spawn().await;
     let body = sign_up(&t.app, "Alice_1").await;
-    assert_eq!(body["user"]["username"], "alice_1", "usernames are folded to lower case");
+    assert_eq!(
+        body["user"]["username"], "alice_1",
+        "usernames are folded to lower case"
+    );
     assert_eq!(body["user"]["email"], "alice_1@example.com");
     assert_eq!(body["user"]["display_name"], "Alice_1");
     assert_eq!(body["user"]["role"], "user");
@@ -68,7 +71,11 @@ async fn invalid_sign_up_lists_every_bad_field() {
     fields.sort();
     assert_eq!(fields, ["display_name", "email", "password", "username"]);
     // A missing field is a shape problem: 422 too, not a 500.
-    let r = send(&t.app, post_json("/api/v1/users", json!({"username": "carol"}))).await;
+    let r = send(
+        &t.app,
+        post_json("/api/v1/users", json!({"username": "carol"})),
+    )
+    .await;
     assert_problem(&r, 422, "validation_failed");
 }
 
@@ -84,12 +91,20 @@ async fn availability_reports_free_and_taken_names() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["username_available"], false);
     assert_eq!(r.body["email_available"], true);
-    let r = send(&t.app, TestRequest::get().uri("/api/v1/users/availability?email=dave@example.com")).await;
+    let r = send(
+        &t.app,
+        TestRequest::get().uri("/api/v1/users/availability?email=dave@example.com"),
+    )
+    .await;
     assert_eq!(r.body["email_available"], false);
     assert!(r.body["username_available"].is_null());
     let r = send(&t.app, TestRequest::get().uri("/api/v1/users/availability")).await;
     assert_problem(&r, 400, "bad_request");
-    let r = send(&t.app, TestRequest::get().uri("/api/v1/users/availability?username=a")).await;
+    let r = send(
+        &t.app,
+        TestRequest::get().uri("/api/v1/users/availability?username=a"),
+    )
+    .await;
     assert_problem(&r, 422, "validation_failed");
 }
 
@@ -98,18 +113,30 @@ async fn me_requires_a_valid_token() {
     let t = spawn().await;
     let body = sign_up(&t.app, "erin").await;
     let token = body["access_token"].as_str().unwrap();
-    let r = send(&t.app, bearer(TestRequest::get().uri("/api/v1/users/me"), token)).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::get().uri("/api/v1/users/me"), token),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["username"], "erin");
     assert_eq!(r.body["email"], "erin@example.com");
 
     let r = send(&t.app, TestRequest::get().uri("/api/v1/users/me")).await;
     assert_problem(&r, 401, "unauthorized");
-    let r = send(&t.app, bearer(TestRequest::get().uri("/api/v1/users/me"), "not.a.jwt")).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::get().uri("/api/v1/users/me"), "not.a.jwt"),
+    )
+    .await;
     assert_problem(&r, 401, "invalid_token");
     // A refresh token is not an access token.
     let refresh = body["refresh_token"].as_str().unwrap();
-    let r = send(&t.app, bearer(TestRequest::get().uri("/api/v1/users/me"), refresh)).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::get().uri("/api/v1/users/me"), refresh),
+    )
+    .await;
     assert_problem(&r, 401, "invalid_token");
 }
 
@@ -119,7 +146,11 @@ async fn expired_access_token_says_token_expired() {
     let body = sign_up(&t.app, "fred").await;
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     let token = body["access_token"].as_str().unwrap();
-    let r = send(&t.app, bearer(TestRequest::get().uri("/api/v1/users/me"), token)).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::get().uri("/api/v1/users/me"), token),
+    )
+    .await;
     assert_problem(&r, 401, "token_expired");
 }
 
@@ -129,9 +160,18 @@ async fn patch_me_updates_validates_and_conflicts() {
     sign_up(&t.app, "gina").await;
     let body = sign_up(&t.app, "hank").await;
     let token = body["access_token"].as_str().unwrap();
-    let patch = |v| bearer(TestRequest::patch().uri("/api/v1/users/me").set_json(v), token);
+    let patch = |v| {
+        bearer(
+            TestRequest::patch().uri("/api/v1/users/me").set_json(v),
+            token,
+        )
+    };
 
-    let r = send(&t.app, patch(json!({"display_name": "Hank ✨", "bio": "안녕하세요"}))).await;
+    let r = send(
+        &t.app,
+        patch(json!({"display_name": "Hank ✨", "bio": "안녕하세요"})),
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["display_name"], "Hank ✨");
     assert_eq!(r.body["bio"], "안녕하세요");
@@ -160,7 +200,12 @@ async fn public_profile_hides_email() {
 async fn password_change_revokes_other_sessions_only() {
     let t = spawn().await;
     let first = sign_up(&t.app, "jack").await;
-    let login = |pw: &str| post_json("/api/v1/auth/login", json!({"login": "jack", "password": pw}));
+    let login = |pw: &str| {
+        post_json(
+            "/api/v1/auth/login",
+            json!({"login": "jack", "password": pw}),
+        )
+    };
     let second = send(&t.app, login("correct horse battery")).await.body;
     let current = second["access_token"].as_str().unwrap();
     let change = |cur: &str, new: &str| {
@@ -177,7 +222,11 @@ async fn password_change_revokes_other_sessions_only() {
     assert_problem(&r, 403, "invalid_credentials");
     let r = send(&t.app, change("correct horse battery", "short")).await;
     assert_problem(&r, 422, "validation_failed");
-    let r = send(&t.app, change("correct horse battery", "a new long password")).await;
+    let r = send(
+        &t.app,
+        change("correct horse battery", "a new long password"),
+    )
+    .await;
     assert_eq!(r.status, 204, "{}", r.text);
 
     // The session that changed the password keeps working; the other one is signed out.
@@ -187,12 +236,19 @@ async fn password_change_revokes_other_sessions_only() {
     assert_problem(&r, 401, "invalid_token");
     let r = send(
         &t.app,
-        post_json("/api/v1/auth/refresh", json!({"refresh_token": first["refresh_token"]})),
+        post_json(
+            "/api/v1/auth/refresh",
+            json!({"refresh_token": first["refresh_token"]}),
+        ),
     )
     .await;
     assert_problem(&r, 401, "invalid_token");
 
-    assert_problem(&send(&t.app, login("correct horse battery")).await, 401, "invalid_credentials");
+    assert_problem(
+        &send(&t.app, login("correct horse battery")).await,
+        401,
+        "invalid_credentials",
+    );
     assert_eq!(send(&t.app, login("a new long password")).await.status, 200);
 }
 
@@ -201,17 +257,33 @@ async fn deleting_the_account_ends_everything() {
     let t = spawn().await;
     let body = sign_up(&t.app, "kate").await;
     let token = body["access_token"].as_str().unwrap();
-    let r = send(&t.app, bearer(TestRequest::delete().uri("/api/v1/users/me"), token)).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::delete().uri("/api/v1/users/me"), token),
+    )
+    .await;
     assert_eq!(r.status, 204, "{}", r.text);
-    let r = send(&t.app, bearer(TestRequest::get().uri("/api/v1/users/me"), token)).await;
+    let r = send(
+        &t.app,
+        bearer(TestRequest::get().uri("/api/v1/users/me"), token),
+    )
+    .await;
     assert_problem(&r, 401, "invalid_token");
     let r = send(
         &t.app,
-        post_json("/api/v1/auth/login", json!({"login": "kate", "password": "correct horse battery"})),
+        post_json(
+            "/api/v1/auth/login",
+            json!({"login": "kate", "password": "correct horse battery"}),
+        ),
     )
     .await;
     assert_problem(&r, 401, "invalid_credentials");
-    assert_eq!(send(&t.app, TestRequest::get().uri("/api/v1/users/kate")).await.status, 404);
+    assert_eq!(
+        send(&t.app, TestRequest::get().uri("/api/v1/users/kate"))
+            .await
+            .status,
+        404
+    );
     // The name is free again.
     sign_up(&t.app, "kate").await;
 }

@@ -31,7 +31,11 @@ async fn malformed_json_wrong_type_oversize_unknown_route_and_method() {
     assert_problem(&r, 415, "unsupported_media_type");
 
     let big = "x".repeat(70 * 1024);
-    let r = send(&t.app, post_json("/api/v1/auth/login", json!({"login": big, "password": "p"}))).await;
+    let r = send(
+        &t.app,
+        post_json("/api/v1/auth/login", json!({"login": big, "password": "p"})),
+    )
+    .await;
     assert_problem(&r, 413, "payload_too_large");
 
     let r = send(&t.app, TestRequest::get().uri("/api/v1/nothing/here")).await;
@@ -46,7 +50,9 @@ async fn request_id_is_echoed_into_problems() {
     let t = spawn().await;
     let r = send(
         &t.app,
-        TestRequest::get().uri("/api/v1/nope").insert_header(("x-request-id", "trace-abc-123")),
+        TestRequest::get()
+            .uri("/api/v1/nope")
+            .insert_header(("x-request-id", "trace-abc-123")),
     )
     .await;
     assert_eq!(r.body["request_id"], "trace-abc-123");
@@ -59,7 +65,12 @@ async fn health_ready_and_docs() {
     assert_eq!(r.status, 200);
     let r = send(&t.app, TestRequest::get().uri("/readyz")).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let names: Vec<&str> = r.body["checks"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> = r.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["database", "redis", "amqp"]);
     let r = send(&t.app, TestRequest::get().uri("/api-docs/openapi.json")).await;
     assert_eq!(r.status, 200);
@@ -67,7 +78,10 @@ async fn health_ready_and_docs() {
     assert!(r.body["paths"]["/api/v1/auth/refresh"].is_object());
     let r = send(&t.app, TestRequest::get().uri("/docs/")).await;
     assert_eq!(r.status, 200);
-    assert!(r.text.contains("swagger"), "Swagger UI page served from the binary");
+    assert!(
+        r.text.contains("swagger"),
+        "Swagger UI page served from the binary"
+    );
 }
 
 #[actix_web::test]
@@ -79,7 +93,13 @@ async fn readyz_is_503_when_the_database_is_unreachable() {
     .await;
     let r = send(&t.app, TestRequest::get().uri("/readyz")).await;
     assert_eq!(r.status, 503, "{}", r.text);
-    let db = r.body["checks"].as_array().unwrap().iter().find(|c| c["name"] == "database").unwrap().clone();
+    let db = r.body["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "database")
+        .unwrap()
+        .clone();
     assert_eq!(db["ok"], false);
     // And a request that needs the database gets a clean 503 problem, not a hang or a 500.
     let r = send(&t.app, TestRequest::get().uri("/api/v1/users/anyone")).await;
@@ -107,6 +127,8 @@ async fn metrics_count_requests_by_route_template() {
         .unwrap_or_else(|| panic!("no counter for the route template in:\n{}", r.text));
     let count: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(count >= 3.0, "{line}");
-    assert!(r.text.contains("moji_http_request_duration_seconds_bucket{"));
+    assert!(r
+        .text
+        .contains("moji_http_request_duration_seconds_bucket{"));
     assert!(r.text.contains("route=\"/api/v1/users\""));
 }

@@ -1,0 +1,230 @@
+// Boot: the page shell (header, navigation, language switch, account), a hash router, and
+// the safety nets that turn any failure into a readable message instead of a blank screen.
+
+import * as api from './api.js';
+import { h, clear, errorBox, toast } from './dom.js';
+import { logout } from './ui.js';
+import { t, lang, setLang } from './i18n.js';
+import * as authPage from './pages/auth.js';
+import * as makePage from './pages/make.js';
+import * as taskPage from './pages/task.js';
+import * as galleryPage from './pages/gallery.js';
+import * as emojiPage from './pages/emoji.js';
+import * as rankingPage from './pages/ranking.js';
+import * as mePage from './pages/me.js';
+
+const routes = [
+  { path: /^\/?$/, page: makePage, nav: 'make' },
+  { path: /^\/login$/, page: authPage, mode: 'login' },
+  { path: /^\/signup$/, page: authPage, mode: 'signup' },
+  { path: /^\/task\/([\w-]+)$/, page: taskPage, nav: 'make', auth: true },
+  { path: /^\/gallery$/, page: galleryPage, nav: 'gallery' },
+  { path: /^\/e\/([\w-]+)$/, page: emojiPage, nav: 'gallery' },
+  { path: /^\/ranking$/, page: rankingPage, nav: 'ranking' },
+  { path: /^\/me$/, page: mePage, nav: 'me', auth: true },
+];
+
+const NAV = [
+  { id: 'make', href: '#/', icon: '✨', key: 'nav.make' },
+  { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
+  { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
+  { id: 'me', href: '#/me', icon: '🙂', key: 'nav.me' },
+];
+
+let leave = [];
+let currentNav = null;
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '') || '/';
+  const [path, qs = ''] = raw.split('?');
+  return { path, query: new URLSearchParams(qs), raw };
+}
+
+export function navigate(hash, { replace = false } = {}) {
+  const target = hash.startsWith('#') ? hash : `#${hash}`;
+  if (location.hash === target) {
+    render();
+  } else if (replace) {
+    history.replaceState(null, '', target);
+    render();
+  } else {
+    location.hash = target;
+  }
+}
+
+function shell() {
+  const app = document.getElementById('app');
+  clear(app);
+  const skip = h('a', {
+    class: 'skip',
+    href: '#main',
+    text: t('skip'),
+    onclick: (e) => {
+      e.preventDefault();
+      document.getElementById('main')?.focus();
+    },
+  });
+  const nav = h(
+    'nav',
+    { class: 'nav', 'aria-label': t('nav.label') },
+    h(
+      'ul',
+      {},
+      NAV.map((n) =>
+        h(
+          'li',
+          {},
+          h(
+            'a',
+            { href: n.href, class: 'nav-link', dataset: { nav: n.id }, 'aria-current': n.id === currentNav ? 'page' : null },
+            h('span', { class: 'nav-icon', 'aria-hidden': 'true', text: n.icon }),
+            h('span', { class: 'nav-text', text: t(n.key) }),
+          ),
+        ),
+      ),
+    ),
+  );
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    h(
+      'div',
+      { class: 'wrap topbar-inner' },
+      h(
+        'a',
+        { class: 'brand', href: '#/' },
+        h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }),
+        h('span', { class: 'brand-name', text: t('app.name') }),
+      ),
+      nav,
+      h(
+        'div',
+        { class: 'actions' },
+        h('button', {
+          type: 'button',
+          class: 'btn btn-ghost btn-small lang',
+          lang: lang() === 'ko' ? 'en' : 'ko',
+          'aria-label': t('lang.switchLabel'),
+          onclick: () => {
+            setLang(lang() === 'ko' ? 'en' : 'ko');
+            render();
+          },
+          text: t('lang.switch'),
+        }),
+        h('div', { class: 'account-slot' }, accountArea()),
+      ),
+    ),
+  );
+  const main = h('main', { id: 'main', class: 'wrap main', tabindex: '-1' });
+  app.append(
+    skip,
+    header,
+    main,
+    h(
+      'footer',
+      { class: 'wrap footer muted small' },
+      h('span', { text: `${t('app.name')} · ${t('app.tagline')}` }),
+      ' · ',
+      h('a', { href: '/docs/', text: 'API' }),
+    ),
+  );
+  return main;
+}
+
+function accountArea() {
+  const user = api.currentUser();
+  return user
+    ? h(
+        'div',
+        { class: 'account' },
+        h('a', { class: 'account-name', href: '#/me', title: `@${user.username}`, text: user.display_name || user.username }),
+        h('button', { type: 'button', class: 'btn btn-ghost btn-small', id: 'logout', onclick: () => logout(navigate), text: t('account.logout') }),
+      )
+    : h('a', { class: 'btn btn-small btn-primary', href: `#/login?next=${encodeURIComponent(parseHash().raw)}`, text: t('account.login') });
+}
+
+function render() {
+  for (const fn of leave) fn();
+  leave = [];
+  const { path, query, raw } = parseHash();
+  let match = null;
+  let route = null;
+  for (const r of routes) {
+    match = path.match(r.path);
+    if (match) {
+      route = r;
+      break;
+    }
+  }
+  currentNav = route?.nav ?? null;
+  document.documentElement.lang = lang();
+  const main = shell();
+
+  if (!route) {
+    document.title = 'Moji';
+    main.append(h('h1', { text: t('error.title') }), errorBox({ problem: { detail: t('error.notFound') } }));
+    return;
+  }
+  if (route.auth && !api.signedIn()) {
+    navigate(`#/login?next=${encodeURIComponent(raw)}`, { replace: true });
+    return;
+  }
+  try {
+    const view = route.page.render({
+      params: match.slice(1),
+      query,
+      mode: route.mode,
+      navigate,
+      onLeave: (fn) => leave.push(fn),
+    });
+    main.append(view);
+  } catch (err) {
+    console.warn(err);
+    main.append(errorBox(err));
+  }
+  const title = main.querySelector('h1')?.textContent;
+  document.title = title ? `${title} · Moji` : 'Moji';
+}
+
+// Focus the page heading after navigation (not on the first load), so keyboard and screen
+// reader users land on the new content.
+function focusHeading() {
+  const h1 = document.querySelector('main h1');
+  if (h1) {
+    h1.setAttribute('tabindex', '-1');
+    h1.focus({ preventScroll: true });
+  }
+  window.scrollTo(0, 0);
+}
+
+window.addEventListener('hashchange', () => {
+  render();
+  focusHeading();
+});
+
+api.onSession((user, reason) => {
+  const slot = document.querySelector('.account-slot');
+  if (slot) clear(slot).append(accountArea());
+  if (reason === 'expired') {
+    toast(t('account.expired'), 'error');
+    const { path, raw } = parseHash();
+    if (routes.some((r) => r.auth && r.path.test(path))) {
+      navigate(`#/login?next=${encodeURIComponent(raw)}`, { replace: true });
+    }
+  }
+});
+
+// Refresh as soon as a background tab comes back (timers are throttled in the background).
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && api.signedIn()) api.accessToken().catch(() => {});
+});
+
+// Safety nets: a bug or an unhandled failure shows a message, never a blank page.
+window.addEventListener('unhandledrejection', (e) => {
+  toast(e.reason?.problem?.detail ?? t('error.unexpected'), 'error');
+});
+window.addEventListener('error', () => {
+  toast(t('error.unexpected'), 'error');
+});
+
+render();

@@ -1,0 +1,97 @@
+// Follows a face task until it is final: Server-Sent Events first (EventSource cannot send an
+// Authorization header, hence `?access_token=`), polling `GET /faces/tasks/{id}` when the
+// stream cannot be opened or drops before the final state (network loss, a proxy cutting it).
+
+import * as api from './api.js';
+
+export const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * watchTask(id, {onUpdate(view, source), onMode(mode), onError(err)}) -> stop()
+ * `source` / `mode` is 'sse' or 'poll'; onError gets an ApiError when polling is refused
+ * (401/403/404), and `{offline: true}` updates while the network is down.
+ */
+export function watchTask(id, { onUpdate, onMode = () => {}, onError = () => {} }) {
+  let stopped = false;
+  let done = false;
+  let es = null;
+  let pollTimer = null;
+  let closeTimer = null;
+
+  const closeStream = () => {
+    clearTimeout(closeTimer);
+    if (es) es.close();
+    es = null;
+  };
+
+  const deliver = (view, source) => {
+    if (stopped || done) return;
+    if (FINAL.has(view.status)) {
+      done = true;
+      // The server ends the stream after the final event; let it (closing first would abort
+      // the request). Should it linger, close it ourselves.
+      if (es) closeTimer = setTimeout(closeStream, 3000);
+    }
+    onUpdate(view, source);
+  };
+
+  const poll = async (delay) => {
+    if (stopped || done) return;
+    try {
+      const view = await api.get(`/faces/tasks/${id}`, { auth: 'required' });
+      onMode('poll');
+      deliver(view, 'poll');
+      delay = 1500;
+    } catch (err) {
+      if (err.status === 401 || err.status === 403 || err.status === 404) {
+        done = true;
+        onError(err);
+        return;
+      }
+      // Offline or a 5xx: keep trying, slower each time.
+      onMode('offline');
+      delay = Math.min(delay * 2, 10_000);
+    }
+    if (!stopped && !done) pollTimer = setTimeout(() => poll(delay), delay);
+  };
+
+  const start = async () => {
+    let token = null;
+    try {
+      token = await api.accessToken();
+    } catch {
+      // polled below, which reports the error
+    }
+    if (stopped) return;
+    if (!token || typeof EventSource === 'undefined') {
+      poll(0);
+      return;
+    }
+    onMode('sse');
+    es = new EventSource(`${api.BASE}/faces/tasks/${id}/events?access_token=${encodeURIComponent(token)}`);
+    es.addEventListener('task', (ev) => {
+      let view;
+      try {
+        view = JSON.parse(ev.data);
+      } catch {
+        return;
+      }
+      deliver(view, 'sse');
+    });
+    es.onerror = () => {
+      // The stream ended: normally right after the final event. Otherwise do not let
+      // EventSource retry on its own with a token that may have expired: poll instead.
+      closeStream();
+      if (done || stopped) return;
+      onMode('poll');
+      poll(500);
+    };
+  };
+
+  start();
+  return () => {
+    stopped = true;
+    closeStream();
+    clearTimeout(pollTimer);
+  };
+}

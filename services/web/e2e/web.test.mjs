@@ -1,0 +1,411 @@
+// End-to-end test of the Moji web client in headless Chromium against a running stack
+// (the nginx edge serving services/web/dist and proxying /api/v1). Run by scripts/web-e2e.sh;
+// see services/web/README.md for the environment it reads.
+//
+// The flow: first load (weight, no errors) → language switch → sign up (after a deliberate
+// validation error) → upload a face photo → progress events over SSE → result shows `happy`
+// → save → the emoji is in the gallery → like/unlike → token refresh → zodiac with the SSE
+// stream cut (polling fallback) → my page → ranking → 360 px layout → log out → a wrong
+// password shows the API's detail. Throughout: no console errors and no failed requests
+// except the ones a step provokes on purpose.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../../..');
+const BASE = (process.env.MOJI_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const PHOTO = process.env.MOJI_E2E_PHOTO ?? path.join(repo, '.cache/models/images/astronaut.png');
+const CHROMIUM = process.env.MOJI_E2E_CHROMIUM ?? '/usr/bin/chromium';
+const ARTIFACTS = process.env.MOJI_E2E_ARTIFACTS ?? path.join(here, 'artifacts');
+const UPDATE_SCREENSHOT = process.env.MOJI_E2E_UPDATE_SCREENSHOT === '1';
+const README_SHOT = path.join(repo, 'docs/images/web-result.png');
+const TASK_TIMEOUT = Number(process.env.MOJI_E2E_TASK_TIMEOUT_MS ?? 60_000);
+const MAX_FIRST_LOAD = 300 * 1024;
+
+const run = Date.now().toString(36);
+const user = { username: `e2e_${run}`, email: `e2e_${run}@example.com`, password: 'correct horse battery staple', display: 'Mina Kim' };
+const caption = `Houston, we have a smile (${run})`;
+
+let context;
+let userDataDir;
+let page;
+let emojiTaskId;
+const problems = []; // console errors, page errors, failed requests, HTTP >= 400
+const allowed = []; // {pattern, why}: failures a step provokes on purpose
+
+function isAllowed(url) {
+  return allowed.some((a) => a.pattern.test(url));
+}
+
+async function provoking(pattern, why, fn) {
+  const entry = { pattern, why };
+  allowed.push(entry);
+  try {
+    return await fn();
+  } finally {
+    // Let late console messages of the provoked request arrive before closing the window.
+    await page.waitForTimeout(200);
+    allowed.splice(allowed.indexOf(entry), 1);
+  }
+}
+
+function watch(p, label) {
+  p.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const url = msg.location()?.url ?? '';
+    if (isAllowed(url)) return;
+    problems.push(`[${label}] console error: ${msg.text()} (${url})`);
+  });
+  p.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
+  p.on('requestfailed', (req) => {
+    if (isAllowed(req.url())) return;
+    problems.push(`[${label}] request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
+  });
+  p.on('response', (res) => {
+    if (res.status() < 400 || isAllowed(res.url())) return;
+    problems.push(`[${label}] HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
+  });
+}
+
+async function newPage(viewport = { width: 1200, height: 900 }, label = 'desktop') {
+  // The first page of the fresh profile, then new tabs (tokens live in page memory, so
+  // every tab is its own session; localStorage, i.e. the language, is shared).
+  const blank = context.pages().find((p) => p.url() === 'about:blank' && !p.__moji);
+  const p = blank ?? (await context.newPage());
+  p.__moji = true;
+  await p.setViewportSize(viewport);
+  watch(p, label);
+  return p;
+}
+
+async function go(p, hash) {
+  await p.goto(`${BASE}/${hash}`);
+  await p.waitForSelector('main h1, main .alert');
+}
+
+/** A plain sky-blue PNG (no face in it), built here so the test needs no second file. */
+function plainPng(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const sum = Buffer.alloc(4);
+    sum.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, sum]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  const row = Buffer.concat([Buffer.from([0]), Buffer.alloc(w * 3, Buffer.from([120, 170, 220]))]);
+  const raw = Buffer.concat(Array.from({ length: h }, () => row));
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+async function noHorizontalScroll(p) {
+  return p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
+
+before(async () => {
+  assert.ok(fs.existsSync(CHROMIUM), `no Chromium at ${CHROMIUM}`);
+  assert.ok(fs.existsSync(PHOTO), `no test photo at ${PHOTO}`);
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'moji-e2e-chromium-'));
+  // Exactly the flags the acceptance names, and a fresh profile (user-data dir).
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    locale: 'en-US',
+    deviceScaleFactor: 1,
+  });
+});
+
+after(async () => {
+  await context?.close();
+  if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+});
+
+test('first load: under 300 KB, no errors', async () => {
+  page = await newPage();
+  const sizes = [];
+  page.on('requestfinished', async (req) => {
+    const s = await req.sizes().catch(() => null);
+    if (s) sizes.push({ url: req.url(), bytes: s.responseBodySize + s.responseHeadersSize });
+  });
+  await page.goto(`${BASE}/`, { waitUntil: 'networkidle' });
+  await page.waitForSelector('main h1');
+  await page.waitForTimeout(100);
+  const total = sizes.reduce((a, s) => a + s.bytes, 0);
+  const report = sizes.map((s) => `${String(s.bytes).padStart(7)}  ${s.url.replace(BASE, '')}`).join('\n');
+  fs.writeFileSync(path.join(ARTIFACTS, 'first-load.txt'), `${report}\n${String(total).padStart(7)}  total (${sizes.length} requests)\n`);
+  console.log(`# first load: ${(total / 1024).toFixed(1)} KB transferred in ${sizes.length} requests`);
+  assert.ok(sizes.length > 3, 'the page loaded its modules');
+  assert.ok(total < MAX_FIRST_LOAD, `first load is ${total} bytes (limit ${MAX_FIRST_LOAD})`);
+  assert.equal(await page.locator('main h1').textContent(), 'Try Moji in your browser');
+  const headers = (await page.request.get(`${BASE}/js/main.js`)).headers();
+  assert.match(headers['content-type'], /javascript/);
+});
+
+test('Korean / English switch is remembered', async () => {
+  await page.click('button.lang');
+  await page.waitForFunction(() => document.documentElement.lang === 'ko');
+  assert.match(await page.locator('main h1').textContent(), /브라우저/);
+  await page.reload();
+  await page.waitForSelector('main h1');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'ko');
+  await page.click('button.lang');
+  await page.waitForFunction(() => document.documentElement.lang === 'en');
+  assert.equal(await page.locator('main h1').textContent(), 'Try Moji in your browser');
+});
+
+test('sign up: field errors come from the API, then the account is created', async () => {
+  await go(page, '#/signup');
+  await page.fill('#f-username', user.username);
+  await page.fill('#f-email', user.email);
+  await page.fill('#f-password', 'short');
+  await provoking(/\/api\/v1\/users$/, 'password too short: 422', async () => {
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('[data-field="password"] .field-error:not([hidden])');
+  });
+  const msg = await page.locator('[data-field="password"] .field-error').textContent();
+  assert.ok(msg.length > 0, 'the API’s message is shown next to the field');
+  assert.equal(await page.getAttribute('#f-password', 'aria-invalid'), 'true');
+  assert.ok((await page.locator('.alert-error .alert-detail').textContent()).length > 0, 'the problem detail is shown');
+
+  await page.fill('#f-password', user.password);
+  await page.fill('#f-display_name', user.display);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.make-form');
+  assert.equal(await page.locator('.account-name').textContent(), user.display);
+});
+
+test('upload a face photo and watch progress live over SSE', async () => {
+  // Keyboard: the kind radios switch with the arrow keys, the photo input takes focus.
+  await page.focus('input[name=kind][value=emoji]');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.isChecked('input[name=kind][value=zodiac]'), true);
+  await page.keyboard.press('ArrowLeft');
+  assert.equal(await page.isChecked('input[name=kind][value=emoji]'), true);
+  await page.focus('#photo');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'photo');
+  await page.setInputFiles('#photo', PHOTO);
+  await page.waitForSelector('.preview-img');
+  assert.equal(await page.isChecked('input[name=kind][value=emoji]'), true);
+  await page.waitForSelector('input[name=template]');
+  await page.click('.make-form button[type=submit]');
+  await page.waitForURL(/#\/task\//);
+  emojiTaskId = page.url().split('#/task/')[1];
+  await page.waitForSelector('.face-card', { timeout: TASK_TIMEOUT });
+  const events = await page.$$eval('.timeline li', (lis) => lis.map((li) => ({ ...li.dataset })));
+  console.log(`# progress events: ${events.map((e) => `${e.source}:${e.status}${e.step ? '/' + e.step : ''}@${e.progress}`).join(' → ')}`);
+  assert.ok(events.length >= 2, 'the upload answer and at least one live event');
+  assert.equal(events[0].status, 'queued');
+  assert.ok(
+    events.some((e) => e.source === 'sse'),
+    'events arrived over SSE',
+  );
+  assert.equal(events.at(-1).status, 'succeeded');
+  assert.equal(await page.getAttribute('.progress-card', 'data-mode'), 'sse');
+  const done = await page.$$eval('.steps li', (lis) => lis.map((li) => li.dataset.state));
+  assert.ok(done.length >= 3 && done.every((s) => s === 'done'), `every step done: ${done}`);
+});
+
+test('the result shows a happy face with its box and expression chart', async () => {
+  const card = page.locator('.face-card').first();
+  assert.equal(await card.getAttribute('data-expression'), 'happy');
+  assert.match(await card.locator('h2').textContent(), /Happy/);
+  assert.equal(await card.locator('.bar-row.is-top').getAttribute('data-key'), 'happy');
+  assert.equal(await card.locator('.bar-row').count(), 7);
+  await page.waitForFunction(() => {
+    const img = document.querySelector('.result-img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  assert.equal(await page.locator('.photo-wrap svg.overlay .face-box').count(), 1);
+  assert.match(await page.getAttribute('.result-img', 'alt'), /Happy/);
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(ARTIFACTS, 'result.png'), fullPage: true });
+  if (UPDATE_SCREENSHOT) {
+    fs.mkdirSync(path.dirname(README_SHOT), { recursive: true });
+    fs.copyFileSync(path.join(ARTIFACTS, 'result.png'), README_SHOT);
+    console.log(`# updated ${path.relative(repo, README_SHOT)}`);
+  }
+});
+
+test('save it; the emoji appears in the gallery', async () => {
+  await page.fill('#caption', caption);
+  await page.click('#save');
+  await page.waitForSelector('.saved');
+  await page.click('#open-gallery');
+  await page.waitForSelector('.gallery .emoji-card');
+  const card = page.locator('.emoji-card', { hasText: caption });
+  await card.waitFor();
+  assert.equal(await card.getAttribute('data-expression'), 'happy');
+  await page.waitForFunction((c) => {
+    const li = [...document.querySelectorAll('.emoji-card')].find((x) => x.textContent.includes(c));
+    const img = li?.querySelector('img');
+    return img && img.complete && img.naturalWidth > 0;
+  }, caption);
+  assert.match(await card.locator('img').getAttribute('alt'), new RegExp(caption.replace(/[()]/g, '\\$&')));
+});
+
+test('like and unlike in the gallery', async () => {
+  const like = page.locator('.emoji-card', { hasText: caption }).locator('button.like');
+  assert.equal(await like.getAttribute('aria-pressed'), 'false');
+  await like.click();
+  await page.waitForFunction(
+    (c) => [...document.querySelectorAll('.emoji-card')].find((x) => x.textContent.includes(c))?.querySelector('button.like[aria-pressed="true"]'),
+    caption,
+  );
+  assert.equal(await like.locator('.like-count').textContent(), '1');
+  await like.click();
+  await page.waitForFunction(
+    (c) => [...document.querySelectorAll('.emoji-card')].find((x) => x.textContent.includes(c))?.querySelector('button.like[aria-pressed="false"]'),
+    caption,
+  );
+  assert.equal(await like.locator('.like-count').textContent(), '0');
+  await page.click('.segment:has(input[value=popular])');
+  await page.waitForURL(/sort=popular/);
+  await page.waitForSelector('.grid[data-sort="popular"]');
+});
+
+test('token refresh rotates the pair and the session keeps working', async () => {
+  const before = await page.evaluate(async () => (await import('/js/api.js')).accessToken());
+  await page.evaluate(async () => {
+    const api = await import('/js/api.js');
+    await Promise.all([api.refresh(), api.refresh()]); // serialised: one request
+  });
+  const afterToken = await page.evaluate(async () => (await import('/js/api.js')).accessToken());
+  assert.notEqual(afterToken, before);
+  await go(page, '#/me');
+  await page.waitForSelector('.challenges');
+});
+
+test('network loss during SSE falls back to polling (zodiac)', async () => {
+  await go(page, '#/');
+  await page.route(/\/faces\/tasks\/[^/]+\/events/, (route) => route.abort('internetdisconnected'));
+  try {
+    await provoking(/\/faces\/tasks\/[^/]+\/events/, 'SSE cut on purpose', async () => {
+      await page.click('.choice:has(input[value=zodiac])');
+      assert.equal(await page.isHidden('input[name=template]'), true);
+      await page.setInputFiles('#photo', PHOTO);
+      await page.click('.make-form button[type=submit]');
+      await page.waitForSelector('.zodiac-card', { timeout: TASK_TIMEOUT });
+    });
+  } finally {
+    await page.unroute(/\/faces\/tasks\/[^/]+\/events/);
+  }
+  assert.equal(await page.getAttribute('.progress-card', 'data-mode'), 'poll');
+  const sources = await page.$$eval('.timeline li', (lis) => lis.map((li) => li.dataset.source));
+  assert.ok(sources.includes('poll') && !sources.includes('sse'), `sources: ${sources}`);
+  assert.ok((await page.locator('.animal-name').textContent()).length > 0);
+  assert.ok((await page.locator('.fortune').textContent()).length > 0);
+  assert.ok((await page.locator('.reasons li').count()) > 0);
+  await page.waitForSelector('.other-animals .bar-row');
+});
+
+test('a photo without a face: the task’s error detail is shown', async () => {
+  await go(page, '#/');
+  await page.click('.choice:has(input[value=emoji])');
+  await page.setInputFiles('#photo', { name: 'sky.png', mimeType: 'image/png', buffer: plainPng(320, 240) });
+  await page.click('.make-form button[type=submit]');
+  await page.waitForSelector('.result-area .alert-error', { timeout: TASK_TIMEOUT });
+  assert.equal(await page.getAttribute('.result-area .alert-error', 'data-code'), 'no_face_detected');
+  assert.ok((await page.locator('.result-area .alert-detail').textContent()).length > 0);
+  assert.equal(await page.getAttribute('.steps li[data-state="failed"]', 'data-step'), 'detect');
+});
+
+test('my page: results, challenges, statistics chart', async () => {
+  await go(page, '#/me');
+  await page.waitForSelector('.grid[data-case="made"] .emoji-card');
+  assert.equal(await page.locator('.challenge[data-id="first_emoji"]').getAttribute('class'), 'challenge is-done');
+  await page.waitForSelector('.chart svg rect');
+  const results = await page.locator('.stat .stat-n').first().textContent();
+  assert.ok(Number(results) >= 2, `results ${results}`);
+  await page.click('.segment:has(input[value=used])');
+  await page.waitForSelector(`.grid[data-case="used"] [data-task="${emojiTaskId}"]`);
+  // A bad range shows the API's detail.
+  await page.fill('#stat-from', '2020-01-01');
+  await provoking(/\/users\/me\/statistics/, 'range over 366 days: 422', async () => {
+    await page.click('.range button[type=submit]');
+    await page.waitForSelector('.me .alert-error .alert-detail');
+  });
+});
+
+test('ranking: templates × expressions and zodiac', async () => {
+  await go(page, '#/ranking');
+  await page.waitForSelector('table.heat td.has');
+  await page.waitForSelector('.bars-zodiac .bar-row');
+  assert.equal(await page.locator('.bars-zodiac .bar-row').count(), 12);
+});
+
+test('360 px wide: no sideways scrolling on any page', async () => {
+  const phone = await newPage({ width: 360, height: 740 }, 'phone');
+  try {
+    await go(phone, '#/login');
+    await phone.fill('#f-login', user.username);
+    await phone.fill('#f-password', user.password);
+    await phone.click('form button[type=submit]');
+    await phone.waitForSelector('.make-form');
+    for (const hash of ['#/', `#/task/${emojiTaskId}`, '#/gallery', '#/ranking', '#/me']) {
+      await go(phone, hash);
+      await phone.waitForLoadState('networkidle');
+      await phone.waitForTimeout(150);
+      assert.ok(await noHorizontalScroll(phone), `no horizontal scroll on ${hash}`);
+    }
+    await go(phone, `#/task/${emojiTaskId}`);
+    await phone.waitForSelector('.face-card');
+    await phone.waitForFunction(() => document.querySelector('.result-img')?.naturalWidth > 0);
+    await phone.screenshot({ path: path.join(ARTIFACTS, 'result-360.png'), fullPage: true });
+    // The header hides its log-out button on phones; my page has one.
+    await go(phone, '#/me');
+    await phone.click('#me-logout');
+    await phone.waitForSelector('.actions a.btn-primary');
+  } finally {
+    await phone.close();
+  }
+});
+
+test('log out; a wrong password shows the API’s detail', async () => {
+  await page.click('#logout');
+  await page.waitForSelector('.actions a.btn-primary');
+  await page.goto(`${BASE}/#/me`);
+  await page.waitForURL(/#\/login/);
+  await page.fill('#f-login', user.username);
+  await page.fill('#f-password', 'not the password');
+  await provoking(/\/api\/v1\/auth\/login$/, 'wrong password: 401', async () => {
+    await page.click('form button[type=submit]');
+    await page.waitForSelector('.alert-error');
+  });
+  assert.equal(await page.getAttribute('.alert-error', 'data-code'), 'invalid_credentials');
+  assert.ok((await page.locator('.alert-error .alert-detail').textContent()).length > 0);
+  await page.fill('#f-password', user.password);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.me .challenges'); // back where the person was going
+});
+
+test('no console errors, no failed requests', () => {
+  assert.deepEqual(problems, []);
+});
