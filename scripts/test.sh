@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check Moji has: infrastructure (installed if missing), models, formatting,
-# clippy, the whole test suite against real PostgreSQL/Redis/RabbitMQ/S3, and drift checks
-# (diesel schema; JSON Schemas and OpenAPI are drift tests inside the suite), then the
-# deployment checks. Exits non-zero on the first failure.
+# clippy, the whole test suite against real PostgreSQL/Redis/RabbitMQ/S3, drift checks
+# (diesel schema; JSON Schemas and OpenAPI are drift tests inside the suite), then the live
+# stack (traffic, the browser end-to-end test, metric scrapes) and the deployment checks.
+# Exits non-zero on the first failure.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
@@ -56,7 +57,7 @@ step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 step tests run_tests
 step schema-drift "$MOJI_ROOT/scripts/check-schema.sh"
 if [ -x "$MOJI_ROOT/scripts/check-deploy.sh" ]; then
-  step metrics-scrape "$MOJI_ROOT/scripts/lib/scrape-metrics.sh" "$MOJI_CACHE_DIR/metrics"
+  step live "$MOJI_ROOT/scripts/lib/live-checks.sh" "$MOJI_CACHE_DIR/metrics"
   step deploy "$MOJI_ROOT/scripts/check-deploy.sh" --metrics-from "$MOJI_CACHE_DIR/metrics"
 fi
 

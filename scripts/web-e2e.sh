@@ -25,6 +25,7 @@
 #                             (default services/web/e2e/artifacts)
 #   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (default 60000)
 set -euo pipefail
+# shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
 usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }

@@ -204,6 +204,33 @@ fn upload_req(
         .set_payload(body)
 }
 
+/// One refused upload: what it is, its form fields, its file (mime, bytes), and the expected
+/// status and problem code.
+struct Case<'a>(
+    &'a str,
+    &'a [(&'a str, &'a str)],
+    Option<(&'a str, &'a [u8])>,
+    u16,
+    &'a str,
+);
+
+/// Uploads the astronaut photo as a task of `kind`.
+async fn upload_astronaut<S, B>(app: &S, token: &str, kind: &str) -> Reply
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
+    B: MessageBody,
+{
+    send(
+        app,
+        upload_req(
+            token,
+            &[("kind", kind)],
+            Some(("image/png", &astronaut_png())),
+        ),
+    )
+    .await
+}
+
 async fn wait_final<S, B>(app: &S, token: &str, id: &str) -> Value
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
@@ -325,15 +352,7 @@ async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     let (app, state, _stop) = api!(env, settings);
     let worker = RunningWorker::start(settings.clone()).await;
     let token = sign_up(&app, "zodi").await;
-    let r = send(
-        &app,
-        upload_req(
-            &token,
-            &[("kind", "zodiac")],
-            Some(("image/png", &astronaut_png())),
-        ),
-    )
-    .await;
+    let r = upload_astronaut(&app, &token, "zodiac").await;
     assert_eq!(r.status, 202, "{}", r.text);
     let done = wait_final(&app, &token, r.body["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
@@ -345,15 +364,7 @@ async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     assert!(!result["fortune"]["ko"].as_str().unwrap().is_empty());
     assert!(!result["fortune"]["en"].as_str().unwrap().is_empty());
     // Same photo, same user, same day: the same verdict and fortune.
-    let again = send(
-        &app,
-        upload_req(
-            &token,
-            &[("kind", "zodiac")],
-            Some(("image/png", &astronaut_png())),
-        ),
-    )
-    .await;
+    let again = upload_astronaut(&app, &token, "zodiac").await;
     let done2 = wait_final(&app, &token, again.body["id"].as_str().unwrap()).await;
     assert_eq!(done2["result"]["animal"], result["animal"]);
     assert_eq!(done2["result"]["fortune"], result["fortune"]);
@@ -394,79 +405,78 @@ async fn hostile_uploads_are_refused_before_anything_is_queued() {
     let settings = test_settings(&env);
     let (app, state, _stop) = api!(env, settings);
     let token = sign_up(&app, "hostile").await;
-
-    let r = send(
-        &app,
-        upload_req(
-            &token,
+    let photo = astronaut_png();
+    let big = vec![0xFFu8; settings.faces.max_image_bytes + 1];
+    let (truncated, huge) = (truncated_jpeg(), huge_png_header());
+    let cases: [Case; 8] = [
+        Case(
+            "truncated JPEG",
             &[("kind", "emoji")],
-            Some(("image/jpeg", &truncated_jpeg())),
+            Some(("image/jpeg", &truncated)),
+            422,
+            "invalid_image",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 422, "{}", r.text);
-    assert_eq!(r.body["code"], "invalid_image");
-
-    let r = send(
-        &app,
-        upload_req(
-            &token,
+        Case(
+            "30000x30000 PNG header",
             &[("kind", "emoji")],
-            Some(("image/png", &huge_png_header())),
+            Some(("image/png", &huge)),
+            413,
+            "image_too_large",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 413, "{}", r.text);
-    assert_eq!(r.body["code"], "image_too_large");
-
-    let r = send(
-        &app,
-        upload_req(
-            &token,
+        Case(
+            "not an image",
             &[("kind", "emoji")],
             Some(("text/plain", b"hello, not an image")),
+            415,
+            "unsupported_media_type",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 415, "{}", r.text);
-    assert_eq!(r.body["code"], "unsupported_media_type");
-
-    let big = vec![0xFFu8; settings.faces.max_image_bytes + 1];
-    let r = send(
-        &app,
-        upload_req(&token, &[("kind", "emoji")], Some(("image/jpeg", &big))),
-    )
-    .await;
-    assert_eq!(r.status, 413, "{}", r.text);
-
-    let r = send(
-        &app,
-        upload_req(
-            &token,
+        Case(
+            "over the byte limit",
+            &[("kind", "emoji")],
+            Some(("image/jpeg", &big)),
+            413,
+            "image_too_large",
+        ),
+        Case(
+            "unknown kind",
             &[("kind", "portrait")],
-            Some(("image/png", &astronaut_png())),
+            Some(("image/png", &photo)),
+            422,
+            "validation_failed",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 422, "{}", r.text);
-    let r = send(
-        &app,
-        upload_req(
-            &token,
+        Case(
+            "unknown template",
             &[("kind", "emoji"), ("template", "dragon")],
-            Some(("image/png", &astronaut_png())),
+            Some(("image/png", &photo)),
+            422,
+            "validation_failed",
         ),
-    )
-    .await;
-    assert_eq!(r.status, 422, "{}", r.text);
-    let r = send(&app, upload_req(&token, &[("kind", "emoji")], None)).await;
-    assert_eq!(r.status, 422, "{}", r.text);
+        Case(
+            "no image",
+            &[("kind", "emoji")],
+            None,
+            422,
+            "validation_failed",
+        ),
+        Case(
+            "zodiac with a template",
+            &[("kind", "zodiac"), ("template", "cat")],
+            Some(("image/png", &photo)),
+            422,
+            "validation_failed",
+        ),
+    ];
+    for Case(what, fields, image, status, code) in cases {
+        let r = send(&app, upload_req(&token, fields, image)).await;
+        assert_eq!(r.status, status, "{what}: {}", r.text);
+        assert_eq!(r.body["code"], code, "{what}");
+    }
     let r = send(
         &app,
         upload_req(
             "not-a-token",
             &[("kind", "emoji")],
-            Some(("image/png", &astronaut_png())),
+            Some(("image/png", &photo)),
         ),
     )
     .await;
@@ -486,15 +496,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
     settings.faces.step_delay_ms = 50;
     let (app, state, _stop) = api!(env, settings);
     let token = sign_up(&app, "streamer").await;
-    let r = send(
-        &app,
-        upload_req(
-            &token,
-            &[("kind", "emoji")],
-            Some(("image/png", &astronaut_png())),
-        ),
-    )
-    .await;
+    let r = upload_astronaut(&app, &token, "emoji").await;
     let id = r.body["id"].as_str().unwrap().to_owned();
 
     // Subscribe while the task is still queued (no worker yet), then start the worker.
@@ -680,15 +682,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     settings.faces.step_delay_ms = 400;
     let (app, state, _stop) = api!(env, settings);
     let token = sign_up(&app, "crashy").await;
-    let r = send(
-        &app,
-        upload_req(
-            &token,
-            &[("kind", "emoji")],
-            Some(("image/png", &astronaut_png())),
-        ),
-    )
-    .await;
+    let r = upload_astronaut(&app, &token, "emoji").await;
     let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
 
     // Worker A runs on its own runtime; dropping that runtime is a crash: no ack, no goodbye.
@@ -780,15 +774,7 @@ async fn poison_message_is_dead_lettered_and_the_worker_keeps_going() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let token = sign_up(&app, "after_poison").await;
-    let r = send(
-        &app,
-        upload_req(
-            &token,
-            &[("kind", "emoji")],
-            Some(("image/png", &astronaut_png())),
-        ),
-    )
-    .await;
+    let r = upload_astronaut(&app, &token, "emoji").await;
     let done = wait_final(&app, &token, r.body["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "succeeded");
     let poisoned = state.broker.get(&dead).await.unwrap().unwrap();

@@ -28,7 +28,7 @@ function facesView([ranking, templates]) {
         h(
           'tr',
           {},
-          h('th', { scope: 'col', text: t('ranking.template') }),
+          h('th', { scope: 'col' }, sr(t('ranking.template'))),
           EXPRESSIONS.map((e) =>
             h('th', { scope: 'col', title: exprName(e) }, h('span', { 'aria-hidden': 'true', class: 'heat-emoji', text: exprEmoji(e) }), sr(exprName(e))),
           ),

@@ -28,6 +28,12 @@ function loadAnimals() {
   return api.get('/zodiac/animals', { auth: 'none' }).then((r) => (animals = r.items));
 }
 
+function stepLabel(step) {
+  const key = `task.step.${step}`;
+  const text = t(key);
+  return text === key ? step : text;
+}
+
 function clock(d = new Date()) {
   return d.toTimeString().slice(0, 8);
 }
@@ -97,13 +103,11 @@ export function render({ params, onLeave }) {
         let state = 'todo';
         if (view.status === 'succeeded' || i < reached) state = 'done';
         else if (i === reached) state = view.status === 'failed' || view.status === 'cancelled' ? 'failed' : i === last ? 'todo' : 'current';
-        const key = `task.step.${st}`;
-        const label = t(key) === key ? st : t(key);
         return h(
           'li',
           { class: `step-${state}`, dataset: { step: st, state }, 'aria-current': state === 'current' ? 'step' : null },
           h('span', { class: 'step-dot', 'aria-hidden': 'true' }),
-          label,
+          stepLabel(st),
         );
       }),
     );
@@ -117,7 +121,7 @@ export function render({ params, onLeave }) {
     bar.setAttribute('aria-valuenow', String(progress));
     fill.style.setProperty('--v', String(progress / 100));
     paintSteps(view);
-    const stepText = view.status === 'running' && view.step ? ` · ${t(`task.step.${view.step}`)}` : '';
+    const stepText = view.status === 'running' && view.step ? ` · ${stepLabel(view.step)}` : '';
     log.append(
       h(
         'li',

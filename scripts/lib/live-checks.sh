@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Starts each service binary on spare ports against the local infrastructure, sends it some
-# traffic, and saves its /metrics as <dir>/<service>.prom. check-deploy.sh compares the metric
-# names used by alerts and dashboards with these real scrapes.
+# Checks that need the whole stack running: starts every service binary (debug build) on
+# spare ports against the local infrastructure plus a private nginx edge in front of them,
+# sends real traffic (accounts, one face task end to end), runs the browser end-to-end test of
+# the web client through the edge (scripts/web-e2e.sh), and saves each service's /metrics as
+# <dir>/<service>.prom, which check-deploy.sh compares with the names alerts and dashboards use.
+# Spare ports (api 18081, inference 18084, edge 18080) keep it clear of a running run.sh.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
-out="${1:?usage: scrape-metrics.sh OUT_DIR}"
+out="${1:?usage: live-checks.sh OUT_DIR}"
 mkdir -p "$out"
 rm -f "$out"/*.prom
 
@@ -22,8 +25,14 @@ export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_AUTH__BCRYPT_COST=4
 "$bin/moji-api" migrate >/dev/null
 
+export MOJI_HTTP__EDGE_PORT=18080
+export MOJI_EDGE_DIR="$MOJI_CACHE_DIR/nginx-test"
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+cleanup() {
+  MOJI_EDGE_DIR="$MOJI_EDGE_DIR" "$MOJI_ROOT/scripts/edge.sh" stop >/dev/null 2>&1 || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
 trap cleanup EXIT
 
 "$bin/moji-api" serve >"$out/api.log" 2>&1 & pids+=($!)
@@ -51,7 +60,13 @@ if [ -x "$bin/moji-inference" ]; then
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
   wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60 \
     || { cat "$out/inference.log" >&2; die "the scrape's face task did not succeed"; }
-  curl -fsS "$inf/metrics" > "$out/inference.prom"
 fi
+
+if [ -x "$MOJI_ROOT/scripts/web-e2e.sh" ]; then
+  "$MOJI_ROOT/scripts/edge.sh" start >/dev/null
+  MOJI_E2E_URL="http://127.0.0.1:$MOJI_HTTP__EDGE_PORT" "$MOJI_ROOT/scripts/web-e2e.sh"
+fi
+
+[ -x "$bin/moji-inference" ] && curl -fsS "$inf/metrics" > "$out/inference.prom"
 curl -fsS "$api/metrics" > "$out/api.prom"
 say "scraped: $(cd "$out" && ls *.prom | tr '\n' ' ')"
