@@ -261,7 +261,7 @@ mod tests {
         for name in t.all_queues() {
             assert!(name.starts_with("t1."), "{name}");
         }
-        assert_eq!(t.all_queues().len(), 6);
+        assert_eq!(t.all_queues().len(), 8);
     }
 
     #[test]
@@ -272,7 +272,9 @@ mod tests {
         assert_eq!(queues[0].keys, vec!["face.analyze"]);
         assert_eq!(queues[1].keys, vec!["dataset.generate"]);
         assert_eq!(queues[2].exchange, "moji.events");
-        assert_eq!(queues[2].keys, vec!["task.succeeded", "task.failed"]);
+        assert_eq!(queues[2].keys, vec!["task.succeeded"]);
+        assert_eq!(queues[3].exchange, "moji.events");
+        assert_eq!(queues[3].keys, vec!["task.failed"]);
     }
 
     #[test]
