@@ -33,9 +33,13 @@ clear_leftovers() {
   # Hundreds of leftover quorum queues (each a Raft member) can stall a 2-core broker, so
   # they go too — over one AMQP connection, not one slow rabbitmqctl call each.
   if command -v rabbitmqctl >/dev/null; then
-    as_root timeout 60 rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
-      | grep -E '^t[0-9a-f]{6,}' \
-      | cargo run -q --locked -p moji-mq --example delete_queues || warn "could not clear leftover queues"
+    local stale
+    stale="$(as_root timeout 60 rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
+      | grep -E '^t[0-9a-f]{6,}' || true)"
+    if [ -n "$stale" ]; then
+      echo "$stale" | cargo run -q --locked -p moji-mq --example delete_queues \
+        || warn "could not clear leftover queues"
+    fi
   fi
 }
 

@@ -100,6 +100,13 @@ def pod_template(obj: dict) -> dict | None:
 
 MOJI_WORKLOADS = {"Deployment", "Job"}  # the kinds our own image runs as
 
+# Our Deployments that do not run the Rust image: the static web client (nginx serving
+# services/web/dist, deploy/Dockerfile --target web, config deploy/nginx/web.conf). Named here,
+# one by one, so they keep the same pod baseline as the services; they have no /metrics, so
+# they must not ask Prometheus to scrape them, and the services check does not expect a scrape
+# job or a MojiServiceAbsent rule for them. Value: what their image stage must copy in.
+STATIC_FRONTENDS = {"web": ("services/web/dist", "deploy/nginx/web.conf")}
+
 
 def cmd_k8s_refs(rendered: str, base: str) -> int:
     docs = load_docs(rendered)
@@ -211,10 +218,16 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
                 problems.append(f"{kn(w)} mounts missing ConfigMap/{v['configMap']['name']}")
 
         labels = pod_template(w)["metadata"].get("labels", {})
-        if w["kind"] not in MOJI_WORKLOADS or not any(
+        rust_service = w["kind"] in MOJI_WORKLOADS and any(
             (c.get("command") or [""])[0].startswith("moji-") for c in spec["containers"]
-        ):
+        )
+        static_frontend = w["kind"] == "Deployment" and w["metadata"]["name"] in STATIC_FRONTENDS
+        if not (rust_service or static_frontend):
             continue
+        if static_frontend:
+            annotations = pod_template(w)["metadata"].get("annotations") or {}
+            if any(k.startswith("prometheus.io/") for k in annotations):
+                problems.append(f"{kn(w)}: a static front end has no /metrics; drop the prometheus.io annotations")
         # The baseline every Moji pod keeps (the "non-root read-only").
         psc = spec.get("securityContext", {})
         if not psc.get("runAsNonRoot"):
@@ -246,6 +259,9 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
         ]
         if not own_policy:
             problems.append(f"{kn(w)} has no NetworkPolicy of its own (only the namespace default)")
+
+    for name in sorted(set(STATIC_FRONTENDS) - set(by_kind.get("Deployment", {}))):
+        problems.append(f"Deployment/{name} (static front end) is missing")
 
     for p in problems:
         print(f"  {p}")
@@ -282,9 +298,40 @@ def cmd_services(repo: str, base: str) -> int:
             missing.append("deploy/prometheus/alerts.yml (MojiServiceAbsent)")
         if missing:
             problems.append(f"{svc}: missing from {', '.join(missing)}")
+    # Static front ends: an image stage of their own (not the last one: the default target is
+    # the services image), a Deployment, and the Ingress route the edge gives them. No scrape
+    # job and no MojiServiceAbsent rule: they export no metrics.
+    stage_re = re.compile(r"(?im)^FROM\s+(?:--\S+\s+)*\S+\s+AS\s+(\S+)")
+    starts = list(stage_re.finditer(dockerfile))
+    stages = {m.group(1): dockerfile[m.start() : (starts[i + 1].start() if i + 1 < len(starts) else None)]
+              for i, m in enumerate(starts)}
+    ingress_paths = {
+        (path["path"], path["backend"]["service"]["name"])
+        for d in load_docs(base)
+        if d["kind"] == "Ingress"
+        for rule in d["spec"].get("rules", [])
+        for path in rule["http"]["paths"]
+    }
+    for fe, sources in sorted(STATIC_FRONTENDS.items()):
+        missing = []
+        if fe not in stages:
+            missing.append(f"deploy/Dockerfile (stage {fe})")
+        else:
+            if starts[-1].group(1) == fe:
+                problems.append(f"{fe}: deploy/Dockerfile stage {fe} is the last one; the default target must stay the services image")
+            for src in sources:
+                if not re.search(rf"(?m)^COPY\s+(?:--\S+\s+)*{re.escape(src)}/?\s", stages[fe]):
+                    missing.append(f"deploy/Dockerfile (stage {fe}: COPY {src})")
+        if fe not in deployments:
+            missing.append("k8s/base (Deployment)")
+        if ("/", fe) not in ingress_paths:
+            missing.append(f"k8s/base Ingress (path / -> Service {fe})")
+        if missing:
+            problems.append(f"{fe} (static front end): missing from {', '.join(missing)}")
     for p in problems:
         print(f"  {p}")
     print(f"  services on main: {', '.join(services) or '-'}; checked: {', '.join(expected)}")
+    print(f"  static front ends (no metrics): {', '.join(sorted(STATIC_FRONTENDS))}")
     return 1 if problems else 0
 
 
