@@ -54,7 +54,9 @@ stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap stop_all INT TERM EXIT
+# A requested stop exits quietly; EXIT covers a service crashing or a failed start.
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 start() { # name, command...
   local name="$1"; shift
