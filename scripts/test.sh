@@ -26,7 +26,7 @@ step() { # name, command...
 clear_leftovers() {
   local dbs
   dbs="$(psql -qAt "$MOJI_TEST_DATABASE_ADMIN_URL" -c \
-    "SELECT datname FROM pg_database WHERE datname LIKE 'moji\_t\_%' OR datname LIKE 'moji\_schema\_check\_%'")" || true
+    "SELECT datname FROM pg_database WHERE datname LIKE 'moji\_t\_%' OR datname LIKE 'moji\_schema\_check\_%' OR datname LIKE 'moji\_live\_%'")" || true
   for db in $dbs; do
     psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done

@@ -16,9 +16,16 @@ bin="$CARGO_TARGET_DIR/debug"
 
 export MOJI_JWT__SECRET="scrape-only-secret-scrape-only-secret"
 export MOJI_STORAGE__SIGNING_SECRET="scrape-only-signing-scrape-only-signing"
-export MOJI_STORAGE__LOCAL_ROOT="$MOJI_CACHE_DIR/scrape-storage"
+# A database, storage directory and key prefix of this run's own: what earlier runs (or
+# run.sh) left in the shared `moji` database would point at files this run does not have.
+live_db="moji_live_$$"
+psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS $live_db" >/dev/null
+psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "CREATE DATABASE $live_db" >/dev/null
+export DATABASE_URL="${MOJI_TEST_DATABASE_ADMIN_URL%/*}/$live_db"
+export MOJI_STORAGE__LOCAL_ROOT="$MOJI_CACHE_DIR/live-storage"
+rm -rf "$MOJI_STORAGE__LOCAL_ROOT"
 export MOJI_AMQP__PREFIX="scrape."
-export MOJI_REDIS__KEY_PREFIX="scrape"
+export MOJI_REDIS__KEY_PREFIX="live-$$"
 export MOJI_HTTP__API_PORT=18081
 export MOJI_HTTP__INFERENCE_PORT=18084
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
@@ -32,6 +39,7 @@ cleanup() {
   MOJI_EDGE_DIR="$MOJI_EDGE_DIR" "$MOJI_ROOT/scripts/edge.sh" stop >/dev/null 2>&1 || true
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS $live_db WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
