@@ -104,7 +104,8 @@ pub struct HttpSettings {
     pub inference_port: u16,
     /// Largest accepted JSON body in bytes.
     pub json_limit_bytes: usize,
-    /// Origins allowed by CORS (empty: same origin only).
+    /// Origins allowed by CORS, e.g. `https://app.example.com` (empty: same origin only).
+    /// From the environment as `MOJI_HTTP__CORS_ORIGINS='["https://a.example","https://b.example"]'`.
     pub cors_origins: Vec<String>,
 }
 

@@ -42,6 +42,25 @@ fn readiness(state: &AppState) -> Readiness {
         })
 }
 
+/// CORS for front ends served from other origins (`MOJI_HTTP__CORS_ORIGINS`); with none
+/// configured, browsers get no CORS headers and only same-origin pages (the edge) can call.
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
+        .allowed_headers([
+            actix_web::http::header::AUTHORIZATION,
+            actix_web::http::header::CONTENT_TYPE,
+            actix_web::http::header::HeaderName::from_static("idempotency-key"),
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers(["x-request-id", "location", "retry-after"])
+        .max_age(3600);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 /// Builds the api application around `state`.
 pub fn app(
     state: AppState,
@@ -55,6 +74,7 @@ pub fn app(
     >,
 > {
     let json_limit = state.settings.http.json_limit_bytes;
+    let cors = cors(&state.settings.http.cors_origins);
     let readiness = readiness(&state);
     App::new()
         .app_data(web::Data::new(state.auth.clone()))
@@ -64,6 +84,7 @@ pub fn app(
         .app_data(problem::query_config())
         .app_data(problem::path_config())
         .wrap(ErrorHandlers::new().default_handler(problem::fill_empty_error))
+        .wrap(cors)
         .wrap(from_fn(moji_telemetry::http_metrics))
         .wrap(from_fn(moji_telemetry::request_id))
         .configure(moji_telemetry::health_routes)

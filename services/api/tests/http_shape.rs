@@ -132,3 +132,30 @@ async fn metrics_count_requests_by_route_template() {
         .contains("moji_http_request_duration_seconds_bucket{"));
     assert!(r.text.contains("route=\"/api/v1/users\""));
 }
+
+#[actix_web::test]
+async fn cors_allows_only_configured_origins() {
+    let t = spawn_with(|s| s.http.cors_origins = vec!["https://app.example.com".into()]).await;
+    let preflight = |origin: &str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/api/v1/auth/login")
+            .insert_header(("origin", origin.to_owned()))
+            .insert_header(("access-control-request-method", "POST"))
+            .insert_header(("access-control-request-headers", "content-type"))
+    };
+    let resp =
+        actix_web::test::call_service(&t.app, preflight("https://app.example.com").to_request())
+            .await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        resp.headers().get("access-control-allow-origin").unwrap(),
+        "https://app.example.com"
+    );
+    let resp =
+        actix_web::test::call_service(&t.app, preflight("https://evil.example").to_request()).await;
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    // Same-origin requests (no Origin header) are untouched.
+    let r = send(&t.app, TestRequest::get().uri("/healthz")).await;
+    assert_eq!(r.status, 200);
+}
