@@ -119,10 +119,10 @@ pub fn mark_running(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Cancels an open task; false when it was already final.
-pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
+/// Cancels an open task and returns the updated row; `None` when it was already final.
+pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<Option<FaceTask>, DbError> {
     let now = Utc::now();
-    let updated = diesel::update(
+    Ok(diesel::update(
         face_tasks::table
             .find(id)
             .filter(face_tasks::status.eq_any(OPEN)),
@@ -132,8 +132,9 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
         face_tasks::updated_at.eq(now),
         face_tasks::finished_at.eq(now),
     ))
-    .execute(conn)?;
-    Ok(updated > 0)
+    .returning(FaceTask::as_returning())
+    .get_result(conn)
+    .optional()?)
 }
 
 /// Number of per-face rows stored for a task (tests use it to prove exactly-once persistence).

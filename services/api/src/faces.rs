@@ -279,8 +279,14 @@ async fn owned_row(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<Face
 /// Current state: the live Redis record when there is one, else the durable row.
 pub async fn get(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<TaskView> {
     let row = owned_row(state, who, id).await?;
-    let mut view = view_from_row(&row)?;
-    if let Some(rec) = state.redis.get_task(id).await? {
+    view(state, &row).await
+}
+
+/// The client's view of an already loaded (and authorised) row, overlaid with the live Redis
+/// record while the task is open, with signed links in the result.
+async fn view(state: &AppState, row: &FaceTask) -> ApiResult<TaskView> {
+    let mut view = view_from_row(row)?;
+    if let Some(rec) = state.redis.get_task(row.id).await? {
         // The row is authoritative once final (Redis may have expired or lost it).
         if !view.status.is_final() {
             apply_record(&mut view, &rec);
@@ -412,17 +418,20 @@ pub async fn cancel(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<Tas
         }
         Err(e) => return Err(e.into()),
     }
-    let cancelled = state.db.run(move |c| face_tasks::cancel(c, id)).await?;
-    if !cancelled {
-        let row = owned_row(state, who, id).await?;
-        if row.status != "cancelled" {
-            return Err(ApiError::Conflict {
-                code: moji_common::ErrorCode::Conflict,
-                detail: format!("the task is already {}", row.status),
-            });
+    match state.db.run(move |c| face_tasks::cancel(c, id)).await? {
+        Some(cancelled) => view(state, &cancelled).await,
+        // Already final in the database: only a cancel that raced ours counts as success.
+        None => {
+            let current = owned_row(state, who, id).await?;
+            if current.status != "cancelled" {
+                return Err(ApiError::Conflict {
+                    code: moji_common::ErrorCode::Conflict,
+                    detail: format!("the task is already {}", current.status),
+                });
+            }
+            view(state, &current).await
         }
     }
-    get(state, who, id).await
 }
 
 /// How often an idle event stream sends a comment so proxies keep it open.
@@ -459,10 +468,10 @@ pub async fn events(
     who: &AuthUser,
     id: Uuid,
 ) -> ApiResult<impl Stream<Item = Result<Bytes, Infallible>> + 'static> {
-    owned_row(&state, who, id).await?;
-    // Subscribe before reading the current state, so no change falls between the two.
+    let row = owned_row(&state, who, id).await?;
+    // Subscribe before reading the live state (in `view`), so no change falls between the two.
     let mut changes = Box::pin(state.redis.subscribe_task_events(id).await?);
-    let current = get(&state, who, id).await?;
+    let current = view(&state, &row).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let mut seq = 0u64;
