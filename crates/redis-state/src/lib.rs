@@ -30,6 +30,7 @@
 //! event in the same atomic step: subscribers see events in the order the changes happened.
 
 mod error;
+mod hub;
 mod limits;
 mod scripts;
 mod tasks;
@@ -54,7 +55,8 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Clone)]
 pub struct RedisState {
     conn: ConnectionManager,
-    client: Client,
+    /// Shared pub/sub connection for task-event subscribers.
+    events: hub::EventHub,
     prefix: String,
 }
 
@@ -76,7 +78,7 @@ impl RedisState {
         let conn = client.get_connection_manager_with_config(config).await?;
         Ok(Self {
             conn,
-            client,
+            events: hub::EventHub::new(client),
             prefix: key_prefix.to_owned(),
         })
     }

@@ -215,16 +215,16 @@ impl RedisState {
     /// nothing subscribe first, then read the record with [`RedisState::get_task`].
     ///
     /// The stream ends after a final event (nothing can follow one) or when the pub/sub
-    /// connection is lost; undecodable messages are logged and skipped. Dropping the stream
-    /// closes its connection.
+    /// connection is lost; undecodable messages are logged and skipped. All subscriptions of a
+    /// handle (and its clones) share one pub/sub connection; dropping the stream unsubscribes.
     pub async fn subscribe_task_events(
         &self,
         id: Uuid,
     ) -> Result<impl Stream<Item = TaskEvent> + Send + 'static, StateError> {
-        let mut pubsub = self.client.get_async_pubsub().await?;
-        pubsub.subscribe(self.task_events_channel(id)).await?;
-        let events = pubsub
-            .into_on_message()
+        let events = self
+            .events
+            .listen(self.task_events_channel(id))
+            .await?
             .filter_map(move |msg| futures_util::future::ready(decode_event(id, &msg)));
         Ok(until_final(Box::pin(events)))
     }

@@ -562,3 +562,69 @@ fn futures_are_send(state: RedisState, id: Uuid) {
     send(async move { s.any_revoked(&["a"]).await });
     send(async move { state.ping().await });
 }
+
+#[tokio::test]
+async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() {
+    let state = state().await;
+    let mut tasks = Vec::new();
+    let mut streams = Vec::new();
+    for _ in 0..20 {
+        let t = state
+            .create_task(&new_task(TaskKind::Emoji), TTL)
+            .await
+            .unwrap();
+        streams.push(Box::pin(state.subscribe_task_events(t.id).await.unwrap()));
+        tasks.push(t);
+    }
+    // One pub/sub connection carries all twenty channels (a connection per stream would show
+    // twenty clients with one subscription each).
+    let mut conn = redis::Client::open(common::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(
+        clients.lines().any(|l| l.contains(" sub=20 ")),
+        "no client with all 20 subscriptions:\n{clients}"
+    );
+
+    // Two listeners on one task: the first leaving must not unsubscribe the second.
+    let shared = tasks[0].id;
+    let mut second = Box::pin(state.subscribe_task_events(shared).await.unwrap());
+    drop(streams.remove(0));
+    // A listener that leaves while another arrives on the same channel: the late UNSUBSCRIBE
+    // must not overtake the new SUBSCRIBE.
+    let churn = tasks[1].id;
+    drop(streams.remove(0));
+    let mut third = Box::pin(state.subscribe_task_events(churn).await.unwrap());
+    tokio::time::sleep(Duration::from_millis(100)).await;
+
+    let r = state
+        .transition(shared, TaskStatus::Running, TaskChange::default())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut second).await, Some(TaskEvent::from(&r)));
+    let r = state
+        .transition(churn, TaskStatus::Running, TaskChange::default())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut third).await, Some(TaskEvent::from(&r)));
+    // The others still hear their own tasks.
+    let last = tasks[19].id;
+    let r = state
+        .transition(last, TaskStatus::Running, TaskChange::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        next(streams.last_mut().unwrap()).await,
+        Some(TaskEvent::from(&r))
+    );
+    cleanup(state).await;
+}
