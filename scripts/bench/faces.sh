@@ -6,24 +6,28 @@
 #   scripts/bench/faces.sh                 # 500 uploads at concurrency 16, detection adaptive
 #   N=100 CONCURRENCY=8 scripts/bench/faces.sh
 #   MOJI_FACES__DETECTION=thorough scripts/bench/faces.sh
+#   ROUNDS=1 scripts/bench/faces.sh        # one round instead of three
+#
+# The shared 2-core machines this runs on are noisy (the same raw pipeline measured 32 ms and
+# 42 ms minutes apart), so each round measures the raw cost right before its end-to-end run
+# and the ratio is taken within the round; the summary gives every round and the median.
 set -euo pipefail
 source "$(dirname "$0")/../lib/common.sh"
 cd "$MOJI_ROOT"
 
 N="${N:-500}"
 CONCURRENCY="${CONCURRENCY:-16}"
+ROUNDS="${ROUNDS:-3}"
 export MOJI_FACES__DETECTION="${MOJI_FACES__DETECTION:-adaptive}"
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 
 "$MOJI_ROOT/scripts/infra.sh" --with-vision >/dev/null
 "$MOJI_ROOT/scripts/models.sh" >/dev/null
 
-say "raw pipeline (one core, cargo bench -p moji-inference --bench pipeline)"
-raw="$(cargo bench -q --locked -p moji-inference --bench pipeline 2>/dev/null)"
-echo "$raw" | grep -v '^RAW_'
-raw_vision="$(echo "$raw" | sed -n 's/^RAW_VISION_MS=//p')"
-raw_pipeline="$(echo "$raw" | sed -n 's/^RAW_PIPELINE_MS=//p')"
-
+raw_pipeline() {
+  cargo bench -q --locked -p moji-inference --bench pipeline 2>/dev/null
+}
+raw_pipeline >/dev/null  # builds the benchmark and writes the 1 MP test photo
 cargo build -q --release --locked --bins
 bin="$CARGO_TARGET_DIR/release"
 bench_dir="$MOJI_CACHE_DIR/bench"
@@ -46,25 +50,50 @@ export RUST_LOG="${RUST_LOG:-warn}"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
-"$bin/moji-api" serve >"$bench_dir/api.log" 2>&1 & pids+=($!)
-"$bin/moji-inference" >"$bench_dir/inference.log" 2>&1 & pids+=($!)
+"$bin/moji-api" serve >"$bench_dir/api.log" 2>&1 & api_pid=$!; pids+=("$api_pid")
+"$bin/moji-inference" >"$bench_dir/inference.log" 2>&1 & inference_pid=$!; pids+=("$inference_pid")
 wait_for "curl -fsS http://127.0.0.1:18281/readyz" 60 || die "api did not start (see $bench_dir/api.log)"
 wait_for "curl -fsS http://127.0.0.1:18284/readyz" 60 || die "inference did not start (see $bench_dir/inference.log)"
 
-say "end to end: $N uploads of a 1 MP JPEG at concurrency $CONCURRENCY (detection $MOJI_FACES__DETECTION, $workers vision threads)"
-report="$(python3 "$MOJI_ROOT/scripts/bench/load.py" --api http://127.0.0.1:18281/api/v1 \
-  --image "$bench_dir/photo_1mp.jpg" -n "$N" --concurrency "$CONCURRENCY")"
-echo "$report"
+rounds=()
+for round in $(seq 1 "$ROUNDS"); do
+  say "round $round/$ROUNDS: raw pipeline (one core, cargo bench -p moji-inference --bench pipeline)"
+  raw="$(raw_pipeline)"
+  echo "$raw" | grep -v '^RAW_'
+  say "round $round/$ROUNDS: end to end, $N uploads of a 1 MP JPEG at concurrency $CONCURRENCY (detection $MOJI_FACES__DETECTION, $workers vision threads)"
+  report="$(python3 "$MOJI_ROOT/scripts/bench/load.py" --api http://127.0.0.1:18281/api/v1 \
+    --image "$bench_dir/photo_1mp.jpg" -n "$N" --concurrency "$CONCURRENCY" \
+    --pid "api=$api_pid" --pid "inference=$inference_pid")"
+  echo "$report"
+  rounds+=("{\"raw_vision\": $(echo "$raw" | sed -n 's/^RAW_VISION_MS=//p'), \"raw_pipeline\": $(echo "$raw" | sed -n 's/^RAW_PIPELINE_MS=//p'), \"load\": $report}")
+done
 
-python3 - "$report" "$raw_vision" "$raw_pipeline" "$workers" <<'PY'
-import json, sys
-r = json.loads(sys.argv[1]); vision = float(sys.argv[2]); pipeline = float(sys.argv[3]); workers = int(sys.argv[4])
-# Per-image cost end to end: the core-time of the vision threads per finished image at
-# saturation. Divided by the one-core raw cost it says how much the platform adds.
-per_image_ms = workers * 1000.0 / r["throughput_per_s"]
-print(f"raw vision (detect+classify+composite): {vision:.1f} ms/image   raw pipeline (+decode, encode): {pipeline:.1f} ms/image")
-print(f"idle latency: p50 {r['idle_p50_ms']} ms, p99 {r['idle_p99_ms']} ms ({r['idle_tasks']} sequential tasks)")
-print(f"under load: {r['succeeded']}/{r['tasks']} succeeded, {r['throughput_per_s']} images/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
-print(f"end-to-end per-image cost: {per_image_ms:.1f} ms ({workers} vision threads x wall / images)")
-print(f"overhead ratio: {per_image_ms / vision:.2f}x vs raw vision, {per_image_ms / pipeline:.2f}x vs raw pipeline")
+say "summary"
+printf '%s\n' "${rounds[@]}" >"$bench_dir/rounds.jsonl"
+python3 - "$workers" "$bench_dir/rounds.jsonl" <<'PY'
+import json, statistics, sys
+cores = int(sys.argv[1])
+rounds = [json.loads(line) for line in open(sys.argv[2]) if line.strip()]
+platform = ["inference", "api", "postgresql", "rabbitmq", "redis"]
+rows = []
+for i, rd in enumerate(rounds, 1):
+    r, pipeline, vision = rd["load"], rd["raw_pipeline"], rd["raw_vision"]
+    cpu = r["cpu_ms_per_image"]
+    platform_ms = sum(cpu[k] for k in platform)
+    # Two views of the end-to-end cost of one image. Wall: all cores x wall time / images, so
+    # the load generator, anything else on the machine and idle cores count against the
+    # platform. CPU: the CPU time the platform's processes (inference, api, PostgreSQL,
+    # RabbitMQ, Redis) spent per image, which is what the platform costs to run.
+    wall_ms = cores * 1000.0 / r["throughput_per_s"]
+    rows.append((wall_ms / pipeline, platform_ms / pipeline))
+    print(f"round {i}: raw vision {pipeline:.1f} ms/image one core (decode, detect, classify, composite, encode;"
+          f" {vision:.1f} ms detect + classify + composite)")
+    print(f"  idle latency p50 {r['idle_p50_ms']} ms, p99 {r['idle_p99_ms']} ms; under load {r['succeeded']}/{r['tasks']} succeeded,"
+          f" {r['throughput_per_s']} images/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms")
+    print("  CPU ms per image under load (/proc): " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
+    print(f"  per-image cost: wall {wall_ms:.1f} ms ({cores} cores x wall / images), platform CPU {platform_ms:.1f} ms")
+    print(f"  overhead ratio (cost / raw vision): wall {wall_ms / pipeline:.2f}x, CPU {platform_ms / pipeline:.2f}x"
+          f"   (vs detect + classify + composite alone: wall {wall_ms / vision:.2f}x, CPU {platform_ms / vision:.2f}x)")
+print(f"median over {len(rows)} round(s): overhead ratio wall {statistics.median(w for w, _ in rows):.2f}x,"
+      f" CPU {statistics.median(c for _, c in rows):.2f}x (target <= 1.5x)")
 PY
