@@ -37,7 +37,10 @@ pub enum RenderError {
     /// A pixel buffer could not be allocated.
     #[error("cannot allocate a {0}x{1} pixel buffer")]
     Allocation(u32, u32),
-    /// PNG or JPEG encoding failed.
+    /// PNG encoding failed.
     #[error("image encoding failed: {0}")]
     Encode(#[from] image::ImageError),
+    /// JPEG encoding failed.
+    #[error("JPEG encoding failed: {0}")]
+    Jpeg(#[from] jpeg_encoder::EncodingError),
 }

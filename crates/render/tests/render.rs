@@ -363,7 +363,10 @@ fn png_round_trips() {
     .unwrap();
     let png = encode_png(&out).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
-    let back = image::load_from_memory(&png).unwrap().to_rgba8();
+    let decoded = image::load_from_memory(&png).unwrap();
+    // Composites are opaque: stored without an alpha channel.
+    assert_eq!(decoded.color(), image::ColorType::Rgb8);
+    let back = decoded.to_rgba8();
     assert_eq!(back, out);
 
     let emoji = render_emoji("bunny", Expression::Fear, 64).unwrap();

@@ -10,6 +10,10 @@ use std::{io::Cursor, path::PathBuf, time::Instant};
 
 use moji_catalog::Expression;
 
+/// The worker's allocator, so the raw figure is measured the way the worker runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -52,7 +56,7 @@ fn main() {
     let iterations: usize = std::env::var("MOJI_BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(30);
+        .unwrap_or(60);
     let mut steps: [(&str, Vec<f64>); 5] = [
         ("decode", vec![]),
         ("detect", vec![]),

@@ -4,6 +4,7 @@
 //! Its HTTP port serves only `/healthz`, `/readyz` and `/metrics`.
 
 pub mod metrics;
+pub mod pipeline;
 pub mod pool;
 pub mod worker;
 

@@ -107,12 +107,18 @@ impl VisionPool {
         let job: Job = Box::new(move |models| {
             let _ = tx.send(f(models));
         });
-        let jobs = self.jobs.clone();
-        // `send` blocks while the queue is full: do it on the blocking pool.
-        tokio::task::spawn_blocking(move || jobs.send(job))
-            .await
-            .map_err(|_| PoolError::Stopped)?
-            .map_err(|_| PoolError::Stopped)?;
+        match self.jobs.try_send(job) {
+            Ok(()) => {}
+            Err(mpsc::TrySendError::Disconnected(_)) => return Err(PoolError::Stopped),
+            Err(mpsc::TrySendError::Full(job)) => {
+                // `send` blocks while the queue is full: wait on the blocking pool.
+                let jobs = self.jobs.clone();
+                tokio::task::spawn_blocking(move || jobs.send(job))
+                    .await
+                    .map_err(|_| PoolError::Stopped)?
+                    .map_err(|_| PoolError::Stopped)?;
+            }
+        }
         rx.await.map_err(|_| PoolError::Stopped)
     }
 }

@@ -8,13 +8,15 @@
 
 use std::{
     collections::BTreeMap,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
 use chrono::Utc;
-use moji_catalog::FaceFeatures;
 use moji_catalog::{zodiac, Expression, FaceBox};
 use moji_common::{
     messages::{FaceAnalyzeV1, TaskFailedV1, TaskSucceededV1},
@@ -28,7 +30,14 @@ use moji_redis::{NewTask, RedisState, StateError, TaskChange, TaskError};
 use moji_storage::{Storage, StorageError};
 use uuid::Uuid;
 
-use crate::{metrics, pool::VisionPool};
+use crate::{
+    metrics,
+    pipeline::{self, ReadFace},
+    pool::VisionPool,
+};
+
+/// Shortest time between two progress writes of one task (see [`Worker::analyze`]).
+const PROGRESS_MIN_GAP: Duration = Duration::from_millis(25);
 
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
@@ -43,16 +52,6 @@ pub struct Worker {
     pub broker: Broker,
     /// Vision threads.
     pub pool: VisionPool,
-}
-
-/// One face as the pipeline read it; features are measured for zodiac tasks only (the eye
-/// cascade costs ~7 ms per face and emoji tasks never use it).
-struct ReadFace {
-    bbox: FaceBox,
-    expression: Expression,
-    confidence: f32,
-    scores: [f32; 7],
-    features: Option<FaceFeatures>,
 }
 
 /// How a task ended inside the worker.
@@ -261,11 +260,8 @@ impl Worker {
         published.map_err(|e| format!("publishing the outcome: {e}"))
     }
 
-    /// Marks progress, honours cancellation, and applies the configured test delay.
+    /// Marks progress; a cancelled (or otherwise final) task stops the pipeline.
     async fn step(&self, id: Uuid, progress: u8, name: &str) -> Result<(), StepError> {
-        if self.settings.faces.step_delay_ms > 0 {
-            tokio::time::sleep(Duration::from_millis(self.settings.faces.step_delay_ms)).await;
-        }
         match self.redis.set_progress(id, progress, name).await {
             Ok(_) => Ok(()),
             Err(StateError::IllegalTransition {
@@ -315,130 +311,121 @@ impl Worker {
         let bytes: Bytes = self
             .timed("download", self.storage.get(&task.image_key))
             .await?;
-
-        self.step(id, 10, "decode").await?;
-        let limits = Limits {
-            max_bytes: self.settings.faces.max_image_bytes,
-            max_pixels: self.settings.faces.max_image_pixels,
+        let job = pipeline::Job {
+            bytes,
+            limits: Limits {
+                max_bytes: self.settings.faces.max_image_bytes,
+                max_pixels: self.settings.faces.max_image_pixels,
+            },
+            kind: task.kind,
+            template: task
+                .template
+                .clone()
+                .unwrap_or_else(|| "classic".to_owned()),
         };
-        let image = self
-            .timed(
-                "decode",
-                self.pool.run(move |_| moji_media::decode(&bytes, &limits)),
-            )
-            .await?
-            .map_err(|e| {
-                StepError::Fail(
-                    ErrorCode::InvalidImage,
-                    format!("the photo cannot be read: {e}"),
-                )
-            })?;
-        let image = Arc::new(image);
-
-        self.step(id, 30, "detect").await?;
-        let img = image.clone();
-        let boxes = self
-            .timed(
-                "detect",
-                self.pool.run(move |m| moji_vision::detect_faces(m, &img)),
-            )
-            .await?
-            .map_err(|e| StepError::Transient(format!("detection: {e}")))?;
-        if boxes.is_empty() {
-            return Err(StepError::Fail(
-                ErrorCode::NoFaceDetected,
-                "no face was found; try a brighter photo with the face looking at the camera"
-                    .into(),
-            ));
+        let analysis = self.analyze(id, job).await?;
+        match (task.kind, analysis.rendered) {
+            (TaskKind::Emoji, Some(rendered)) => {
+                self.finish_emoji(task, &analysis.faces, rendered).await
+            }
+            (TaskKind::Emoji, None) => Err(StepError::Fail(
+                ErrorCode::Internal,
+                "the emoji image was not rendered".into(),
+            )),
+            (TaskKind::Zodiac, _) => self.finish_zodiac(task, &analysis.faces).await,
         }
+    }
 
-        self.step(id, 50, "classify").await?;
-        let img = image.clone();
-        let wants_features = task.kind == TaskKind::Zodiac;
-        let faces: Vec<ReadFace> = self
-            .timed(
-                "classify",
-                self.pool.run(
-                    move |m| -> Result<Vec<ReadFace>, moji_vision::VisionError> {
-                        boxes
-                            .into_iter()
-                            .map(|bbox| {
-                                let scores = moji_vision::classify_expression(m, &img, bbox)?;
-                                let (expression, confidence) = Expression::argmax(&scores);
-                                let features = wants_features
-                                    .then(|| moji_vision::measure_features(m, &img, bbox, scores));
-                                Ok(ReadFace {
-                                    bbox,
-                                    expression,
-                                    confidence,
-                                    scores,
-                                    features,
-                                })
-                            })
-                            .collect()
-                    },
-                ),
-            )
-            .await?
-            .map_err(|e| StepError::Transient(format!("classification: {e}")))?;
-
-        match task.kind {
-            TaskKind::Emoji => self.finish_emoji(task, image, faces).await,
-            TaskKind::Zodiac => self.finish_zodiac(task, faces).await,
+    /// Runs the image work as one job on a vision thread while writing its step announcements
+    /// to Redis in order; a cancelled task or a Redis failure stops the job before its next step.
+    async fn analyze(&self, id: Uuid, job: pipeline::Job) -> Result<pipeline::Analysis, StepError> {
+        let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
+        let stop = Arc::new(AtomicBool::new(false));
+        let control = pipeline::Control {
+            steps: steps_tx,
+            stop: stop.clone(),
+            step_delay: Duration::from_millis(self.settings.faces.step_delay_ms),
+        };
+        let work = self
+            .pool
+            .run(move |models| pipeline::run(models, job, &control));
+        tokio::pin!(work);
+        let mut aborted: Option<StepError> = None;
+        // Progress writes are throttled: a step announced less than PROGRESS_MIN_GAP after the
+        // previous write waits, and is replaced if the next step starts meanwhile. Sub-10 ms
+        // steps of a 1 MP selfie are invisible to a person anyway, and each write is a Redis
+        // script, a pub/sub message and an SSE frame.
+        let mut pending: Option<pipeline::StepStarted> = None;
+        let mut last_write: Option<Instant> = None;
+        let outcome = loop {
+            let due = last_write.map_or_else(tokio::time::Instant::now, |t| {
+                tokio::time::Instant::from_std(t + PROGRESS_MIN_GAP)
+            });
+            tokio::select! {
+                biased;
+                Some(started) = steps.recv() => {
+                    pending = Some(started);
+                    if last_write.is_some_and(|t| t.elapsed() < PROGRESS_MIN_GAP) {
+                        continue;
+                    }
+                }
+                () = tokio::time::sleep_until(due), if pending.is_some() => {}
+                outcome = &mut work => break outcome,
+            }
+            if let Some(started) = pending.take() {
+                if aborted.is_none() {
+                    if let Err(e) = self.step(id, started.progress, started.step).await {
+                        stop.store(true, Ordering::Release);
+                        aborted = Some(e);
+                    }
+                }
+                last_write = Some(Instant::now());
+            }
+        };
+        // The job can finish before its last announcement was written: write it now, so the
+        // final state follows the last step.
+        while let Ok(started) = steps.try_recv() {
+            pending = Some(started);
+        }
+        if let (Some(started), None) = (pending, &aborted) {
+            self.step(id, started.progress, started.step).await?;
+        }
+        if let Some(e) = aborted {
+            return Err(e);
+        }
+        match outcome? {
+            Ok(analysis) => Ok(analysis),
+            Err(pipeline::Failure::Fail(code, detail)) => Err(StepError::Fail(code, detail)),
+            Err(pipeline::Failure::Stopped) => Err(StepError::Cancelled),
+            Err(pipeline::Failure::Transient(why)) => Err(StepError::Transient(why)),
         }
     }
 
     async fn finish_emoji(
         &self,
         task: &FaceAnalyzeV1,
-        image: Arc<image::RgbImage>,
-        faces: Vec<ReadFace>,
+        faces: &[ReadFace],
+        rendered: pipeline::Rendered,
     ) -> Result<serde_json::Value, StepError> {
         let id = task.task_id;
         let template = task
             .template
             .clone()
             .unwrap_or_else(|| "classic".to_owned());
-        self.step(id, 70, "composite").await?;
-        let placements: Vec<(FaceBox, Expression)> =
-            faces.iter().map(|f| (f.bbox, f.expression)).collect();
-        let tpl = template.clone();
-        let composed = self
-            .timed(
-                "composite",
-                self.pool
-                    .run(move |_| moji_render::compose(&image, &placements, &tpl)),
-            )
-            .await?
-            .map_err(|e| {
-                StepError::Fail(ErrorCode::Internal, format!("compositing failed: {e}"))
-            })?;
-        let (width, height) = composed.dimensions();
-
-        self.step(id, 85, "encode").await?;
-        let (png, thumb) = self
-            .timed(
-                "encode",
-                self.pool.run(move |_| {
-                    let png = moji_render::encode_png(&composed)?;
-                    let thumb = moji_render::thumbnail_jpeg(&composed, 256, 85)?;
-                    Ok::<_, moji_render::RenderError>((png, thumb))
-                }),
-            )
-            .await?
-            .map_err(|e| StepError::Fail(ErrorCode::Internal, format!("encoding failed: {e}")))?;
-
         self.step(id, 95, "store").await?;
         // Fixed keys: a redelivered task overwrites its own files instead of adding more.
         let image_key = format!("results/{id}/emoji.png");
         let thumbnail_key = format!("results/{id}/thumbnail.jpg");
         self.timed("store", async {
-            self.storage
-                .put(&image_key, Bytes::from(png), "image/png")
-                .await?;
-            self.storage
-                .put(&thumbnail_key, Bytes::from(thumb), "image/jpeg")
-                .await
+            tokio::try_join!(
+                self.storage
+                    .put(&image_key, Bytes::from(rendered.png), "image/png"),
+                self.storage.put(
+                    &thumbnail_key,
+                    Bytes::from(rendered.thumbnail),
+                    "image/jpeg"
+                ),
+            )
         })
         .await?;
 
@@ -455,8 +442,8 @@ impl Worker {
                 .collect(),
             image_key,
             thumbnail_key,
-            width,
-            height,
+            width: rendered.width,
+            height: rendered.height,
         };
         serde_json::to_value(&result)
             .map_err(|e| StepError::Fail(ErrorCode::Internal, e.to_string()))
@@ -465,7 +452,7 @@ impl Worker {
     async fn finish_zodiac(
         &self,
         task: &FaceAnalyzeV1,
-        faces: Vec<ReadFace>,
+        faces: &[ReadFace],
     ) -> Result<serde_json::Value, StepError> {
         self.step(task.task_id, 80, "zodiac").await?;
         // The look-alike reads one face: the largest, i.e. the person the photo is about.

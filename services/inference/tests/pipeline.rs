@@ -675,6 +675,63 @@ async fn cancel_idempotency_and_ownership() {
 }
 
 #[actix_web::test]
+async fn cancelling_a_running_task_stops_it_between_steps() {
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    // Slow steps so the cancel lands while the vision thread is mid-pipeline.
+    settings.faces.step_delay_ms = 300;
+    let (app, state, _stop) = api!(env, settings);
+    let token = sign_up(&app, "canceller").await;
+    let r = upload_astronaut(&app, &token, "emoji").await;
+    let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    let worker = RunningWorker::start(settings.clone()).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let rec = state.redis.get_task(id).await.unwrap().unwrap();
+        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never started the task"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let r = send(
+        &app,
+        test::TestRequest::delete()
+            .uri(&format!("/api/v1/faces/tasks/{id}"))
+            .insert_header(("authorization", format!("Bearer {token}"))),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "cancelled");
+
+    // The remaining steps (≥ 3 × 300 ms) are skipped: the message is settled, nothing stored.
+    let queue = state.broker.topology().face_queue();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while moji_inference::metrics::IN_FLIGHT.get() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the cancelled task kept running"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
+    let rec = state.redis.get_task(id).await.unwrap().unwrap();
+    assert_eq!(rec.status, moji_common::TaskStatus::Cancelled);
+    assert!(
+        rec.progress < 85,
+        "stopped before encoding: {}",
+        rec.progress
+    );
+    let results = state.storage.list(&format!("results/{id}")).await.unwrap();
+    assert!(results.is_empty(), "nothing stored: {results:?}");
+    worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
+}
+
+#[actix_web::test]
 async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     let env = TestEnv::new();
     let mut settings = test_settings(&env);

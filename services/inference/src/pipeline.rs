@@ -1,0 +1,204 @@
+//! The image work of one task, start to finish on one vision thread: decode, detect, classify,
+//! and for emoji tasks composite and encode.
+//!
+//! It runs as a single pool job so a vision thread never sits idle while the async side talks
+//! to Redis: each step is announced on a channel (the worker writes it to Redis in the
+//! background, in order), and a stop flag set by the worker (cancelled task, Redis trouble) is
+//! checked before every step.
+
+use std::{
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use bytes::Bytes;
+use image::RgbImage;
+use moji_catalog::{Expression, FaceBox, FaceFeatures};
+use moji_common::{ErrorCode, TaskKind};
+use moji_media::Limits;
+use moji_vision::Models;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::metrics;
+
+/// A step the vision thread is about to start: progress percentage and step name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepStarted {
+    /// Progress to report, 0..=100.
+    pub progress: u8,
+    /// Step name as shown to clients (`decode`, `detect`, …).
+    pub step: &'static str,
+}
+
+/// How the worker steers a running job.
+pub struct Control {
+    /// Where step announcements go (in order).
+    pub steps: UnboundedSender<StepStarted>,
+    /// Set by the worker to stop the job before its next step.
+    pub stop: Arc<AtomicBool>,
+    /// Test knob (`faces.step_delay_ms`): a pause before every step.
+    pub step_delay: Duration,
+}
+
+impl Control {
+    /// Announces `step` unless the worker asked to stop.
+    fn enter(&self, progress: u8, step: &'static str) -> Result<(), Failure> {
+        if !self.step_delay.is_zero() {
+            std::thread::sleep(self.step_delay);
+        }
+        if self.stop.load(Ordering::Acquire) {
+            return Err(Failure::Stopped);
+        }
+        // A closed channel means the worker is gone; the job's result is dropped as well.
+        let _ = self.steps.send(StepStarted { progress, step });
+        Ok(())
+    }
+}
+
+/// What one task asks of the vision thread.
+pub struct Job {
+    /// The uploaded photo.
+    pub bytes: Bytes,
+    /// Decoding limits.
+    pub limits: Limits,
+    /// Emoji tasks are composited and encoded; zodiac tasks get face features.
+    pub kind: TaskKind,
+    /// Emoji template id.
+    pub template: String,
+}
+
+/// One face as the pipeline read it; features are measured for zodiac tasks only (the eye
+/// cascade costs ~7 ms per face and emoji tasks never use it).
+pub struct ReadFace {
+    /// Where the face is.
+    pub bbox: FaceBox,
+    /// Most likely expression.
+    pub expression: Expression,
+    /// Its probability.
+    pub confidence: f32,
+    /// All seven probabilities.
+    pub scores: [f32; 7],
+    /// Look-alike measurements (zodiac tasks).
+    pub features: Option<FaceFeatures>,
+}
+
+/// The encoded emoji result.
+pub struct Rendered {
+    /// Full-size composite, PNG.
+    pub png: Vec<u8>,
+    /// 256 px JPEG thumbnail.
+    pub thumbnail: Vec<u8>,
+    /// Composite width.
+    pub width: u32,
+    /// Composite height.
+    pub height: u32,
+}
+
+/// What the vision thread produced.
+pub struct Analysis {
+    /// Every face found, left to right.
+    pub faces: Vec<ReadFace>,
+    /// The composite (emoji tasks).
+    pub rendered: Option<Rendered>,
+}
+
+/// Why a job ended without an analysis.
+#[derive(Debug)]
+pub enum Failure {
+    /// Permanent: the task fails with this code.
+    Fail(ErrorCode, String),
+    /// The worker set the stop flag.
+    Stopped,
+    /// Worth retrying (an OpenCV hiccup).
+    Transient(String),
+}
+
+fn timed<T>(step: &str, f: impl FnOnce() -> T) -> T {
+    let started = Instant::now();
+    let out = f();
+    metrics::STEP_SECONDS
+        .with_label_values(&[step])
+        .observe(started.elapsed().as_secs_f64());
+    out
+}
+
+/// Runs the whole image pipeline for `job` on the calling (vision) thread.
+pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, Failure> {
+    ctl.enter(10, "decode")?;
+    let image: RgbImage =
+        timed("decode", || moji_media::decode(&job.bytes, &job.limits)).map_err(|e| {
+            Failure::Fail(
+                ErrorCode::InvalidImage,
+                format!("the photo cannot be read: {e}"),
+            )
+        })?;
+    drop(job.bytes);
+
+    ctl.enter(30, "detect")?;
+    let boxes = timed("detect", || moji_vision::detect_faces(models, &image))
+        .map_err(|e| Failure::Transient(format!("detection: {e}")))?;
+    if boxes.is_empty() {
+        return Err(Failure::Fail(
+            ErrorCode::NoFaceDetected,
+            "no face was found; try a brighter photo with the face looking at the camera".into(),
+        ));
+    }
+
+    ctl.enter(50, "classify")?;
+    let wants_features = job.kind == TaskKind::Zodiac;
+    let faces = timed("classify", || {
+        boxes
+            .into_iter()
+            .map(|bbox| {
+                let scores = moji_vision::classify_expression(models, &image, bbox)?;
+                let (expression, confidence) = Expression::argmax(&scores);
+                let features = wants_features
+                    .then(|| moji_vision::measure_features(models, &image, bbox, scores));
+                Ok(ReadFace {
+                    bbox,
+                    expression,
+                    confidence,
+                    scores,
+                    features,
+                })
+            })
+            .collect::<Result<Vec<_>, moji_vision::VisionError>>()
+    })
+    .map_err(|e| Failure::Transient(format!("classification: {e}")))?;
+    if job.kind != TaskKind::Emoji {
+        return Ok(Analysis {
+            faces,
+            rendered: None,
+        });
+    }
+
+    ctl.enter(70, "composite")?;
+    let placements: Vec<(FaceBox, Expression)> =
+        faces.iter().map(|f| (f.bbox, f.expression)).collect();
+    let composed = timed("composite", || {
+        moji_render::compose(&image, &placements, &job.template)
+    })
+    .map_err(|e| Failure::Fail(ErrorCode::Internal, format!("compositing failed: {e}")))?;
+    drop(image);
+
+    ctl.enter(85, "encode")?;
+    let (png, thumbnail) = timed("encode", || {
+        let png = moji_render::encode_png(&composed)?;
+        let thumb = moji_render::thumbnail_jpeg(&composed, 256, 85)?;
+        Ok::<_, moji_render::RenderError>((png, thumb))
+    })
+    .map_err(|e| Failure::Fail(ErrorCode::Internal, format!("encoding failed: {e}")))?;
+    let (width, height) = composed.dimensions();
+    Ok(Analysis {
+        faces,
+        rendered: Some(Rendered {
+            png,
+            thumbnail,
+            width,
+            height,
+        }),
+    })
+}
