@@ -90,8 +90,8 @@ pub fn definition(id: &str) -> Option<&'static Definition> {
     DEFINITIONS.iter().find(|d| d.id == id)
 }
 
-/// Everything the challenges measure, read from `face_results` in one pass (plus one for the
-/// streak).
+/// Everything the challenges measure, read from the per-user facts kept as results are stored
+/// (`user_face_counts`, `user_face_seen`, `user_face_days`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, QueryableByName)]
 pub struct Measures {
     /// Succeeded emoji tasks.
@@ -127,18 +127,19 @@ impl Measures {
 
 /// Reads a user's [`Measures`].
 pub fn measure(conn: &mut PgConnection, user_id: Uuid) -> Result<Measures, DbError> {
+    // Read from the per-user facts the face_results trigger maintains (migration 000004):
+    // a few index lookups, and the streak over one row per active day.
     // Consecutive days share `day - row_number`: the classic gaps-and-islands grouping.
     Ok(diesel::sql_query(
-        "WITH mine AS (SELECT * FROM face_results WHERE user_id = $1), \
-         days AS (SELECT DISTINCT (created_at AT TIME ZONE 'UTC')::date AS day FROM mine), \
-         runs AS (SELECT COUNT(*) AS len \
-                  FROM (SELECT day - (ROW_NUMBER() OVER (ORDER BY day))::int AS island FROM days) d \
+        "WITH runs AS (SELECT COUNT(*) AS len \
+                  FROM (SELECT day - (ROW_NUMBER() OVER (ORDER BY day))::int AS island \
+                        FROM user_face_days WHERE user_id = $1) d \
                   GROUP BY island) \
          SELECT \
-           (SELECT COUNT(DISTINCT task_id) FROM mine WHERE kind = 'emoji') AS emoji_tasks, \
-           (SELECT COUNT(DISTINCT task_id) FROM mine WHERE kind = 'zodiac') AS zodiac_tasks, \
-           (SELECT COUNT(DISTINCT animal) FROM mine WHERE kind = 'zodiac') AS animals, \
-           (SELECT COUNT(DISTINCT expression) FROM mine) AS expressions, \
+           COALESCE((SELECT emoji_tasks FROM user_face_counts WHERE user_id = $1), 0) AS emoji_tasks, \
+           COALESCE((SELECT zodiac_tasks FROM user_face_counts WHERE user_id = $1), 0) AS zodiac_tasks, \
+           (SELECT COUNT(*) FROM user_face_seen WHERE user_id = $1 AND what = 'animal') AS animals, \
+           (SELECT COUNT(*) FROM user_face_seen WHERE user_id = $1 AND what = 'expression') AS expressions, \
            (SELECT COALESCE(MAX(len), 0) FROM runs) AS longest_streak",
     )
     .bind::<SqlUuid, _>(user_id)

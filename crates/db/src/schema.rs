@@ -86,6 +86,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_face_counts (user_id) {
+        user_id -> Uuid,
+        emoji_tasks -> Int8,
+        zodiac_tasks -> Int8,
+    }
+}
+
+diesel::table! {
+    user_face_days (user_id, day) {
+        user_id -> Uuid,
+        day -> Date,
+    }
+}
+
+diesel::table! {
+    user_face_seen (user_id, what, value) {
+        user_id -> Uuid,
+        what -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -109,6 +132,9 @@ diesel::joinable!(face_tasks -> users (user_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
+diesel::joinable!(user_face_counts -> users (user_id));
+diesel::joinable!(user_face_days -> users (user_id));
+diesel::joinable!(user_face_seen -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     emoji_likes,
@@ -118,5 +144,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     session_families,
     user_challenges,
+    user_face_counts,
+    user_face_days,
+    user_face_seen,
     users,
 );
