@@ -5,7 +5,7 @@
 //! `all` for a strip with one composition per template side by side.
 //! Example: `compose_demo astronaut.png out.png all 177,66,95,110:happy`
 
-use image::{imageops, RgbaImage};
+use image::{imageops, RgbImage};
 use moji_render::{compose, encode_png, template_ids, Expression, FaceBox};
 
 fn parse_box(s: &str) -> Result<(FaceBox, Expression), String> {
@@ -45,7 +45,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         vec![template.as_str()]
     };
     let (w, h) = photo.dimensions();
-    let mut strip = RgbaImage::new(w * templates.len() as u32, h);
+    let mut strip = RgbImage::new(w * templates.len() as u32, h);
     for (i, t) in templates.iter().enumerate() {
         let started = std::time::Instant::now();
         let img = compose(&photo, &faces, t)?;

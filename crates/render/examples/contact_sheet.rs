@@ -6,7 +6,7 @@
 //! (a TEMPLATE limits the sheet to that one row, for a close look).
 
 use image::{imageops, Rgba, RgbaImage};
-use moji_render::{encode_png, render_emoji, template_ids, Expression};
+use moji_render::{encode_png_rgba, render_emoji, template_ids, Expression};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             imageops::overlay(&mut sheet, &emoji, x, y);
         }
     }
-    std::fs::write(&out, encode_png(&sheet)?)?;
+    std::fs::write(&out, encode_png_rgba(&sheet)?)?;
     println!("wrote {out} ({w}x{h})");
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Pasting emoji over faces.
 
-use image::{RgbImage, RgbaImage};
+use image::RgbImage;
 use moji_catalog::{Expression, FaceBox};
 use resvg::tiny_skia::Transform;
 
@@ -32,13 +32,13 @@ impl Default for ComposeOptions {
 const MAX_FEATHER_PX: i64 = 96;
 
 /// Pastes the `template` emoji for each face's expression over its box, scaled to cover it,
-/// clipped at the photo edges, with a feathered rim. Returns an opaque RGBA image of the
-/// photo's size. Faces are drawn in order, so later ones overlap earlier ones.
+/// clipped at the photo edges, with a feathered rim. Returns an RGB image of the photo's
+/// size. Faces are drawn in order, so later ones overlap earlier ones.
 pub fn compose(
     photo: &RgbImage,
     faces: &[(FaceBox, Expression)],
     template: &str,
-) -> Result<RgbaImage, RenderError> {
+) -> Result<RgbImage, RenderError> {
     compose_with(photo, faces, template, &ComposeOptions::default())
 }
 
@@ -48,18 +48,15 @@ pub fn compose_with(
     faces: &[(FaceBox, Expression)],
     template: &str,
     options: &ComposeOptions,
-) -> Result<RgbaImage, RenderError> {
+) -> Result<RgbImage, RenderError> {
     let (w, h) = photo.dimensions();
     if w == 0 || h == 0 {
         return Err(RenderError::EmptyImage(w, h));
     }
     // Validate the template even for zero faces so a bad request fails the same way always.
     let (si, st) = style(template)?;
-    let mut raw = Vec::with_capacity(w as usize * h as usize * 4);
-    for px in photo.as_raw().chunks_exact(3) {
-        raw.extend_from_slice(&[px[0], px[1], px[2], 255]);
-    }
-    let mut out = RgbaImage::from_raw(w, h, raw).ok_or(RenderError::Allocation(w, h))?;
+    // The result stays RGB: a photo is opaque, and so is every emoji blended onto it.
+    let mut out = photo.clone();
     let defaults = ComposeOptions::default();
     let cover = if options.cover.is_finite() && options.cover > 0.0 {
         options.cover.min(8.0)
@@ -115,7 +112,7 @@ impl Rect {
 }
 
 fn paste(
-    out: &mut RgbaImage,
+    out: &mut RgbImage,
     style_index: usize,
     st: &Style,
     face: FaceBox,
@@ -189,7 +186,7 @@ fn paste(
             if s[3] == 0 || f == 0 {
                 continue;
             }
-            let di = (dst_row + x as usize) * 4;
+            let di = (dst_row + x as usize) * 3;
             // tiny-skia pixels are premultiplied: out = src·f + dst·(1 − alpha·f).
             let a = div255(u32::from(s[3]) * f);
             let keep = 255 - a;

@@ -6,36 +6,38 @@ use image::{ExtendedColorType, ImageEncoder, RgbImage, RgbaImage};
 
 use crate::RenderError;
 
-/// Encodes as PNG (lossless). A fully opaque image (every composite is) is written without its
-/// alpha channel: a quarter less data to filter and compress, and a smaller file.
-///
-/// Fast deflate with the Paeth filter: on a 1 MP photo about 5 ms against 8 ms for adaptive
-/// filtering of RGBA and 300 ms for the default zlib level, for files within 1 % of adaptive
+/// Fast deflate with the Paeth filter: on a 1 MP photo about 5 ms, against 8 ms for adaptive
+/// filtering and 300 ms for the default zlib level, for files within 1 % of adaptive
 /// (`cargo bench -p moji-render --bench compose`).
-pub fn encode_png(img: &RgbaImage) -> Result<Vec<u8>, RenderError> {
+fn png_encoder(buf: &mut Vec<u8>) -> PngEncoder<&mut Vec<u8>> {
+    PngEncoder::new_with_quality(buf, CompressionType::Fast, PngFilter::Paeth)
+}
+
+/// Encodes an RGB image (a composite) as PNG.
+pub fn encode_png(img: &RgbImage) -> Result<Vec<u8>, RenderError> {
     let (w, h) = img.dimensions();
     if w == 0 || h == 0 {
         return Err(RenderError::EmptyImage(w, h));
     }
     let mut buf = Vec::new();
-    let encoder = PngEncoder::new_with_quality(&mut buf, CompressionType::Fast, PngFilter::Paeth);
-    let raw = img.as_raw();
-    if raw.chunks_exact(4).all(|px| px[3] == 255) {
-        let rgb: Vec<u8> = raw
-            .chunks_exact(4)
-            .flat_map(|px| [px[0], px[1], px[2]])
-            .collect();
-        encoder.write_image(&rgb, w, h, ExtendedColorType::Rgb8)?;
-    } else {
-        encoder.write_image(raw, w, h, ExtendedColorType::Rgba8)?;
+    png_encoder(&mut buf).write_image(img.as_raw(), w, h, ExtendedColorType::Rgb8)?;
+    Ok(buf)
+}
+
+/// Encodes an RGBA image (an emoji sprite) as PNG, keeping its transparency.
+pub fn encode_png_rgba(img: &RgbaImage) -> Result<Vec<u8>, RenderError> {
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return Err(RenderError::EmptyImage(w, h));
     }
+    let mut buf = Vec::new();
+    png_encoder(&mut buf).write_image(img.as_raw(), w, h, ExtendedColorType::Rgba8)?;
     Ok(buf)
 }
 
 /// A JPEG thumbnail whose longer side is at most `max_side` (smaller images are not enlarged),
-/// aspect ratio kept, transparency flattened over white (JPEG has no alpha, and white matches
-/// the gallery background). `quality` is clamped to 1..=100.
-pub fn thumbnail_jpeg(img: &RgbaImage, max_side: u32, quality: u8) -> Result<Vec<u8>, RenderError> {
+/// aspect ratio kept. `quality` is clamped to 1..=100.
+pub fn thumbnail_jpeg(img: &RgbImage, max_side: u32, quality: u8) -> Result<Vec<u8>, RenderError> {
     let (w, h) = img.dimensions();
     if w == 0 || h == 0 {
         return Err(RenderError::EmptyImage(w, h));
@@ -44,12 +46,12 @@ pub fn thumbnail_jpeg(img: &RgbaImage, max_side: u32, quality: u8) -> Result<Vec
         return Err(RenderError::InvalidSize(max_side));
     }
     let long = w.max(h);
-    // Integer box reduction (area averaging, alias-free) fused with the flatten pass, down to
-    // between one and two times the target, then a short Triangle step for the rest. Exact
-    // multiples (1024 -> 256) need no second step: about 1 ms for a 1 MP photo, against 7 ms
-    // when the box step stopped at twice the target and CatmullRom did the rest.
+    // Integer box reduction (area averaging, alias-free) down to between one and two times the
+    // target, then a short Triangle step for the rest. Exact multiples (1024 -> 256) need no
+    // second step: about 1 ms for a 1 MP photo, against 7 ms when the box step stopped at twice
+    // the target and CatmullRom did the rest.
     let k = (long / max_side).max(1);
-    let mut rgb = flatten_reduce(img, k).ok_or(RenderError::Allocation(w, h))?;
+    let mut rgb = box_reduce(img, k).ok_or(RenderError::Allocation(w, h))?;
     if long > max_side {
         // Target size from the original dimensions, so block rounding cannot skew the aspect.
         let fit = |v: u32| {
@@ -75,14 +77,17 @@ pub fn thumbnail_jpeg(img: &RgbaImage, max_side: u32, quality: u8) -> Result<Vec
     Ok(buf)
 }
 
-/// Flattens over white and averages `k`×`k` blocks (partial blocks at the right and bottom
-/// edges average what they have), in one pass over the pixels.
-fn flatten_reduce(img: &RgbaImage, k: u32) -> Option<RgbImage> {
+/// Averages `k`×`k` blocks (partial blocks at the right and bottom edges average what they
+/// have), in one pass over the pixels.
+fn box_reduce(img: &RgbImage, k: u32) -> Option<RgbImage> {
+    if k == 1 {
+        return Some(img.clone());
+    }
     let (w, h) = img.dimensions();
     let (ow, oh) = (w.div_ceil(k), h.div_ceil(k));
     let ku = k as usize;
     let raw = img.as_raw();
-    let row_bytes = w as usize * 4;
+    let row_bytes = w as usize * 3;
     let mut out = Vec::with_capacity(ow as usize * oh as usize * 3);
     let mut acc = vec![0u32; ow as usize * 3];
     for oy in 0..oh {
@@ -90,17 +95,11 @@ fn flatten_reduce(img: &RgbaImage, k: u32) -> Option<RgbImage> {
         let (y0, y1) = (oy * k, (oy * k + k).min(h));
         for y in y0..y1 {
             let row = &raw[y as usize * row_bytes..(y as usize + 1) * row_bytes];
-            for (block, sum) in row.chunks(4 * ku).zip(acc.chunks_exact_mut(3)) {
-                for px in block.chunks_exact(4) {
-                    let a = u32::from(px[3]);
-                    for c in 0..3 {
-                        // Compose output is opaque, so the common case skips the blend.
-                        sum[c] += if a == 255 {
-                            u32::from(px[c])
-                        } else {
-                            (u32::from(px[c]) * a + 255 * (255 - a) + 127) / 255
-                        };
-                    }
+            for (block, sum) in row.chunks(3 * ku).zip(acc.chunks_exact_mut(3)) {
+                for px in block.chunks_exact(3) {
+                    sum[0] += u32::from(px[0]);
+                    sum[1] += u32::from(px[1]);
+                    sum[2] += u32::from(px[2]);
                 }
             }
         }
@@ -117,20 +116,18 @@ fn flatten_reduce(img: &RgbaImage, k: u32) -> Option<RgbImage> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::Rgba;
+    use image::Rgb;
 
     #[test]
-    fn flatten_reduce_averages_blocks_and_flattens_over_white() {
-        let mut img = RgbaImage::from_pixel(5, 3, Rgba([0, 0, 0, 255]));
-        img.put_pixel(0, 0, Rgba([200, 100, 0, 255]));
-        img.put_pixel(4, 2, Rgba([9, 9, 9, 0]));
-        let r = flatten_reduce(&img, 2).unwrap();
+    fn box_reduce_averages_blocks_including_partial_edges() {
+        let mut img = RgbImage::from_pixel(5, 3, Rgb([0, 0, 0]));
+        img.put_pixel(0, 0, Rgb([200, 100, 0]));
+        img.put_pixel(4, 2, Rgb([9, 9, 9]));
+        let r = box_reduce(&img, 2).unwrap();
         assert_eq!(r.dimensions(), (3, 2));
         assert_eq!(r.get_pixel(0, 0).0, [50, 25, 0]);
-        // The bottom-right block is a single transparent pixel: pure white.
-        assert_eq!(r.get_pixel(2, 1).0, [255, 255, 255]);
-        let same = flatten_reduce(&img, 1).unwrap();
-        assert_eq!(same.get_pixel(0, 0).0, [200, 100, 0]);
-        assert_eq!(same.get_pixel(4, 2).0, [255, 255, 255]);
+        // The bottom-right block is a single pixel: itself.
+        assert_eq!(r.get_pixel(2, 1).0, [9, 9, 9]);
+        assert_eq!(box_reduce(&img, 1).unwrap(), img);
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! Detection dominates: with [`DetectConfig::default`] about 0.3 s of one core per 1 MP photo on
 //! the project's machines, against about 1 ms per face for the expression model and 7 ms for the
-//! measurements. [`DetectConfig::fast`] detects in about 17 ms but only finds large faces.
+//! measurements. [`DetectConfig::fast`] detects in about 15 ms but only finds large faces.
 //! `scripts/bench/vision.sh` measures all of it. OpenCV runs its own thread pool inside a call;
 //! a worker that runs one photo per core should call [`set_opencv_threads`]`(1)` once.
 //!
@@ -75,7 +75,7 @@ impl From<opencv::Error> for VisionError {
 
 /// In coarse-to-fine detection, a face found by the first pass that is smaller than this
 /// fraction of the photo's long side triggers the thorough pass: [`DetectConfig::fast`] finds
-/// 18 of 20 faces of 128 px in a 1 MP photo but only 2 of 20 at 64 px.
+/// 17 of 20 faces of 128 px in a 1 MP photo but only 1 of 20 at 64 px.
 pub const FALLBACK_FACE_FRACTION: f32 = 0.15;
 
 /// The cascades directory: `MOJI_CASCADES_DIR` if set, else [`DEFAULT_CASCADES_DIR`].
