@@ -111,6 +111,25 @@ edge_config() {
         nginx -t -p "$work/nginx/" -c "$work/nginx/conf/nginx.conf" -e "$work/nginx/logs/error.log"
 }
 
+# ---- wire contracts -------------------------------------------------------------------------
+# Every example message in proto/fixtures/ is valid under its schema in proto/schemas/
+# (`<type>.v<n>[.<variant>].json` -> `<type>.v<n>.json`). The Rust types read and write the same
+# fixtures in crates/common/tests/fixtures.rs.
+proto_fixtures() {
+    local fixture name schema ok=0
+    for fixture in "$MOJI_REPO"/proto/fixtures/*.json; do
+        name="$(basename "$fixture" .json)"
+        schema="$MOJI_REPO/proto/schemas/$(echo "$name" | sed -E 's/^(.*\.v[0-9]+)(\..*)?$/\1/').json"
+        if [ ! -f "$schema" ]; then
+            echo "$name: no schema $(basename "$schema")"
+            ok=1
+            continue
+        fi
+        "$DEPLOY_VENV/bin/check-jsonschema" --schemafile "$schema" "$fixture" || ok=1
+    done
+    return $ok
+}
+
 # ---- image and compose ----------------------------------------------------------------------
 dockerfile() {
     "$DEPLOY_VENV/bin/hadolint" --failure-threshold info "$MOJI_REPO/deploy/Dockerfile"
@@ -238,6 +257,7 @@ fi
 check edge-config "nginx -t on the rendered edge config" edge_config
 check edge "edge routing, SSE, WebSocket, body limits (deploy/nginx/test_edge.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge.py"
+check proto-fixtures "proto/fixtures validate against proto/schemas" proto_fixtures
 check dockerfile "hadolint deploy/Dockerfile" dockerfile
 check compose "compose-spec schema + mounted files exist" compose
 render base k8s/base >"$work/logs/k8s-base-render.log" 2>&1
