@@ -15,7 +15,9 @@ use serde::{de::DeserializeOwned, Serialize};
 use serde_json::Value;
 
 fn dir(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../proto")
+        .join(name)
 }
 
 /// Reads `value` as `T` and checks that writing it back gives the same JSON.
@@ -29,7 +31,11 @@ fn round_trip<T: Serialize + DeserializeOwned>(what: &str, value: &Value) -> T {
 
 fn envelope<P: MessageType + Serialize + DeserializeOwned>(file: &str, value: &Value) -> P {
     let env: Envelope<P> = round_trip(file, value);
-    assert!(env.matches_type(), "{file}: type/version are not {}", P::amqp_type());
+    assert!(
+        env.matches_type(),
+        "{file}: type/version are not {}",
+        P::amqp_type()
+    );
     env.payload
 }
 

@@ -23,6 +23,9 @@ pub enum StateError {
     /// A task record with this id already exists.
     #[error("task {0} already exists")]
     TaskExists(Uuid),
+    /// Redis did not answer in time (a dead or half-open connection).
+    #[error("redis did not answer: {0}")]
+    Timeout(String),
     /// Something stored in Redis does not parse.
     #[error("corrupt state: {0}")]
     Corrupt(String),

@@ -9,6 +9,7 @@
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 use futures_util::StreamExt;
@@ -16,6 +17,10 @@ use redis::{aio::PubSubSink, Client};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 
 use crate::StateError;
+
+/// How long SUBSCRIBE / UNSUBSCRIBE (and connecting) may take before the connection is
+/// considered dead: a half-open TCP connection must not hold the hub's lock forever.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 
 type Listeners = HashMap<String, Vec<(u64, UnboundedSender<redis::Msg>)>>;
 
@@ -66,11 +71,9 @@ impl EventHub {
     /// Listens to `channel`; the subscription is confirmed by Redis when this returns.
     pub(crate) async fn listen(&self, channel: String) -> Result<Listener, StateError> {
         let mut sink = self.sink.lock().await;
-        if sink.is_none() {
-            *sink = Some(self.connect().await?);
-        }
-        let Some((generation, conn)) = sink.as_mut() else {
-            return Err(StateError::Corrupt("pub/sub connection missing".into()));
+        let (generation, conn) = match sink.as_mut() {
+            Some(live) => live,
+            None => sink.insert(self.connect().await?),
         };
         let (tx, rx) = unbounded_channel();
         let id = {
@@ -90,19 +93,30 @@ impl EventHub {
             id,
             rx,
         };
-        if let Err(e) = conn.subscribe(&channel).await {
+        let subscribed = match tokio::time::timeout(COMMAND_TIMEOUT, conn.subscribe(&channel)).await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => Err(StateError::from(e)),
+            Err(_) => Err(StateError::Timeout(format!(
+                "SUBSCRIBE, {COMMAND_TIMEOUT:?}"
+            ))),
+        };
+        if let Err(e) = subscribed {
             // The connection is unusable: forget it so the next subscription reconnects.
             let stale = *generation;
             *sink = None;
             self.drop_generation(stale);
-            return Err(e.into());
+            return Err(e);
         }
         Ok(listener)
     }
 
     /// Opens the shared connection and starts routing its messages.
     async fn connect(&self) -> Result<(u64, PubSubSink), StateError> {
-        let (sink, mut stream) = self.client.get_async_pubsub().await?.split();
+        let pubsub = tokio::time::timeout(COMMAND_TIMEOUT, self.client.get_async_pubsub())
+            .await
+            .map_err(|_| StateError::Timeout(format!("pub/sub connect, {COMMAND_TIMEOUT:?}")))??;
+        let (sink, mut stream) = pubsub.split();
         let generation = {
             let mut routes = self.routes();
             routes.generation += 1;
@@ -168,9 +182,17 @@ impl EventHub {
                 }
                 empty
             };
-            if let (true, Some((_, conn))) = (still_empty, sink.as_mut()) {
-                if let Err(e) = conn.unsubscribe(&channel).await {
-                    tracing::debug!(error = %e, %channel, "unsubscribe failed");
+            if let (true, Some((generation, conn))) = (still_empty, sink.as_mut()) {
+                match tokio::time::timeout(COMMAND_TIMEOUT, conn.unsubscribe(&channel)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => tracing::debug!(error = %e, %channel, "unsubscribe failed"),
+                    Err(_) => {
+                        // No answer: drop the connection; the next listener reconnects.
+                        tracing::warn!(%channel, "UNSUBSCRIBE timed out; dropping the pub/sub connection");
+                        let stale = *generation;
+                        *sink = None;
+                        hub.drop_generation(stale);
+                    }
                 }
             }
         });

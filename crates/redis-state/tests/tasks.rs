@@ -628,3 +628,57 @@ async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() 
     );
     cleanup(state).await;
 }
+
+#[tokio::test]
+async fn a_lost_pubsub_connection_ends_the_streams_and_the_next_subscription_reconnects() {
+    let state = state().await;
+    // 37 subscriptions make our shared connection recognisable in CLIENT LIST.
+    let mut streams = Vec::new();
+    for _ in 0..37 {
+        let t = state
+            .create_task(&new_task(TaskKind::Emoji), TTL)
+            .await
+            .unwrap();
+        streams.push(Box::pin(state.subscribe_task_events(t.id).await.unwrap()));
+    }
+    let mut conn = redis::Client::open(common::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let ours = clients
+        .lines()
+        .find(|l| l.contains(" sub=37 "))
+        .and_then(|l| l.split(' ').find_map(|f| f.strip_prefix("id=")))
+        .expect("our pub/sub connection")
+        .to_owned();
+    let _: () = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(&ours)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    for s in &mut streams {
+        assert_eq!(next(s).await, None, "streams end with their connection");
+    }
+
+    let t = state
+        .create_task(&new_task(TaskKind::Emoji), TTL)
+        .await
+        .unwrap();
+    let mut fresh = Box::pin(state.subscribe_task_events(t.id).await.unwrap());
+    let r = state
+        .transition(t.id, TaskStatus::Running, TaskChange::default())
+        .await
+        .unwrap();
+    assert_eq!(next(&mut fresh).await, Some(TaskEvent::from(&r)));
+    cleanup(state).await;
+}
