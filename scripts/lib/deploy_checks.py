@@ -107,6 +107,10 @@ MOJI_WORKLOADS = {"Deployment", "Job"}  # the kinds our own image runs as
 # job or a MojiServiceAbsent rule for them. Value: what their image stage must copy in.
 STATIC_FRONTENDS = {"web": ("services/web/dist", "deploy/nginx/web.conf")}
 
+# Crates under services/ that are not deployed: `moji` runs the real services in one process
+# for local use (scripts/lib/live-checks.sh exercises it); production runs them separately.
+LOCAL_ONLY = {"moji"}
+
 
 def cmd_k8s_refs(rendered: str, base: str) -> int:
     docs = load_docs(rendered)
@@ -275,7 +279,9 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
 
 def cmd_services(repo: str, base: str) -> int:
     root = Path(repo)
-    services = sorted(p.parent.name for p in root.glob("services/*/Cargo.toml"))
+    services = sorted(
+        p.parent.name for p in root.glob("services/*/Cargo.toml") if p.parent.name not in LOCAL_ONLY
+    )
     # Services the deploy files already carry ahead of their crate landing on main.
     expected = sorted(set(services) | {"api", "inference"})
     dockerfile = (root / "deploy/Dockerfile").read_text()
@@ -332,6 +338,7 @@ def cmd_services(repo: str, base: str) -> int:
         print(f"  {p}")
     print(f"  services on main: {', '.join(services) or '-'}; checked: {', '.join(expected)}")
     print(f"  static front ends (no metrics): {', '.join(sorted(STATIC_FRONTENDS))}")
+    print(f"  local only (not deployed): {', '.join(sorted(LOCAL_ONLY))}")
     return 1 if problems else 0
 
 

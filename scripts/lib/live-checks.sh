@@ -78,3 +78,32 @@ fi
 [ -x "$bin/moji-inference" ] && curl -fsS "$inf/metrics" > "$out/inference.prom"
 curl -fsS "$api/metrics" > "$out/api.prom"
 say "scraped: $(cd "$out" && ls *.prom | tr '\n' ' ')"
+
+# The all-in-one `moji` binary: the same stack in one process, one face task through it, the
+# admin commands, and a clean exit on SIGTERM.
+if [ -x "$bin/moji" ] && [ -x "$bin/moji-inference" ]; then
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+  pids=()
+  "$bin/moji" migrate | grep -q "none pending" || die "moji migrate found work after moji-api migrate"
+  "$bin/moji" serve >"$out/moji.log" 2>&1 & moji_pid=$!; pids+=("$moji_pid")
+  wait_for "curl -fsS $api/readyz && curl -fsS $inf/readyz" 60 \
+    || { cat "$out/moji.log" >&2; die "moji (all-in-one) did not start"; }
+  task="$(curl -fsS -X POST "$api/api/v1/faces/tasks" -H "authorization: Bearer $token" \
+    -F kind=zodiac -F "image=@$MOJI_MODELS_DIR/images/astronaut.png;type=image/png" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+  wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60 \
+    || { cat "$out/moji.log" >&2; die "the all-in-one binary did not finish a face task"; }
+  kill -TERM "$moji_pid"
+  for _ in $(seq 1 200); do kill -0 "$moji_pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -0 "$moji_pid" 2>/dev/null; then
+    kill -KILL "$moji_pid"
+    cat "$out/moji.log" >&2
+    die "moji did not exit within 20 s of SIGTERM"
+  fi
+  moji_status=0
+  wait "$moji_pid" || moji_status=$?
+  pids=()
+  [ "$moji_status" -eq 0 ] || { cat "$out/moji.log" >&2; die "moji exited with $moji_status on SIGTERM"; }
+  say "all-in-one moji: served a zodiac task, exited cleanly on SIGTERM"
+fi

@@ -2,6 +2,7 @@
 //! in-process).
 
 pub mod accounts;
+pub mod cli;
 pub mod dto;
 pub mod error;
 pub mod faces;
