@@ -47,6 +47,15 @@ trap cleanup EXIT
 api="http://127.0.0.1:$MOJI_HTTP__API_PORT"
 wait_for "curl -fsS $api/readyz" 60 || { cat "$out/api.log" >&2; die "api did not start"; }
 
+# Uploads the astronaut as a task of kind $1 with $token and waits up to 60 s for success.
+face_task() {
+  local task
+  task="$(curl -fsS -X POST "$api/api/v1/faces/tasks" -H "authorization: Bearer $token" \
+    -F "kind=$1" -F "image=@$MOJI_MODELS_DIR/images/astronaut.png;type=image/png" \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')" || return 1
+  wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60
+}
+
 # Traffic that touches success and error paths.
 user="scrape_$(date +%s)_$$"
 curl -fsS -o /dev/null -X POST "$api/api/v1/users" -H 'content-type: application/json' \
@@ -63,11 +72,7 @@ if [ -x "$bin/moji-inference" ]; then
   # One real face task end to end, so every pipeline metric has observations.
   token="$(curl -fsS -X POST "$api/api/v1/auth/login" -H 'content-type: application/json' \
     -d "{\"login\":\"$user\",\"password\":\"scrape password 1\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
-  task="$(curl -fsS -X POST "$api/api/v1/faces/tasks" -H "authorization: Bearer $token" \
-    -F kind=emoji -F "image=@$MOJI_MODELS_DIR/images/astronaut.png;type=image/png" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-  wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60 \
-    || { cat "$out/inference.log" >&2; die "the scrape's face task did not succeed"; }
+  face_task emoji || { cat "$out/inference.log" >&2; die "the scrape's face task did not succeed"; }
 fi
 
 if [ -x "$MOJI_ROOT/scripts/web-e2e.sh" ]; then
@@ -89,11 +94,7 @@ if [ -x "$bin/moji" ] && [ -x "$bin/moji-inference" ]; then
   "$bin/moji" serve >"$out/moji.log" 2>&1 & moji_pid=$!; pids+=("$moji_pid")
   wait_for "curl -fsS $api/readyz && curl -fsS $inf/readyz" 60 \
     || { cat "$out/moji.log" >&2; die "moji (all-in-one) did not start"; }
-  task="$(curl -fsS -X POST "$api/api/v1/faces/tasks" -H "authorization: Bearer $token" \
-    -F kind=zodiac -F "image=@$MOJI_MODELS_DIR/images/astronaut.png;type=image/png" \
-    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-  wait_for "curl -fsS -H 'authorization: Bearer $token' $api/api/v1/faces/tasks/$task | grep -q '\"status\":\"succeeded\"'" 60 \
-    || { cat "$out/moji.log" >&2; die "the all-in-one binary did not finish a face task"; }
+  face_task zodiac || { cat "$out/moji.log" >&2; die "the all-in-one binary did not finish a face task"; }
   kill -TERM "$moji_pid"
   for _ in $(seq 1 200); do kill -0 "$moji_pid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$moji_pid" 2>/dev/null; then

@@ -563,6 +563,26 @@ fn futures_are_send(state: RedisState, id: Uuid) {
     send(async move { state.ping().await });
 }
 
+/// A plain connection for server commands (CLIENT LIST / KILL).
+async fn admin() -> redis::aio::MultiplexedConnection {
+    redis::Client::open(common::redis_url())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap()
+}
+
+/// `CLIENT LIST TYPE pubsub`: one line per pub/sub connection, with its `sub=` count.
+async fn pubsub_clients() -> String {
+    redis::cmd("CLIENT")
+        .arg("LIST")
+        .arg("TYPE")
+        .arg("pubsub")
+        .query_async(&mut admin().await)
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() {
     let state = state().await;
@@ -578,18 +598,7 @@ async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() 
     }
     // One pub/sub connection carries all twenty channels (a connection per stream would show
     // twenty clients with one subscription each).
-    let mut conn = redis::Client::open(common::redis_url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let clients: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let clients = pubsub_clients().await;
     assert!(
         clients.lines().any(|l| l.contains(" sub=20 ")),
         "no client with all 20 subscriptions:\n{clients}"
@@ -641,18 +650,7 @@ async fn a_lost_pubsub_connection_ends_the_streams_and_the_next_subscription_rec
             .unwrap();
         streams.push(Box::pin(state.subscribe_task_events(t.id).await.unwrap()));
     }
-    let mut conn = redis::Client::open(common::redis_url())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let clients: String = redis::cmd("CLIENT")
-        .arg("LIST")
-        .arg("TYPE")
-        .arg("pubsub")
-        .query_async(&mut conn)
-        .await
-        .unwrap();
+    let clients = pubsub_clients().await;
     let ours = clients
         .lines()
         .find(|l| l.contains(" sub=37 "))
@@ -663,7 +661,7 @@ async fn a_lost_pubsub_connection_ends_the_streams_and_the_next_subscription_rec
         .arg("KILL")
         .arg("ID")
         .arg(&ours)
-        .query_async(&mut conn)
+        .query_async(&mut admin().await)
         .await
         .unwrap();
     for s in &mut streams {

@@ -1,14 +1,21 @@
-//! Raw cost of the worker's pipeline on one core, without queues, Redis or storage: decode a
-//! 1 MP JPEG, detect, classify (+ features), composite, encode. The end-to-end benchmark
+//! Raw cost of the worker's pipeline on one core, without queues, Redis or storage: the
+//! worker's own image job (`pipeline::run`: decode a 1 MP JPEG, detect, classify, composite,
+//! encode), each step timed from the job's step announcements. The end-to-end benchmark
 //! (scripts/bench/faces.sh) divides its per-image cost by this figure.
 //!
 //! `cargo bench -p moji-inference --bench pipeline` (needs scripts/models.sh). Writes the 1 MP
 //! test photo to `.cache/bench/photo_1mp.jpg` for the end-to-end run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{io::Cursor, path::PathBuf, time::Instant};
+use std::{
+    io::Cursor,
+    path::PathBuf,
+    sync::{atomic::AtomicBool, Arc},
+    time::{Duration, Instant},
+};
 
-use moji_catalog::Expression;
+use moji_common::TaskKind;
+use moji_inference::pipeline::{self, Control, Job, StepStarted};
 
 /// The worker's allocator, so the raw figure is measured the way the worker runs.
 #[global_allocator]
@@ -52,48 +59,43 @@ fn main() {
     let mut m = moji_vision::Models::load(&models, &cascades).unwrap();
     m.set_detect_config(primary);
     m.set_detect_fallback(fallback);
-    let limits = moji_media::Limits::default();
     let iterations: usize = std::env::var("MOJI_BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(60);
-    let mut steps: [(&str, Vec<f64>); 5] = [
-        ("decode", vec![]),
-        ("detect", vec![]),
-        ("classify", vec![]),
-        ("composite", vec![]),
-        ("encode", vec![]),
-    ];
+    // The worker's own job (`pipeline::run`), timed from its step announcements.
+    let jpeg = bytes::Bytes::from(jpeg);
+    let mut steps: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut faces_seen = 0;
     for i in 0..iterations + 3 {
-        let t = Instant::now();
-        let img = moji_media::decode(&jpeg, &limits).unwrap();
-        let decode = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let boxes = moji_vision::detect_faces(&mut m, &img).unwrap();
-        let detect = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let mut placed = Vec::new();
-        for b in &boxes {
-            // An emoji task: the zodiac-only eye features are not measured.
-            let scores = moji_vision::classify_expression(&mut m, &img, *b).unwrap();
-            placed.push((*b, Expression::argmax(&scores).0));
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let control = Control {
+            steps: tx,
+            stop: Arc::new(AtomicBool::new(false)),
+            step_delay: Duration::ZERO,
+        };
+        let job = Job {
+            bytes: jpeg.clone(),
+            limits: moji_media::Limits::default(),
+            kind: TaskKind::Emoji,
+            template: "classic".into(),
+        };
+        let analysis = pipeline::run(&mut m, job, &control).unwrap();
+        let end = Instant::now();
+        faces_seen = analysis.faces.len();
+        let mut started: Vec<StepStarted> = Vec::new();
+        while let Ok(s) = rx.try_recv() {
+            started.push(s);
         }
-        let classify = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let composed = moji_render::compose(&img, &placed, "classic").unwrap();
-        let composite = t.elapsed().as_secs_f64() * 1e3;
-        let t = Instant::now();
-        let _png = moji_render::encode_png(&composed).unwrap();
-        let _thumb = moji_render::thumbnail_jpeg(&composed, 256, 85).unwrap();
-        let encode = t.elapsed().as_secs_f64() * 1e3;
-        faces_seen = boxes.len();
-        if i >= 3 {
-            for (slot, v) in steps
-                .iter_mut()
-                .zip([decode, detect, classify, composite, encode])
-            {
-                slot.1.push(v);
+        if i < 3 {
+            continue;
+        }
+        for (k, s) in started.iter().enumerate() {
+            let until = started.get(k + 1).map_or(end, |next| next.at);
+            let ms = (until - s.at).as_secs_f64() * 1e3;
+            match steps.iter_mut().find(|(name, _)| *name == s.step) {
+                Some((_, v)) => v.push(ms),
+                None => steps.push((s.step, vec![ms])),
             }
         }
     }

@@ -31,6 +31,8 @@ pub struct StepStarted {
     pub progress: u8,
     /// Step name as shown to clients (`decode`, `detect`, …).
     pub step: &'static str,
+    /// When it started (the raw benchmark times steps from these).
+    pub at: Instant,
 }
 
 /// How the worker steers a running job.
@@ -53,7 +55,11 @@ impl Control {
             return Err(Failure::Stopped);
         }
         // A closed channel means the worker is gone; the job's result is dropped as well.
-        let _ = self.steps.send(StepStarted { progress, step });
+        let _ = self.steps.send(StepStarted {
+            progress,
+            step,
+            at: Instant::now(),
+        });
         Ok(())
     }
 }
@@ -87,6 +93,8 @@ pub struct ReadFace {
 
 /// The encoded emoji result.
 pub struct Rendered {
+    /// Template the emoji came from.
+    pub template: String,
     /// Full-size composite, PNG.
     pub png: Vec<u8>,
     /// 256 px JPEG thumbnail.
@@ -195,6 +203,7 @@ pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, Fai
     Ok(Analysis {
         faces,
         rendered: Some(Rendered {
+            template: job.template,
             png,
             thumbnail,
             width,

@@ -408,10 +408,6 @@ impl Worker {
         rendered: pipeline::Rendered,
     ) -> Result<serde_json::Value, StepError> {
         let id = task.task_id;
-        let template = task
-            .template
-            .clone()
-            .unwrap_or_else(|| "classic".to_owned());
         self.step(id, 95, "store").await?;
         // Fixed keys: a redelivered task overwrites its own files instead of adding more.
         let image_key = format!("results/{id}/emoji.png");
@@ -430,7 +426,7 @@ impl Worker {
         .await?;
 
         let result = EmojiResult {
-            template,
+            template: rendered.template,
             faces: faces
                 .iter()
                 .map(|f| EmojiFace {

@@ -141,6 +141,22 @@ fn test_settings(env: &TestEnv) -> Settings {
     s
 }
 
+/// Waits until a worker has claimed task `id` and reported its first step.
+async fn wait_running(state: &moji_api::AppState, id: uuid::Uuid) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let rec = state.redis.get_task(id).await.unwrap().unwrap();
+        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no worker started task {id}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A running worker and how to stop it.
 struct RunningWorker {
     stop: CancellationToken,
@@ -685,18 +701,7 @@ async fn cancelling_a_running_task_stops_it_between_steps() {
     let r = upload_astronaut(&app, &token, "emoji").await;
     let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
     let worker = RunningWorker::start(settings.clone()).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let rec = state.redis.get_task(id).await.unwrap().unwrap();
-        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the worker never started the task"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_running(&state, id).await;
     let r = send(
         &app,
         test::TestRequest::delete()
@@ -761,18 +766,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
         rt.shutdown_background();
     });
     started_rx.recv().unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let rec = state.redis.get_task(id).await.unwrap().unwrap();
-        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "worker A never started the task"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_running(&state, id).await;
     kill_tx.send(()).unwrap();
     worker_a.join().unwrap();
     let mid = state.redis.get_task(id).await.unwrap().unwrap();
