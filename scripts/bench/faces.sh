@@ -62,7 +62,7 @@ for round in $(seq 1 "$ROUNDS"); do
   echo "$raw" | grep -v '^RAW_'
   say "round $round/$ROUNDS: end to end, $N uploads of a 1 MP JPEG at concurrency $CONCURRENCY (detection $MOJI_FACES__DETECTION, $workers vision threads)"
   report="$(python3 "$MOJI_ROOT/scripts/bench/load.py" --api http://127.0.0.1:18281/api/v1 \
-    --image "$bench_dir/photo_1mp.jpg" -n "$N" --concurrency "$CONCURRENCY" \
+    --image "$bench_dir/photo_1mp.jpg" --loadgen "$bin/moji-loadgen" -n "$N" --concurrency "$CONCURRENCY" \
     --pid "api=$api_pid" --pid "inference=$inference_pid")"
   echo "$report"
   rounds+=("{\"raw_vision\": $(echo "$raw" | sed -n 's/^RAW_VISION_MS=//p'), \"raw_pipeline\": $(echo "$raw" | sed -n 's/^RAW_PIPELINE_MS=//p'), \"load\": $report}")
