@@ -38,7 +38,8 @@ def drive(loadgen, api, image, tokens, n, concurrency):
     cmd = [loadgen, "--api", api, "--image", image, "-n", str(n), "--concurrency", str(concurrency)]
     for t in tokens:
         cmd += ["--token", t]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    # stderr passes through, so a failing run says why.
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
     after = os.times()
     cpu = (after.children_user + after.children_system) - (before.children_user + before.children_system)
     return json.loads(out), cpu

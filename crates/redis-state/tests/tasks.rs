@@ -583,12 +583,17 @@ async fn pubsub_clients() -> String {
         .unwrap()
 }
 
-#[tokio::test]
-async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() {
-    let state = state().await;
+/// `n` new tasks, each with an event stream subscribed to it.
+async fn subscribed_tasks(
+    state: &RedisState,
+    n: usize,
+) -> (
+    Vec<TaskRecord>,
+    Vec<std::pin::Pin<Box<impl Stream<Item = TaskEvent>>>>,
+) {
     let mut tasks = Vec::new();
     let mut streams = Vec::new();
-    for _ in 0..20 {
+    for _ in 0..n {
         let t = state
             .create_task(&new_task(TaskKind::Emoji), TTL)
             .await
@@ -596,6 +601,13 @@ async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() 
         streams.push(Box::pin(state.subscribe_task_events(t.id).await.unwrap()));
         tasks.push(t);
     }
+    (tasks, streams)
+}
+
+#[tokio::test]
+async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() {
+    let state = state().await;
+    let (tasks, mut streams) = subscribed_tasks(&state, 20).await;
     // One pub/sub connection carries all twenty channels (a connection per stream would show
     // twenty clients with one subscription each).
     let clients = pubsub_clients().await;
@@ -642,14 +654,7 @@ async fn subscribers_share_one_connection_and_leaving_does_not_silence_others() 
 async fn a_lost_pubsub_connection_ends_the_streams_and_the_next_subscription_reconnects() {
     let state = state().await;
     // 37 subscriptions make our shared connection recognisable in CLIENT LIST.
-    let mut streams = Vec::new();
-    for _ in 0..37 {
-        let t = state
-            .create_task(&new_task(TaskKind::Emoji), TTL)
-            .await
-            .unwrap();
-        streams.push(Box::pin(state.subscribe_task_events(t.id).await.unwrap()));
-    }
+    let (_, mut streams) = subscribed_tasks(&state, 37).await;
     let clients = pubsub_clients().await;
     let ours = clients
         .lines()
