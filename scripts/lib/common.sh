@@ -41,7 +41,7 @@ wait_for() {
 }
 
 # Default connection settings, shared by run.sh and test.sh; the environment wins.
-export DATABASE_URL="${DATABASE_URL:-postgres://moji:moji@127.0.0.1:5432/moji}"
+export DATABASE_URL="${DATABASE_URL:-postgres://moji:moji@127.0.0.1:5432/moji?sslmode=disable}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
 export MOJI_TEST_DATABASE_ADMIN_URL="${MOJI_TEST_DATABASE_ADMIN_URL:-postgres://moji:moji@127.0.0.1:5432/postgres}"

@@ -17,24 +17,24 @@ pub fn insert_or_existing(
     conn: &mut PgConnection,
     new: &NewFaceTask,
 ) -> Result<(FaceTask, bool), DbError> {
-    conn.transaction(|conn| {
-        let inserted: Option<FaceTask> = diesel::insert_into(face_tasks::table)
-            .values(new)
-            .on_conflict_do_nothing()
-            .returning(FaceTask::as_returning())
-            .get_result(conn)
-            .optional()?;
-        if let Some(task) = inserted {
-            return Ok((task, true));
-        }
-        let key = new.idempotency_key.as_deref().ok_or(DbError::NotFound)?;
-        let existing = face_tasks::table
-            .filter(face_tasks::user_id.eq(new.user_id))
-            .filter(face_tasks::idempotency_key.eq(key))
-            .select(FaceTask::as_select())
-            .first(conn)?;
-        Ok((existing, false))
-    })
+    // No transaction: the INSERT is atomic on its own, and when it hits the key's unique
+    // index the conflicting row is committed (ON CONFLICT waits for it), so the SELECT sees it.
+    let inserted: Option<FaceTask> = diesel::insert_into(face_tasks::table)
+        .values(new)
+        .on_conflict_do_nothing()
+        .returning(FaceTask::as_returning())
+        .get_result(conn)
+        .optional()?;
+    if let Some(task) = inserted {
+        return Ok((task, true));
+    }
+    let key = new.idempotency_key.as_deref().ok_or(DbError::NotFound)?;
+    let existing = face_tasks::table
+        .filter(face_tasks::user_id.eq(new.user_id))
+        .filter(face_tasks::idempotency_key.eq(key))
+        .select(FaceTask::as_select())
+        .first(conn)?;
+    Ok((existing, false))
 }
 
 /// The task with this id.
@@ -55,29 +55,37 @@ pub fn persist_success(
     result: &serde_json::Value,
     faces: &[FaceResultRow],
 ) -> Result<bool, DbError> {
-    conn.transaction(|conn| {
-        let now = Utc::now();
-        let updated = diesel::update(
-            face_tasks::table
-                .find(id)
-                .filter(face_tasks::status.eq_any(OPEN)),
-        )
-        .set((
-            face_tasks::status.eq("succeeded"),
-            face_tasks::result.eq(result),
-            face_tasks::updated_at.eq(now),
-            face_tasks::finished_at.eq(now),
-        ))
+    conn.transaction(|conn| store_success(conn, id, result, faces))
+}
+
+/// The body of [`persist_success`]; the caller provides the transaction.
+fn store_success(
+    conn: &mut PgConnection,
+    id: Uuid,
+    result: &serde_json::Value,
+    faces: &[FaceResultRow],
+) -> Result<bool, DbError> {
+    let now = Utc::now();
+    let updated = diesel::update(
+        face_tasks::table
+            .find(id)
+            .filter(face_tasks::status.eq_any(OPEN)),
+    )
+    .set((
+        face_tasks::status.eq("succeeded"),
+        face_tasks::result.eq(result),
+        face_tasks::updated_at.eq(now),
+        face_tasks::finished_at.eq(now),
+    ))
+    .execute(conn)?;
+    if updated == 0 {
+        return Ok(false);
+    }
+    diesel::insert_into(face_results::table)
+        .values(faces)
+        .on_conflict_do_nothing()
         .execute(conn)?;
-        if updated == 0 {
-            return Ok(false);
-        }
-        diesel::insert_into(face_results::table)
-            .values(faces)
-            .on_conflict_do_nothing()
-            .execute(conn)?;
-        Ok(true)
-    })
+    Ok(true)
 }
 
 /// Records failure once; false when the task was already final.
@@ -170,7 +178,8 @@ pub fn persist_success_and_award(
     faces: &[FaceResultRow],
 ) -> Result<bool, DbError> {
     conn.transaction(|conn| {
-        let stored = persist_success(conn, id, result, faces)?;
+        // One transaction, not a nested one: a SAVEPOINT would cost two more round trips.
+        let stored = store_success(conn, id, result, faces)?;
         if stored {
             crate::challenges::award(conn, user_id)?;
         }

@@ -1,10 +1,13 @@
 //! Connection pool, blocking-thread runner and embedded migrations.
 
-use std::time::Duration;
+use std::{
+    ops::{Deref, DerefMut},
+    time::{Duration, Instant},
+};
 
 use diesel::{
     pg::PgConnection,
-    r2d2::{ConnectionManager, Pool},
+    r2d2::{ConnectionManager, ManageConnection, Pool},
     Connection, RunQueryDsl,
 };
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
@@ -15,7 +18,65 @@ use crate::DbError;
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
 /// An r2d2 pool of PostgreSQL connections.
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<PingWhenIdle>;
+
+/// A connection handed out again within this long of its last use skips the liveness ping.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
+/// A pooled connection that remembers when it was last handed out and whether that use failed.
+pub struct PooledPg {
+    conn: PgConnection,
+    last_checkout: Instant,
+    needs_ping: bool,
+}
+
+impl Deref for PooledPg {
+    type Target = PgConnection;
+    fn deref(&self) -> &PgConnection {
+        &self.conn
+    }
+}
+
+impl DerefMut for PooledPg {
+    fn deref_mut(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+}
+
+/// diesel's connection manager, but the check-out ping (`SELECT 1`) only runs for a connection
+/// that sat idle or whose last use failed. A busy pool otherwise pays one extra round trip per
+/// query batch (three per face task) to re-prove a connection that worked a moment ago.
+pub struct PingWhenIdle {
+    inner: ConnectionManager<PgConnection>,
+}
+
+impl ManageConnection for PingWhenIdle {
+    type Connection = PooledPg;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PooledPg, Self::Error> {
+        Ok(PooledPg {
+            conn: self.inner.connect()?,
+            last_checkout: Instant::now(),
+            needs_ping: false,
+        })
+    }
+
+    fn is_valid(&self, pooled: &mut PooledPg) -> Result<(), Self::Error> {
+        let idle = pooled.last_checkout.elapsed();
+        pooled.last_checkout = Instant::now();
+        if idle < PING_AFTER_IDLE && !pooled.needs_ping {
+            return Ok(());
+        }
+        self.inner.is_valid(&mut pooled.conn)?;
+        pooled.needs_ping = false;
+        Ok(())
+    }
+
+    fn has_broken(&self, pooled: &mut PooledPg) -> bool {
+        self.inner.has_broken(&mut pooled.conn)
+    }
+}
 
 /// Applies pending migrations; returns the versions it applied.
 pub fn run_migrations(conn: &mut PgConnection) -> Result<Vec<String>, DbError> {
@@ -41,7 +102,9 @@ pub struct Db {
 impl Db {
     /// Builds a pool; connections are opened lazily, so this succeeds while the server is down.
     pub fn connect(url: &str, size: u32, timeout: Duration) -> Result<Self, DbError> {
-        let manager = ConnectionManager::<PgConnection>::new(url);
+        let manager = PingWhenIdle {
+            inner: ConnectionManager::<PgConnection>::new(url),
+        };
         let pool = Pool::builder()
             .max_size(size)
             .min_idle(Some(0))
@@ -65,7 +128,13 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get()?;
-            f(&mut conn)
+            let out = f(&mut conn);
+            // A failed query may mean a dead connection (diesel only flags broken
+            // transactions): prove it alive before its next use.
+            if matches!(out, Err(DbError::Query(_))) {
+                conn.needs_ping = true;
+            }
+            out
         })
         .await
         .map_err(|e| DbError::Blocking(e.to_string()))?
