@@ -39,6 +39,11 @@ use crate::{
 /// Shortest time between two progress writes of one task (see [`Worker::analyze`]).
 const PROGRESS_MIN_GAP: Duration = Duration::from_millis(25);
 
+/// When the task's progress was last written to Redis, for the throttle.
+struct Progress {
+    last_write: Instant,
+}
+
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
 pub struct Worker {
@@ -275,6 +280,24 @@ impl Worker {
         }
     }
 
+    /// Marks progress unless the last write was under [`PROGRESS_MIN_GAP`] ago: a short final
+    /// step is not worth a write (the final state follows within milliseconds), and a
+    /// cancellation is then caught by the final transition instead.
+    async fn step_unless_recent(
+        &self,
+        id: Uuid,
+        progress_value: u8,
+        name: &str,
+        progress: &mut Progress,
+    ) -> Result<(), StepError> {
+        if progress.last_write.elapsed() < PROGRESS_MIN_GAP {
+            return Ok(());
+        }
+        self.step(id, progress_value, name).await?;
+        progress.last_write = Instant::now();
+        Ok(())
+    }
+
     async fn timed<T>(&self, step: &str, fut: impl std::future::Future<Output = T>) -> T {
         let started = Instant::now();
         let out = fut.await;
@@ -307,6 +330,9 @@ impl Worker {
             }) => return Err(StepError::Cancelled),
             Err(e) => return Err(e.into()),
         }
+        let mut progress = Progress {
+            last_write: Instant::now(),
+        };
 
         let bytes: Bytes = self
             .timed("download", self.storage.get(&task.image_key))
@@ -323,22 +349,31 @@ impl Worker {
                 .clone()
                 .unwrap_or_else(|| "classic".to_owned()),
         };
-        let analysis = self.analyze(id, job).await?;
+        let analysis = self.analyze(id, job, &mut progress).await?;
         match (task.kind, analysis.rendered) {
             (TaskKind::Emoji, Some(rendered)) => {
-                self.finish_emoji(task, &analysis.faces, rendered).await
+                self.finish_emoji(task, &analysis.faces, rendered, &mut progress)
+                    .await
             }
             (TaskKind::Emoji, None) => Err(StepError::Fail(
                 ErrorCode::Internal,
                 "the emoji image was not rendered".into(),
             )),
-            (TaskKind::Zodiac, _) => self.finish_zodiac(task, &analysis.faces).await,
+            (TaskKind::Zodiac, _) => {
+                self.finish_zodiac(task, &analysis.faces, &mut progress)
+                    .await
+            }
         }
     }
 
     /// Runs the image work as one job on a vision thread while writing its step announcements
     /// to Redis in order; a cancelled task or a Redis failure stops the job before its next step.
-    async fn analyze(&self, id: Uuid, job: pipeline::Job) -> Result<pipeline::Analysis, StepError> {
+    async fn analyze(
+        &self,
+        id: Uuid,
+        job: pipeline::Job,
+        progress: &mut Progress,
+    ) -> Result<pipeline::Analysis, StepError> {
         let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
         let stop = Arc::new(AtomicBool::new(false));
         let control = pipeline::Control {
@@ -356,16 +391,15 @@ impl Worker {
         // steps of a 1 MP selfie are invisible to a person anyway, and each write is a Redis
         // script, a pub/sub message and an SSE frame.
         let mut pending: Option<pipeline::StepStarted> = None;
-        let mut last_write: Option<Instant> = None;
+        // The `running` write just before counts: a first step starting right after it waits.
+        let mut last_write = progress.last_write;
         let outcome = loop {
-            let due = last_write.map_or_else(tokio::time::Instant::now, |t| {
-                tokio::time::Instant::from_std(t + PROGRESS_MIN_GAP)
-            });
+            let due = tokio::time::Instant::from_std(last_write + PROGRESS_MIN_GAP);
             tokio::select! {
                 biased;
                 Some(started) = steps.recv() => {
                     pending = Some(started);
-                    if last_write.is_some_and(|t| t.elapsed() < PROGRESS_MIN_GAP) {
+                    if last_write.elapsed() < PROGRESS_MIN_GAP {
                         continue;
                     }
                 }
@@ -379,17 +413,12 @@ impl Worker {
                         aborted = Some(e);
                     }
                 }
-                last_write = Some(Instant::now());
+                last_write = Instant::now();
             }
         };
-        // The job can finish before its last announcement was written: write it now, so the
-        // final state follows the last step.
-        while let Ok(started) = steps.try_recv() {
-            pending = Some(started);
-        }
-        if let (Some(started), None) = (pending, &aborted) {
-            self.step(id, started.progress, started.step).await?;
-        }
+        // A step still waiting for its turn when the job finished is not written: the next
+        // announcement (storing, or the final state) supersedes it.
+        progress.last_write = last_write;
         if let Some(e) = aborted {
             return Err(e);
         }
@@ -406,9 +435,10 @@ impl Worker {
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
         rendered: pipeline::Rendered,
+        progress: &mut Progress,
     ) -> Result<serde_json::Value, StepError> {
         let id = task.task_id;
-        self.step(id, 95, "store").await?;
+        self.step_unless_recent(id, 95, "store", progress).await?;
         // Fixed keys: a redelivered task overwrites its own files instead of adding more.
         let image_key = format!("results/{id}/emoji.png");
         let thumbnail_key = format!("results/{id}/thumbnail.jpg");
@@ -449,8 +479,10 @@ impl Worker {
         &self,
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
+        progress: &mut Progress,
     ) -> Result<serde_json::Value, StepError> {
-        self.step(task.task_id, 80, "zodiac").await?;
+        self.step_unless_recent(task.task_id, 80, "zodiac", progress)
+            .await?;
         // The look-alike reads one face: the largest, i.e. the person the photo is about.
         let face = faces
             .iter()
