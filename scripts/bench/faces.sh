@@ -24,8 +24,14 @@ export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 "$MOJI_ROOT/scripts/infra.sh" --with-vision >/dev/null
 "$MOJI_ROOT/scripts/models.sh" >/dev/null
 
+# The raw pipeline benchmark's output; stops the run when it fails or prints no figures.
 raw_pipeline() {
-  cargo bench -q --locked -p moji-inference --bench pipeline 2>/dev/null
+  local out
+  out="$(cargo bench -q --locked -p moji-inference --bench pipeline)" || die "the raw pipeline benchmark failed"
+  if ! grep -q '^RAW_PIPELINE_MS=' <<<"$out" || ! grep -q '^RAW_VISION_MS=' <<<"$out"; then
+    die "the raw pipeline benchmark printed no RAW_PIPELINE_MS/RAW_VISION_MS"
+  fi
+  echo "$out"
 }
 raw_pipeline >/dev/null  # builds the benchmark and writes the 1 MP test photo
 cargo build -q --release --locked --bins

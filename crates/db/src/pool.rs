@@ -23,10 +23,10 @@ pub type PgPool = Pool<PingWhenIdle>;
 /// A connection handed out again within this long of its last use skips the liveness ping.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 
-/// A pooled connection that remembers when it was last handed out and whether that use failed.
+/// A pooled connection that remembers when it was last used and whether that use failed.
 pub struct PooledPg {
     conn: PgConnection,
-    last_checkout: Instant,
+    last_used: Instant,
     needs_ping: bool,
 }
 
@@ -57,14 +57,14 @@ impl ManageConnection for PingWhenIdle {
     fn connect(&self) -> Result<PooledPg, Self::Error> {
         Ok(PooledPg {
             conn: self.inner.connect()?,
-            last_checkout: Instant::now(),
+            last_used: Instant::now(),
             needs_ping: false,
         })
     }
 
     fn is_valid(&self, pooled: &mut PooledPg) -> Result<(), Self::Error> {
-        let idle = pooled.last_checkout.elapsed();
-        pooled.last_checkout = Instant::now();
+        let idle = pooled.last_used.elapsed();
+        pooled.last_used = Instant::now();
         if idle < PING_AFTER_IDLE && !pooled.needs_ping {
             return Ok(());
         }
@@ -73,7 +73,10 @@ impl ManageConnection for PingWhenIdle {
         Ok(())
     }
 
+    /// r2d2 calls this whenever a connection comes back to the pool, so it also records the
+    /// end of the use.
     fn has_broken(&self, pooled: &mut PooledPg) -> bool {
+        pooled.last_used = Instant::now();
         self.inner.has_broken(&mut pooled.conn)
     }
 }
@@ -109,12 +112,14 @@ impl Db {
             .max_size(size)
             .min_idle(Some(0))
             .connection_timeout(timeout)
+            // PingWhenIdle decides per connection whether the check-out test pings.
             .test_on_check_out(true)
             .build_unchecked(manager);
         Ok(Self { pool })
     }
 
-    /// The underlying pool.
+    /// The underlying pool. Prefer [`Db::run`]: only it flags a connection whose query failed
+    /// for a ping before its next use.
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }

@@ -26,10 +26,12 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// CPU time this thread has used so far (`/proc/thread-self/schedstat`, nanoseconds).
-fn thread_cpu() -> Duration {
-    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap();
-    Duration::from_nanos(stat.split_whitespace().next().unwrap().parse().unwrap())
+/// CPU time this thread has used so far, from `/proc/thread-self/schedstat` (absent on
+/// kernels without CONFIG_SCHED_INFO, and then `None`).
+fn thread_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let ns = stat.split_whitespace().next()?.parse().ok()?;
+    Some(Duration::from_nanos(ns))
 }
 
 fn main() {
@@ -68,12 +70,13 @@ fn main() {
     let iterations: usize = std::env::var("MOJI_BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+        .unwrap_or(60)
+        .max(1);
     // The worker's own job (`pipeline::run`), timed from its step announcements.
     let jpeg = bytes::Bytes::from(jpeg);
     let mut steps: Vec<(&str, Vec<f64>)> = Vec::new();
     let mut faces_seen = 0;
-    let (mut job_wall, mut job_cpu) = (Vec::new(), Duration::ZERO);
+    let (mut job_wall, mut job_cpu) = (Vec::new(), Some(Duration::ZERO));
     for i in 0..iterations + 3 {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let control = Control {
@@ -91,7 +94,10 @@ fn main() {
         let analysis = pipeline::run(&mut m, job, &control).unwrap();
         let end = Instant::now();
         if i >= 3 {
-            job_cpu += thread_cpu() - cpu_before;
+            job_cpu = match (job_cpu, cpu_before, thread_cpu()) {
+                (Some(sum), Some(before), Some(after)) => Some(sum + (after - before)),
+                _ => None,
+            };
             job_wall.push((end - wall_before).as_secs_f64() * 1e3);
         }
         faces_seen = analysis.faces.len();
@@ -128,9 +134,12 @@ fn main() {
     );
     println!("  {:<10} {total:8.2} ms   (all steps)", "total");
     let mean_wall = job_wall.iter().sum::<f64>() / job_wall.len() as f64;
-    let mean_cpu = job_cpu.as_secs_f64() * 1e3 / iterations as f64;
+    let mean_cpu = job_cpu.map_or_else(
+        || "n/a".to_owned(),
+        |cpu| format!("{:.2}", cpu.as_secs_f64() * 1e3 / iterations as f64),
+    );
     println!(
-        "  whole job: median {:.2} ms, mean {mean_wall:.2} ms wall, mean {mean_cpu:.2} ms CPU",
+        "  whole job: median {:.2} ms, mean {mean_wall:.2} ms wall, mean {mean_cpu} ms CPU",
         median(job_wall)
     );
     println!("RAW_PIPELINE_MS={total:.2}");

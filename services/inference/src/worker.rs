@@ -39,9 +39,13 @@ use crate::{
 /// Shortest time between two progress writes of one task (see [`Worker::analyze`]).
 const PROGRESS_MIN_GAP: Duration = Duration::from_millis(25);
 
-/// When the task's progress was last written to Redis, for the throttle.
-struct Progress {
-    last_write: Instant,
+/// Storage keys of an emoji task's result: fixed, so a redelivered task overwrites its own
+/// files instead of adding more.
+fn result_keys(id: Uuid) -> (String, String) {
+    (
+        format!("results/{id}/emoji.png"),
+        format!("results/{id}/thumbnail.jpg"),
+    )
 }
 
 /// Everything a worker needs; cheap to clone.
@@ -218,17 +222,33 @@ impl Worker {
         };
         match self.redis.transition(id, to, change).await {
             Ok(_) => {}
-            // Cancelled while the last step ran: the owner's wish wins, nothing to announce.
+            // Cancelled while the last step ran: the owner's wish wins, nothing to announce,
+            // and the result files it may have stored go (best effort; nothing links to them).
             Err(StateError::IllegalTransition {
                 from: TaskStatus::Cancelled,
                 ..
-            }) => return Ok(Ending::Cancelled),
+            }) => {
+                if task.kind == TaskKind::Emoji {
+                    self.remove_results(id).await;
+                }
+                return Ok(Ending::Cancelled);
+            }
             // Already final from an earlier delivery: fall through and re-announce.
             Err(StateError::IllegalTransition { .. }) => {}
             Err(e) => return Err(e.to_string()),
         }
         self.announce(task, &ending).await?;
         Ok(ending)
+    }
+
+    /// Deletes an emoji task's result files; failures are only logged.
+    async fn remove_results(&self, id: Uuid) {
+        let (image_key, thumbnail_key) = result_keys(id);
+        for key in [image_key, thumbnail_key] {
+            if let Err(e) = self.storage.delete(&key).await {
+                tracing::warn!(task_id = %id, %key, error = %e, "could not remove a cancelled task's result");
+            }
+        }
     }
 
     /// Publishes the ending (with publisher confirms) so the api persists it.
@@ -281,20 +301,20 @@ impl Worker {
     }
 
     /// Marks progress unless the last write was under [`PROGRESS_MIN_GAP`] ago: a short final
-    /// step is not worth a write (the final state follows within milliseconds), and a
-    /// cancellation is then caught by the final transition instead.
+    /// step is not worth a write (the final state follows within milliseconds). A cancel it
+    /// would have caught is caught by the final transition, which also removes stored files.
     async fn step_unless_recent(
         &self,
         id: Uuid,
-        progress_value: u8,
+        progress: u8,
         name: &str,
-        progress: &mut Progress,
+        last_write: &mut Instant,
     ) -> Result<(), StepError> {
-        if progress.last_write.elapsed() < PROGRESS_MIN_GAP {
+        if last_write.elapsed() < PROGRESS_MIN_GAP {
             return Ok(());
         }
-        self.step(id, progress_value, name).await?;
-        progress.last_write = Instant::now();
+        self.step(id, progress, name).await?;
+        *last_write = Instant::now();
         Ok(())
     }
 
@@ -330,9 +350,7 @@ impl Worker {
             }) => return Err(StepError::Cancelled),
             Err(e) => return Err(e.into()),
         }
-        let mut progress = Progress {
-            last_write: Instant::now(),
-        };
+        let mut last_write = Instant::now();
 
         let bytes: Bytes = self
             .timed("download", self.storage.get(&task.image_key))
@@ -349,10 +367,10 @@ impl Worker {
                 .clone()
                 .unwrap_or_else(|| "classic".to_owned()),
         };
-        let analysis = self.analyze(id, job, &mut progress).await?;
+        let analysis = self.analyze(id, job, &mut last_write).await?;
         match (task.kind, analysis.rendered) {
             (TaskKind::Emoji, Some(rendered)) => {
-                self.finish_emoji(task, &analysis.faces, rendered, &mut progress)
+                self.finish_emoji(task, &analysis.faces, rendered, &mut last_write)
                     .await
             }
             (TaskKind::Emoji, None) => Err(StepError::Fail(
@@ -360,7 +378,7 @@ impl Worker {
                 "the emoji image was not rendered".into(),
             )),
             (TaskKind::Zodiac, _) => {
-                self.finish_zodiac(task, &analysis.faces, &mut progress)
+                self.finish_zodiac(task, &analysis.faces, &mut last_write)
                     .await
             }
         }
@@ -372,7 +390,7 @@ impl Worker {
         &self,
         id: Uuid,
         job: pipeline::Job,
-        progress: &mut Progress,
+        previous_write: &mut Instant,
     ) -> Result<pipeline::Analysis, StepError> {
         let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -392,7 +410,7 @@ impl Worker {
         // script, a pub/sub message and an SSE frame.
         let mut pending: Option<pipeline::StepStarted> = None;
         // The `running` write just before counts: a first step starting right after it waits.
-        let mut last_write = progress.last_write;
+        let mut last_write = *previous_write;
         let outcome = loop {
             let due = tokio::time::Instant::from_std(last_write + PROGRESS_MIN_GAP);
             tokio::select! {
@@ -418,7 +436,7 @@ impl Worker {
         };
         // A step still waiting for its turn when the job finished is not written: the next
         // announcement (storing, or the final state) supersedes it.
-        progress.last_write = last_write;
+        *previous_write = last_write;
         if let Some(e) = aborted {
             return Err(e);
         }
@@ -435,13 +453,11 @@ impl Worker {
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
         rendered: pipeline::Rendered,
-        progress: &mut Progress,
+        last_write: &mut Instant,
     ) -> Result<serde_json::Value, StepError> {
         let id = task.task_id;
-        self.step_unless_recent(id, 95, "store", progress).await?;
-        // Fixed keys: a redelivered task overwrites its own files instead of adding more.
-        let image_key = format!("results/{id}/emoji.png");
-        let thumbnail_key = format!("results/{id}/thumbnail.jpg");
+        self.step_unless_recent(id, 95, "store", last_write).await?;
+        let (image_key, thumbnail_key) = result_keys(id);
         self.timed("store", async {
             tokio::try_join!(
                 self.storage
@@ -479,9 +495,9 @@ impl Worker {
         &self,
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
-        progress: &mut Progress,
+        last_write: &mut Instant,
     ) -> Result<serde_json::Value, StepError> {
-        self.step_unless_recent(task.task_id, 80, "zodiac", progress)
+        self.step_unless_recent(task.task_id, 80, "zodiac", last_write)
             .await?;
         // The look-alike reads one face: the largest, i.e. the person the photo is about.
         let face = faces
