@@ -44,7 +44,7 @@ wait_for() {
 export DATABASE_URL="${DATABASE_URL:-postgres://moji:moji@127.0.0.1:5432/moji?sslmode=disable}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export AMQP_URL="${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}"
-export MOJI_TEST_DATABASE_ADMIN_URL="${MOJI_TEST_DATABASE_ADMIN_URL:-postgres://moji:moji@127.0.0.1:5432/postgres}"
+export MOJI_TEST_DATABASE_ADMIN_URL="${MOJI_TEST_DATABASE_ADMIN_URL:-postgres://moji:moji@127.0.0.1:5432/postgres?sslmode=disable}"
 
 # One build cache shared by every clone on this machine (CI clones reuse it); everything
 # still builds from scratch without it.

@@ -83,6 +83,10 @@ pub struct FaceSettings {
     /// Artificial pause after each pipeline step, in milliseconds: lets fault-injection tests
     /// and demos catch a task mid-flight. Always 0 in production.
     pub step_delay_ms: u64,
+    /// Shortest time between two progress writes of one task, in milliseconds: each write is
+    /// a Redis script, a pub/sub message and an SSE frame, and steps shorter than this are
+    /// invisible to a person anyway.
+    pub progress_gap_ms: u64,
 }
 
 /// Ports and limits of the HTTP servers.
@@ -283,6 +287,7 @@ impl Default for Settings {
                 workers: 0,
                 detection: "adaptive".into(),
                 step_delay_ms: 0,
+                progress_gap_ms: 25,
             },
         }
     }

@@ -20,10 +20,17 @@ pub fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://moji:moji@127.0.0.1:5432/postgres".to_owned())
 }
 
+/// `url` with its database name replaced by `db`, keeping any `?query` (e.g. `sslmode`).
 fn with_database(url: &str, db: &str) -> String {
-    match url.rfind('/') {
-        Some(i) => format!("{}/{}", &url[..i], db),
-        None => format!("{url}/{db}"),
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let base = match base.rfind('/') {
+        Some(i) => format!("{}/{}", &base[..i], db),
+        None => format!("{base}/{db}"),
+    };
+    if query.is_empty() {
+        base
+    } else {
+        format!("{base}?{query}")
     }
 }
 
@@ -190,5 +197,22 @@ impl TestEnv {
 impl Default for TestEnv {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn with_database_replaces_the_name_and_keeps_the_query() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres", "t1"),
+            "postgres://u:p@h:5432/t1"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "t1"),
+            "postgres://u:p@h:5432/t1?sslmode=disable"
+        );
     }
 }

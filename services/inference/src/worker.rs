@@ -36,9 +36,6 @@ use crate::{
     pool::VisionPool,
 };
 
-/// Shortest time between two progress writes of one task (see [`Worker::analyze`]).
-const PROGRESS_MIN_GAP: Duration = Duration::from_millis(25);
-
 /// Storage keys of an emoji task's result: fixed, so a redelivered task overwrites its own
 /// files instead of adding more.
 fn result_keys(id: Uuid) -> (String, String) {
@@ -300,7 +297,7 @@ impl Worker {
         }
     }
 
-    /// Marks progress unless the last write was under [`PROGRESS_MIN_GAP`] ago: a short final
+    /// Marks progress unless the last write was under the progress gap ago: a short final
     /// step is not worth a write (the final state follows within milliseconds). A cancel it
     /// would have caught is caught by the final transition, which also removes stored files.
     async fn step_unless_recent(
@@ -310,12 +307,17 @@ impl Worker {
         name: &str,
         last_write: &mut Instant,
     ) -> Result<(), StepError> {
-        if last_write.elapsed() < PROGRESS_MIN_GAP {
+        if last_write.elapsed() < self.progress_gap() {
             return Ok(());
         }
         self.step(id, progress, name).await?;
         *last_write = Instant::now();
         Ok(())
+    }
+
+    /// Shortest time between two progress writes of one task (`faces.progress_gap_ms`).
+    fn progress_gap(&self) -> Duration {
+        Duration::from_millis(self.settings.faces.progress_gap_ms)
     }
 
     async fn timed<T>(&self, step: &str, fut: impl std::future::Future<Output = T>) -> T {
@@ -404,20 +406,21 @@ impl Worker {
             .run(move |models| pipeline::run(models, job, &control));
         tokio::pin!(work);
         let mut aborted: Option<StepError> = None;
-        // Progress writes are throttled: a step announced less than PROGRESS_MIN_GAP after the
+        // Progress writes are throttled: a step announced less than the progress gap after the
         // previous write waits, and is replaced if the next step starts meanwhile. Sub-10 ms
         // steps of a 1 MP selfie are invisible to a person anyway, and each write is a Redis
         // script, a pub/sub message and an SSE frame.
         let mut pending: Option<pipeline::StepStarted> = None;
         // The `running` write just before counts: a first step starting right after it waits.
         let mut last_write = *previous_write;
+        let gap = self.progress_gap();
         let outcome = loop {
-            let due = tokio::time::Instant::from_std(last_write + PROGRESS_MIN_GAP);
+            let due = tokio::time::Instant::from_std(last_write + gap);
             tokio::select! {
                 biased;
                 Some(started) = steps.recv() => {
                     pending = Some(started);
-                    if last_write.elapsed() < PROGRESS_MIN_GAP {
+                    if last_write.elapsed() < gap {
                         continue;
                     }
                 }
@@ -434,8 +437,17 @@ impl Worker {
                 last_write = Instant::now();
             }
         };
-        // A step still waiting for its turn when the job finished is not written: the next
-        // announcement (storing, or the final state) supersedes it.
+        // A step still waiting for its turn when the job finished is written only if the job
+        // failed, so the failure follows the step it happened in (the web client shows where
+        // a task stopped). After a success, storing or the final state supersedes it.
+        while let Ok(started) = steps.try_recv() {
+            pending = Some(started);
+        }
+        let failed = matches!(outcome, Ok(Err(pipeline::Failure::Fail(..))));
+        if let (true, Some(started), None) = (failed, pending, &aborted) {
+            self.step(id, started.progress, started.step).await?;
+            last_write = Instant::now();
+        }
         *previous_write = last_write;
         if let Some(e) = aborted {
             return Err(e);

@@ -391,7 +391,9 @@ async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
 #[actix_web::test]
 async fn photo_without_a_face_fails_with_no_face_detected() {
     let env = TestEnv::new();
-    let settings = test_settings(&env);
+    let mut settings = test_settings(&env);
+    // No progress write during the job: the failing step is still pending when it ends.
+    settings.faces.progress_gap_ms = 60_000;
     let (app, state, _stop) = api!(env, settings);
     let worker = RunningWorker::start(settings.clone()).await;
     let token = sign_up(&app, "noface").await;
@@ -409,6 +411,15 @@ async fn photo_without_a_face_fails_with_no_face_detected() {
     let done = wait_final(&app, &token, &id).await;
     assert_eq!(done["status"], "failed", "{done}");
     assert_eq!(done["error"]["code"], "no_face_detected");
+    // The failure follows the step it happened in, although that step's progress write was
+    // still waiting for the throttle.
+    let record = state
+        .redis
+        .get_task(id.parse().unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(record.step.as_deref(), Some("detect"), "{record:?}");
     let row = wait_persisted(&state, id.parse().unwrap()).await;
     assert_eq!(row.error_code.as_deref(), Some("no_face_detected"));
     worker.stop().await;

@@ -22,6 +22,8 @@ const STEPS = {
 };
 
 const FAILED_AT = { no_face_detected: 'detect', invalid_image: 'decode', image_too_large: 'decode' };
+// The worker reports fetching the photo as `download`; to a person that is reading the photo.
+const SHOWN_AS = { download: 'decode' };
 
 function loadAnimals() {
   if (animals) return Promise.resolve(animals);
@@ -86,7 +88,7 @@ export function render({ params, onLeave }) {
 
   function paintSteps(view) {
     if (view.status === 'running') {
-      let i = steps.indexOf(view.step);
+      let i = steps.indexOf(SHOWN_AS[view.step] ?? view.step);
       if (i < 0 && view.step) {
         steps = [...steps.slice(0, -1), view.step, 'done'];
         i = steps.length - 2;
