@@ -47,6 +47,17 @@ pub fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<FaceTask, DbError> {
 
 const OPEN: [&str; 2] = ["queued", "running"];
 
+/// The task `id` while it is still queued or running: the target of every closing update,
+/// so a task reaches a final state once.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn open_task(id: Uuid) -> _ {
+    // auto_type needs the array's type spelled out; it cannot read it from a constant.
+    let open: [&'static str; 2] = OPEN;
+    face_tasks::table
+        .find(id)
+        .filter(face_tasks::status.eq_any(open))
+}
+
 /// Records success with its per-face rows, once: returns false (and changes nothing) when the
 /// task had already reached a final state, e.g. on a redelivered `task.succeeded`.
 pub fn persist_success(
@@ -66,18 +77,14 @@ fn store_success(
     faces: &[FaceResultRow],
 ) -> Result<bool, DbError> {
     let now = Utc::now();
-    let updated = diesel::update(
-        face_tasks::table
-            .find(id)
-            .filter(face_tasks::status.eq_any(OPEN)),
-    )
-    .set((
-        face_tasks::status.eq("succeeded"),
-        face_tasks::result.eq(result),
-        face_tasks::updated_at.eq(now),
-        face_tasks::finished_at.eq(now),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(open_task(id))
+        .set((
+            face_tasks::status.eq("succeeded"),
+            face_tasks::result.eq(result),
+            face_tasks::updated_at.eq(now),
+            face_tasks::finished_at.eq(now),
+        ))
+        .execute(conn)?;
     if updated == 0 {
         return Ok(false);
     }
@@ -96,19 +103,15 @@ pub fn persist_failure(
     detail: &str,
 ) -> Result<bool, DbError> {
     let now = Utc::now();
-    let updated = diesel::update(
-        face_tasks::table
-            .find(id)
-            .filter(face_tasks::status.eq_any(OPEN)),
-    )
-    .set((
-        face_tasks::status.eq("failed"),
-        face_tasks::error_code.eq(code),
-        face_tasks::error_detail.eq(detail),
-        face_tasks::updated_at.eq(now),
-        face_tasks::finished_at.eq(now),
-    ))
-    .execute(conn)?;
+    let updated = diesel::update(open_task(id))
+        .set((
+            face_tasks::status.eq("failed"),
+            face_tasks::error_code.eq(code),
+            face_tasks::error_detail.eq(detail),
+            face_tasks::updated_at.eq(now),
+            face_tasks::finished_at.eq(now),
+        ))
+        .execute(conn)?;
     Ok(updated > 0)
 }
 
@@ -130,19 +133,15 @@ pub fn mark_running(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
 /// Cancels an open task and returns the updated row; `None` when it was already final.
 pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<Option<FaceTask>, DbError> {
     let now = Utc::now();
-    Ok(diesel::update(
-        face_tasks::table
-            .find(id)
-            .filter(face_tasks::status.eq_any(OPEN)),
-    )
-    .set((
-        face_tasks::status.eq("cancelled"),
-        face_tasks::updated_at.eq(now),
-        face_tasks::finished_at.eq(now),
-    ))
-    .returning(FaceTask::as_returning())
-    .get_result(conn)
-    .optional()?)
+    Ok(diesel::update(open_task(id))
+        .set((
+            face_tasks::status.eq("cancelled"),
+            face_tasks::updated_at.eq(now),
+            face_tasks::finished_at.eq(now),
+        ))
+        .returning(FaceTask::as_returning())
+        .get_result(conn)
+        .optional()?)
 }
 
 /// Number of per-face rows stored for a task (tests use it to prove exactly-once persistence).

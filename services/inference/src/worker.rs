@@ -392,7 +392,7 @@ impl Worker {
         &self,
         id: Uuid,
         job: pipeline::Job,
-        previous_write: &mut Instant,
+        last_write: &mut Instant,
     ) -> Result<pipeline::Analysis, StepError> {
         let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
         let stop = Arc::new(AtomicBool::new(false));
@@ -411,11 +411,10 @@ impl Worker {
         // steps of a 1 MP selfie are invisible to a person anyway, and each write is a Redis
         // script, a pub/sub message and an SSE frame.
         let mut pending: Option<pipeline::StepStarted> = None;
-        // The `running` write just before counts: a first step starting right after it waits.
-        let mut last_write = *previous_write;
+        // `last_write` starts at the `running` write: a first step right after it waits.
         let gap = self.progress_gap();
         let outcome = loop {
-            let due = tokio::time::Instant::from_std(last_write + gap);
+            let due = tokio::time::Instant::from_std(*last_write + gap);
             tokio::select! {
                 biased;
                 Some(started) = steps.recv() => {
@@ -434,7 +433,7 @@ impl Worker {
                         aborted = Some(e);
                     }
                 }
-                last_write = Instant::now();
+                *last_write = Instant::now();
             }
         };
         // A step still waiting for its turn when the job finished is written only if the job
@@ -446,9 +445,8 @@ impl Worker {
         let failed = matches!(outcome, Ok(Err(pipeline::Failure::Fail(..))));
         if let (true, Some(started), None) = (failed, pending, &aborted) {
             self.step(id, started.progress, started.step).await?;
-            last_write = Instant::now();
+            *last_write = Instant::now();
         }
-        *previous_write = last_write;
         if let Some(e) = aborted {
             return Err(e);
         }
