@@ -14,8 +14,9 @@
 #                           but does not fail; metrics only SVC exports are then skipped.
 #   --only CHECK            run only the named check(s) (see the list below); repeatable.
 #
-# Checks: tools, edge-config, edge, dockerfile, compose, k8s-{dev,prod}-{render,schema,refs},
-# services, prom-config, prom-rules, prom-rules-test, grafana, docs, metrics.
+# Checks: tools, edge-config, edge, edge-private, dockerfile, compose,
+# k8s-{dev,prod}-{render,schema,refs}, services, prom-config, prom-rules, prom-rules-test,
+# grafana, docs, metrics.
 # Environment: MOJI_K8S_VERSIONS (default "1.32.0 1.37.0": the oldest Kubernetes we support and
 # the newest the pinned kubernetes-validate knows).
 set -uo pipefail
@@ -107,8 +108,12 @@ tools() {
 
 # ---- edge -----------------------------------------------------------------------------------
 edge_config() {
+    local rc=0
     MOJI_EDGE_DIR="$work/nginx" "$MOJI_REPO/scripts/edge.sh" render >/dev/null &&
-        nginx -t -p "$work/nginx/" -c "$work/nginx/conf/nginx.conf" -e "$work/nginx/logs/error.log"
+        nginx -t -p "$work/nginx/" -c "$work/nginx/conf/nginx.conf" -e "$work/nginx/logs/error.log" || rc=1
+    # As root, render also made the workers' directory outside the repository: remove it.
+    MOJI_EDGE_DIR="$work/nginx" "$MOJI_REPO/scripts/edge.sh" stop >/dev/null 2>&1
+    return $rc
 }
 
 # ---- wire contracts -------------------------------------------------------------------------
@@ -257,6 +262,8 @@ fi
 check edge-config "nginx -t on the rendered edge config" edge_config
 check edge "edge routing, SSE, WebSocket, body limits (deploy/nginx/test_edge.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge.py"
+check edge-private "edge from a 0700 checkout as root: web client, assets, big bodies (test_edge_private.py)" \
+    python3 "$MOJI_REPO/deploy/nginx/test_edge_private.py"
 check proto-fixtures "proto/fixtures validate against proto/schemas" proto_fixtures
 check dockerfile "hadolint deploy/Dockerfile" dockerfile
 check compose "compose-spec schema + mounted files exist" compose

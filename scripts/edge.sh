@@ -11,6 +11,16 @@
 # This is not the system nginx service: it has its own prefix, config, pid file, logs and
 # temp files under $MOJI_EDGE_DIR (default .cache/nginx), so it needs no change to /etc.
 #
+# As root, nginx's master keeps root but its workers run as nobody, and the workers open the
+# web files and the temp files nginx spools request bodies and responses into. nobody may not
+# be able to enter the checkout (a clone in root's home, mode 0700), so as root those live in
+# a directory of their own outside it, $MOJI_EDGE_WORKER_DIR/<id> (/var/cache/moji-edge/<id>,
+# one per MOJI_EDGE_DIR, removed by `stop`): the temp dirs always, and the web root only when
+# nobody cannot read it in place. Then it is a COPY, made afresh by every `start` (which
+# reloads a running edge): after editing services/web files, run `scripts/edge.sh start`
+# again to see them. Elsewhere (a readable checkout, or not root: the workers then run as the
+# calling user) the edge serves the web root in place and edits show on the next request.
+#
 # Environment (ports as in moji-config):
 #   MOJI_HTTP__EDGE_PORT (8080)  MOJI_HTTP__API_PORT (8081)
 #   MOJI_HTTP__CHAT_PORT (8082)  MOJI_HTTP__RECOMMEND_PORT (8083)
@@ -18,6 +28,7 @@
 #   MOJI_UPSTREAM_HOST   where the services listen (127.0.0.1)
 #   MOJI_WEB_ROOT        built web client (services/web/dist when it exists, else a placeholder)
 #   MOJI_EDGE_DIR        runtime directory (.cache/nginx)
+#   MOJI_EDGE_WORKER_DIR what root's workers (nobody) read and write (/var/cache/moji-edge)
 set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=lib/deploy-tools.sh
@@ -32,6 +43,16 @@ upstream_host="${MOJI_UPSTREAM_HOST:-127.0.0.1}"
 pidfile="$dir/nginx.pid"
 conf="$dir/conf/nginx.conf"
 url="http://$edge_host:$edge_port"
+
+# As root: whom the workers run as, and their directory (one per $dir, so the dev edge and the
+# test edges never share it). Not root: the workers are the calling user and use $dir.
+worker_user=nobody
+worker_group="$(id -gn nobody 2>/dev/null || echo nogroup)"
+worker_dir=""
+if [[ "$(id -u)" == 0 ]]; then
+    worker_dir="${MOJI_EDGE_WORKER_DIR:-/var/cache/moji-edge}/$(realpath -m "$dir" | sha256sum | cut -c1-16)"
+fi
+temp_dir="${worker_dir:-$dir}/temp"
 
 # nginx resolves its -p prefix, -c and -e itself, so this never touches /etc/nginx/nginx.conf
 # or /var/log/nginx (-e needs nginx >= 1.19.5; Debian 12 has 1.22).
@@ -62,10 +83,61 @@ HTML
     fi
 }
 
+# as_worker COMMAND...: runs COMMAND as the workers' user (from /, which it can enter).
+as_worker() { (cd / && setpriv --reuid="$worker_user" --regid="$worker_group" --clear-groups -- "$@"); }
+
+# worker_reads DIR: the workers' user can enter DIR and read everything in it (ACLs included).
+worker_reads() {
+    command -v setpriv >/dev/null || return 1
+    local unreadable
+    unreadable="$(as_worker find "$1" \( -type d ! -executable -o ! -readable \) -print -quit 2>&1)" &&
+        [[ -z "$unreadable" ]]
+}
+
+# prepare_worker_dir: $worker_dir exists, is root's and not a symlink, and holds the temp dir
+# (the workers' own). Mode 0755 so that nobody can enter it.
+prepare_worker_dir() {
+    mkdir -p "$worker_dir"
+    if [[ -L "$worker_dir" || "$(stat -c %u "$worker_dir")" != 0 ]]; then
+        deploy_log "$worker_dir is not a directory owned by root; set MOJI_EDGE_WORKER_DIR elsewhere"
+        exit 1
+    fi
+    chmod 0755 "$worker_dir"
+    echo "$dir" >"$worker_dir/edge-dir" # which edge this belongs to
+    mkdir -p "$temp_dir"
+    chown -R "$worker_user:$worker_group" "$temp_dir"
+    chmod 0700 "$temp_dir"
+}
+
+# published_web_root SRC: prints the web root the workers are to use. SRC itself when they can
+# read it (edits show at once); else a fresh copy in $worker_dir, switched in by renaming a
+# symlink, so a running edge never sees a half-written copy.
+published_web_root() {
+    local src="$1"
+    if [[ -z "$worker_dir" ]] || worker_reads "$src"; then
+        [[ -z "$worker_dir" ]] || rm -rf "$worker_dir"/www "$worker_dir"/www.*
+        echo "$src"
+        return 0
+    fi
+    local gen
+    gen="www.$(date +%s%N)"
+    mkdir "$worker_dir/$gen"
+    cp -RL "$src/." "$worker_dir/$gen/"
+    chown -R root:root "$worker_dir/$gen"
+    chmod -R u=rwX,go=rX "$worker_dir/$gen"
+    ln -sfn "$gen" "$worker_dir/www.next"
+    mv -T "$worker_dir/www.next" "$worker_dir/www"
+    find "$worker_dir" -mindepth 1 -maxdepth 1 -name 'www.*' ! -name "$gen" -exec rm -rf {} +
+    deploy_log "serving a copy of $src from $worker_dir/www (its owner's directory is closed to $worker_user; 'scripts/edge.sh start' copies again)"
+    echo "$worker_dir/www"
+}
+
 render() {
-    mkdir -p "$dir/conf" "$dir/logs" "$dir/temp"
+    mkdir -p "$dir/conf" "$dir/logs"
+    [[ -z "$worker_dir" ]] || prepare_worker_dir
+    mkdir -p "$temp_dir"
     local root
-    root="$(web_root)"
+    root="$(published_web_root "$(web_root)")"
     # Only our variables: nginx's own ($host, $http_upgrade, ...) must survive.
     # shellcheck disable=SC2016 # the list is for envsubst, not for the shell
     MOJI_EDGE_LISTEN="$edge_host:$edge_port" \
@@ -77,12 +149,15 @@ render() {
         envsubst '${MOJI_EDGE_LISTEN} ${MOJI_EDGE_ACCESS_LOG} ${MOJI_API_UPSTREAM} ${MOJI_CHAT_UPSTREAM} ${MOJI_RECOMMEND_UPSTREAM} ${MOJI_WEB_ROOT}' \
         <"$template" >"$dir/conf/moji.conf"
 
-    # As root, the master keeps root (to open logs) and workers drop to nobody, which then
-    # must own the temp dirs it spools bodies into.
+    # As root, the master keeps root (it opens the config, logs and pid file in $dir) and the
+    # workers drop to nobody, who reads the web root and owns the temp dirs in $worker_dir.
     local user_line=""
-    if [[ "$(id -u)" == 0 ]]; then
-        user_line="user nobody nogroup;"
-        chown -R nobody:nogroup "$dir/temp"
+    if [[ -n "$worker_dir" ]]; then
+        user_line="user $worker_user $worker_group;"
+        if command -v setpriv >/dev/null && ! as_worker test -w "$temp_dir" -a -x "$temp_dir"; then
+            deploy_log "$worker_user cannot write $temp_dir: large request bodies would fail"
+            exit 1
+        fi
     fi
     cat >"$conf" <<CONF
 # Generated by scripts/edge.sh from deploy/nginx/moji.conf.template; edit those instead.
@@ -102,11 +177,11 @@ http {
     default_type application/octet-stream;
     sendfile on;
     keepalive_timeout 65s;
-    client_body_temp_path $dir/temp/body;
-    proxy_temp_path $dir/temp/proxy;
-    fastcgi_temp_path $dir/temp/fastcgi;
-    uwsgi_temp_path $dir/temp/uwsgi;
-    scgi_temp_path $dir/temp/scgi;
+    client_body_temp_path $temp_dir/body;
+    proxy_temp_path $temp_dir/proxy;
+    fastcgi_temp_path $temp_dir/fastcgi;
+    uwsgi_temp_path $temp_dir/uwsgi;
+    scgi_temp_path $temp_dir/scgi;
 
     include $dir/conf/moji.conf;
 }
@@ -149,10 +224,18 @@ start() {
     echo "edge: $url (Swagger UI at $url/docs/)"
 }
 
+# The workers' directory is only theirs while the edge runs (start makes it again).
+remove_worker_dir() {
+    [[ -n "$worker_dir" ]] || return 0
+    rm -rf "$worker_dir"
+    [[ -n "${MOJI_EDGE_WORKER_DIR:-}" ]] || rmdir "$(dirname "$worker_dir")" 2>/dev/null || true
+}
+
 stop() {
     local pid
     if ! pid="$(our_pid)"; then
         rm -f "$pidfile"
+        remove_worker_dir
         deploy_log "not running"
         return 0
     fi
@@ -168,6 +251,7 @@ stop() {
         sleep 0.5
     fi
     rm -f "$pidfile"
+    remove_worker_dir
     deploy_log "stopped (pid $pid)"
 }
 
