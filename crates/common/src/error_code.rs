@@ -42,6 +42,8 @@ pub enum ErrorCode {
     UsernameTaken,
     /// The e-mail address is already in use.
     EmailTaken,
+    /// The display name is already in use (compared regardless of case).
+    DisplayNameTaken,
     /// The request conflicts with the resource's current state.
     Conflict,
     /// Too many failed attempts; retry after the `Retry-After` delay.
@@ -82,6 +84,7 @@ impl ErrorCode {
             Forbidden => "forbidden",
             UsernameTaken => "username_taken",
             EmailTaken => "email_taken",
+            DisplayNameTaken => "display_name_taken",
             Conflict => "conflict",
             TooManyAttempts => "too_many_attempts",
             RateLimited => "rate_limited",
@@ -108,6 +111,7 @@ mod tests {
     fn as_str_matches_serde_name() {
         for code in [
             ErrorCode::ValidationFailed,
+            ErrorCode::DisplayNameTaken,
             ErrorCode::RefreshTokenReused,
             ErrorCode::TooManyAttempts,
             ErrorCode::NoFaceDetected,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{ErrorCode, TaskKind};
+use crate::{ErrorCode, TaskKind, TemplateId};
 
 /// A payload that travels on the wire under a fixed type name and version.
 pub trait MessageType: Serialize + DeserializeOwned + Send + Sync + 'static {
@@ -73,7 +73,7 @@ pub struct FaceAnalyzeV1 {
     pub kind: TaskKind,
     /// Emoji template id (only for `emoji`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub template: Option<String>,
+    pub template: Option<TemplateId>,
     /// Object-storage key of the uploaded photo.
     pub image_key: String,
 }

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::{AnimalId, Expression, TemplateId};
+
 /// A face's box in pixels of the orientation-corrected photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -37,7 +39,7 @@ pub struct EmojiFace {
     #[serde(rename = "box")]
     pub bbox: ResultBox,
     /// Most probable expression (`happy`, `sad`, ...).
-    pub expression: String,
+    pub expression: Expression,
     /// Its probability.
     pub confidence: f32,
     /// Probability of every expression.
@@ -49,7 +51,7 @@ pub struct EmojiFace {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EmojiResult {
     /// Template used.
-    pub template: String,
+    pub template: TemplateId,
     /// Faces, left to right.
     pub faces: Vec<EmojiFace>,
     /// Storage key of the composed PNG.
@@ -77,20 +79,24 @@ pub struct ZodiacReason {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ZodiacResult {
     /// Animal id (`rat` ... `pig`).
-    pub animal: String,
+    pub animal: AnimalId,
     /// Animal name.
     pub animal_name: Localized,
     /// Score per animal id (sums to 1).
     pub scores: BTreeMap<String, f32>,
     /// Why this animal.
     pub reasons: Vec<ZodiacReason>,
-    /// Today's fortune for this user and animal.
+    /// The fortune of the product day the photo was read, for this user and animal.
     pub fortune: Localized,
+    /// The lucky item that goes with the fortune (absent from results stored before it was
+    /// sent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lucky_item: Option<Localized>,
     /// The face that was read.
     #[serde(rename = "box")]
     pub bbox: ResultBox,
     /// That face's expression.
-    pub expression: String,
+    pub expression: Expression,
     /// Its probability.
     pub confidence: f32,
     /// Storage key of the uploaded photo.

@@ -1,33 +1,29 @@
 //! Task kinds and the task status state machine.
 
-use serde::{Deserialize, Serialize};
-
-/// What an asynchronous task does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TaskKind {
-    /// Read each face's expression and paste the matching emoji onto it.
-    Emoji,
-    /// Find the zodiac animal the face resembles.
-    Zodiac,
+wire_enum! {
+    /// What an asynchronous task does.
+    pub enum TaskKind {
+        /// Read each face's expression and paste the matching emoji onto it.
+        Emoji = "emoji",
+        /// Find the zodiac animal the face resembles.
+        Zodiac = "zodiac",
+    }
 }
 
-/// Where a task is in its life: `queued -> running -> succeeded | failed | cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum TaskStatus {
-    /// Accepted and waiting for a worker.
-    Queued,
-    /// A worker is on it.
-    Running,
-    /// Finished with a result.
-    Succeeded,
-    /// Finished with an error code.
-    Failed,
-    /// Stopped at the owner's request.
-    Cancelled,
+wire_enum! {
+    /// Where a task is in its life: `queued -> running -> succeeded | failed | cancelled`.
+    pub enum TaskStatus {
+        /// Accepted and waiting for a worker.
+        Queued = "queued",
+        /// A worker is on it.
+        Running = "running",
+        /// Finished with a result.
+        Succeeded = "succeeded",
+        /// Finished with an error code.
+        Failed = "failed",
+        /// Stopped at the owner's request.
+        Cancelled = "cancelled",
+    }
 }
 
 impl TaskStatus {
@@ -48,37 +44,8 @@ impl TaskStatus {
         )
     }
 
-    /// The snake_case wire name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Running => "running",
-            Self::Succeeded => "succeeded",
-            Self::Failed => "failed",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
-
-impl std::str::FromStr for TaskStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "queued" => Self::Queued,
-            "running" => Self::Running,
-            "succeeded" => Self::Succeeded,
-            "failed" => Self::Failed,
-            "cancelled" => Self::Cancelled,
-            other => return Err(format!("unknown task status {other:?}")),
-        })
-    }
-}
-
-impl std::fmt::Display for TaskStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
+    /// The open states, in which a task may still change.
+    pub const OPEN: [TaskStatus; 2] = [TaskStatus::Queued, TaskStatus::Running];
 }
 
 #[cfg(test)]

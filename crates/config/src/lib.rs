@@ -3,7 +3,11 @@
 //! `DATABASE_URL`, `REDIS_URL` and `AMQP_URL` are accepted too. Secrets come only from the
 //! environment: a file that sets one is refused.
 
+mod calendar;
+
 use std::path::PathBuf;
+
+pub use calendar::ProductCalendar;
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
@@ -57,6 +61,16 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// Photo uploads and the face pipeline.
     pub faces: FaceSettings,
+    /// The product day.
+    pub product: ProductSettings,
+}
+
+/// The product day: fortunes, streaks, daily statistics, ranking windows and daily quotas
+/// turn over at midnight in this time zone.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProductSettings {
+    /// IANA time zone name (`MOJI_PRODUCT__TIME_ZONE`, default `Asia/Seoul`).
+    pub time_zone: String,
 }
 
 /// Photo uploads and the face pipeline.
@@ -289,6 +303,9 @@ impl Default for Settings {
                 step_delay_ms: 0,
                 progress_gap_ms: 25,
             },
+            product: ProductSettings {
+                time_zone: "Asia/Seoul".into(),
+            },
         }
     }
 }
@@ -397,6 +414,9 @@ impl Settings {
         }
         if self.env == Environment::Production && self.faces.step_delay_ms > 0 {
             return bad("faces.step_delay_ms is a test knob and must be 0 in production".into());
+        }
+        if let Err(e) = ProductCalendar::new(&self.product.time_zone) {
+            return bad(format!("product.time_zone: {e}"));
         }
         if self.database.pool_size == 0 {
             return bad("database.pool_size must be > 0".into());

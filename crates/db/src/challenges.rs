@@ -72,8 +72,8 @@ pub const DEFINITIONS: [Definition; 6] = [
         goal: 3,
         title_ko: "3일 연속",
         title_en: "Three days in a row",
-        description_ko: "3일 연속(UTC 기준)으로 결과를 받아 보세요.",
-        description_en: "Get a result on three consecutive days (UTC).",
+        description_ko: "3일 연속으로 결과를 받아 보세요.",
+        description_en: "Get a result on three consecutive days.",
     },
     Definition {
         id: "emoji_collector",
@@ -106,7 +106,7 @@ pub struct Measures {
     /// Distinct expressions across all faces.
     #[diesel(sql_type = BigInt)]
     pub expressions: i64,
-    /// Longest run of consecutive UTC days with at least one result.
+    /// Longest run of consecutive product days with at least one result.
     #[diesel(sql_type = BigInt)]
     pub longest_streak: i64,
 }
@@ -181,6 +181,33 @@ pub fn awarded(conn: &mut PgConnection, user_id: Uuid) -> Result<Awards, DbError
         .select((user_challenges::challenge, user_challenges::awarded_at))
         .order(user_challenges::awarded_at)
         .load(conn)?)
+}
+
+/// A page of the challenges `user_id` achieved, most recent first, with the total.
+pub fn achieved_page(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    offset: i64,
+    limit: i64,
+) -> Result<crate::emojis::Page<(String, DateTime<Utc>)>, DbError> {
+    conn.transaction(|conn| {
+        let theirs = user_challenges::user_id.eq(user_id);
+        let total = user_challenges::table
+            .filter(theirs)
+            .count()
+            .get_result(conn)?;
+        let items = user_challenges::table
+            .filter(theirs)
+            .select((user_challenges::challenge, user_challenges::awarded_at))
+            .order((
+                user_challenges::awarded_at.desc(),
+                user_challenges::challenge,
+            ))
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?;
+        Ok(crate::emojis::Page { items, total })
+    })
 }
 
 /// Brings `user_id`'s awards up to date (see [`award`]) and returns their measures and awards,

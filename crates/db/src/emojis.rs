@@ -7,7 +7,14 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use diesel::{pg::PgConnection, prelude::*};
+use diesel::{
+    dsl::AsExprOf,
+    expression::SqlLiteral,
+    pg::PgConnection,
+    prelude::*,
+    sql_types::{BigInt, Timestamptz},
+};
+use moji_common::{Expression, TaskKind, TaskStatus, TemplateId, Visibility};
 use uuid::Uuid;
 
 use crate::{
@@ -28,12 +35,12 @@ pub struct Emoji {
     pub user_id: Uuid,
     /// Owner's caption (may be empty).
     pub caption: String,
-    /// `public` or `private`.
-    pub visibility: String,
-    /// Template id.
-    pub template: String,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Template.
+    pub template: TemplateId,
     /// Expression of the most confident face.
-    pub expression: String,
+    pub expression: Expression,
     /// Storage key of the composed image.
     pub image_key: String,
     /// Storage key of the thumbnail.
@@ -56,12 +63,12 @@ pub struct NewEmoji {
     pub user_id: Uuid,
     /// Caption (validated, ≤ 200 characters).
     pub caption: String,
-    /// `public` or `private`.
-    pub visibility: String,
-    /// Template id.
-    pub template: String,
+    /// Who may see it.
+    pub visibility: Visibility,
+    /// Template.
+    pub template: TemplateId,
     /// Main expression.
-    pub expression: String,
+    pub expression: Expression,
     /// Composed image key.
     pub image_key: String,
     /// Thumbnail key.
@@ -86,15 +93,6 @@ pub enum Saved {
     Created(Box<EmojiWithOwner>),
     /// The task had already been saved as this emoji; nothing changed.
     AlreadySaved(Uuid),
-}
-
-/// Gallery order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Sort {
-    /// Newest first.
-    New,
-    /// Most liked first, then newest.
-    Popular,
 }
 
 /// One page of rows plus the total across all pages.
@@ -149,66 +147,163 @@ pub fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<EmojiWithOwner, DbErro
         .first(conn)?)
 }
 
-/// The id of the emoji saved from `task_id`, if any.
-pub fn id_for_task(conn: &mut PgConnection, task_id: Uuid) -> Result<Option<Uuid>, DbError> {
-    Ok(emojis::table
-        .filter(emojis::task_id.eq(task_id))
-        .select(emojis::id)
-        .first(conn)
-        .optional()?)
+/// Gallery order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first.
+    New,
+    /// Most liked first (all time), then newest.
+    Popular,
+    /// Most likes received since this time first, then newest.
+    PopularSince(DateTime<Utc>),
 }
 
-/// A page of the public gallery.
+/// A gallery row: the emoji, its owner, and the likes it received in the ranking window
+/// (all its likes outside a window).
+pub type Ranked = (EmojiWithOwner, i64);
+
+/// The type of [`likes_since`].
+type LikesSince = SqlLiteral<
+    BigInt,
+    diesel::expression::UncheckedBind<SqlLiteral<BigInt>, AsExprOf<DateTime<Utc>, Timestamptz>>,
+>;
+
+/// Likes `emojis.id` received since `since`: a correlated count over `emoji_likes`.
+fn likes_since(since: DateTime<Utc>) -> LikesSince {
+    diesel::dsl::sql::<BigInt>(
+        "(SELECT COUNT(*) FROM emoji_likes l WHERE l.emoji_id = emojis.id AND l.created_at >= ",
+    )
+    .bind::<Timestamptz, _>(since)
+    .sql(")")
+}
+
+/// All of an emoji's likes, as the same type as [`likes_since`].
+fn like_count_i64() -> SqlLiteral<BigInt> {
+    diesel::dsl::sql::<BigInt>("emojis.like_count::bigint")
+}
+
+/// A page of the public gallery in `order`.
 pub fn public_page(
     conn: &mut PgConnection,
-    sort: Sort,
+    order: Order,
     offset: i64,
     limit: i64,
-) -> Result<Page<EmojiWithOwner>, DbError> {
+) -> Result<Page<Ranked>, DbError> {
     conn.transaction(|conn| {
         let total = emojis::table
-            .filter(emojis::visibility.eq("public"))
+            .filter(emojis::visibility.eq(Visibility::Public))
             .count()
             .get_result(conn)?;
-        let query = emojis::table
+        let public = emojis::table
             .inner_join(users::table)
-            .filter(emojis::visibility.eq("public"))
-            .select(with_owner())
-            .offset(offset)
-            .limit(limit);
-        let items = match sort {
-            Sort::New => query
-                .order((emojis::created_at.desc(), emojis::id.desc()))
-                .load(conn)?,
-            Sort::Popular => query
-                .order((
-                    emojis::like_count.desc(),
-                    emojis::created_at.desc(),
-                    emojis::id.desc(),
+            .filter(emojis::visibility.eq(Visibility::Public));
+        let newest = (emojis::created_at.desc(), emojis::id.desc());
+        let items: Vec<(Emoji, String, String, i64)> = match order {
+            Order::New => public
+                .select((
+                    Emoji::as_select(),
+                    users::username,
+                    users::display_name,
+                    like_count_i64(),
                 ))
+                .order(newest)
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?,
+            Order::Popular => public
+                .select((
+                    Emoji::as_select(),
+                    users::username,
+                    users::display_name,
+                    like_count_i64(),
+                ))
+                .order((emojis::like_count.desc(), newest.0, newest.1))
+                .offset(offset)
+                .limit(limit)
+                .load(conn)?,
+            Order::PopularSince(since) => public
+                .select((
+                    Emoji::as_select(),
+                    users::username,
+                    users::display_name,
+                    likes_since(since),
+                ))
+                .order((likes_since(since).desc(), newest.0, newest.1))
+                .offset(offset)
+                .limit(limit)
                 .load(conn)?,
         };
+        let items = items
+            .into_iter()
+            .map(|(emoji, username, display_name, likes)| {
+                let row = EmojiWithOwner {
+                    emoji,
+                    username,
+                    display_name,
+                };
+                (row, likes)
+            })
+            .collect();
         Ok(Page { items, total })
     })
 }
 
-/// A page of one user's emojis (public and private), newest first.
+/// A page of one user's emojis, newest first: all of them, or only the public ones.
 pub fn user_page(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    public_only: bool,
+    offset: i64,
+    limit: i64,
+) -> Result<Page<EmojiWithOwner>, DbError> {
+    let shown: &[Visibility] = if public_only {
+        &[Visibility::Public]
+    } else {
+        &Visibility::ALL
+    };
+    let theirs = || {
+        emojis::user_id
+            .eq(user_id)
+            .and(emojis::visibility.eq_any(shown))
+    };
+    conn.transaction(|conn| {
+        let total = emojis::table.filter(theirs()).count().get_result(conn)?;
+        let items = emojis::table
+            .inner_join(users::table)
+            .filter(theirs())
+            .select(with_owner())
+            .order((emojis::created_at.desc(), emojis::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .load(conn)?;
+        Ok(Page { items, total })
+    })
+}
+
+/// A page of the emojis `user_id` liked and may still see (public ones and their own),
+/// most recently liked first.
+pub fn liked_page(
     conn: &mut PgConnection,
     user_id: Uuid,
     offset: i64,
     limit: i64,
 ) -> Result<Page<EmojiWithOwner>, DbError> {
+    let visible = emoji_likes::user_id.eq(user_id).and(
+        emojis::visibility
+            .eq(Visibility::Public)
+            .or(emojis::user_id.eq(user_id)),
+    );
     conn.transaction(|conn| {
-        let total = emojis::table
-            .filter(emojis::user_id.eq(user_id))
+        let total = emoji_likes::table
+            .inner_join(emojis::table)
+            .filter(visible)
             .count()
             .get_result(conn)?;
-        let items = emojis::table
-            .inner_join(users::table)
-            .filter(emojis::user_id.eq(user_id))
+        let items = emoji_likes::table
+            .inner_join(emojis::table.inner_join(users::table))
+            .filter(visible)
             .select(with_owner())
-            .order((emojis::created_at.desc(), emojis::id.desc()))
+            .order((emoji_likes::created_at.desc(), emoji_likes::emoji_id.desc()))
             .offset(offset)
             .limit(limit)
             .load(conn)?;
@@ -275,39 +370,55 @@ pub fn set_like(
     })
 }
 
-/// One succeeded emoji task of a user, with the emoji saved from it if any.
+/// One succeeded task of a user, with the emoji saved from it if any.
 #[derive(Debug, Clone)]
-pub struct UsedTask {
-    /// The task (its `result` holds the EmojiResult).
+pub struct DoneTask {
+    /// The task (its `result` holds the EmojiResult or ZodiacResult).
     pub task: FaceTask,
-    /// The emoji saved from it.
+    /// The emoji saved from it (emoji tasks).
     pub emoji_id: Option<Uuid>,
 }
 
-/// A page of a user's succeeded emoji tasks, saved or not, newest first.
-pub fn used_page(
+/// A page of a user's succeeded tasks of `kind` (both kinds when `None`), saved or not,
+/// newest first.
+pub fn results_page(
     conn: &mut PgConnection,
     user_id: Uuid,
+    kind: Option<TaskKind>,
     offset: i64,
     limit: i64,
-) -> Result<Page<UsedTask>, DbError> {
+) -> Result<Page<DoneTask>, DbError> {
+    let done = || {
+        let mut q = face_tasks::table
+            .filter(face_tasks::user_id.eq(user_id))
+            .filter(face_tasks::status.eq(TaskStatus::Succeeded))
+            .into_boxed::<diesel::pg::Pg>();
+        if let Some(kind) = kind {
+            q = q.filter(face_tasks::kind.eq(kind));
+        }
+        q
+    };
     conn.transaction(|conn| {
-        let mine = face_tasks::user_id
-            .eq(user_id)
-            .and(face_tasks::kind.eq("emoji"))
-            .and(face_tasks::status.eq("succeeded"));
-        let total = face_tasks::table.filter(mine).count().get_result(conn)?;
-        let rows: Vec<(FaceTask, Option<Uuid>)> = face_tasks::table
-            .left_join(emojis::table)
-            .filter(mine)
-            .select((FaceTask::as_select(), emojis::id.nullable()))
+        let total = done().count().get_result(conn)?;
+        let tasks: Vec<FaceTask> = done()
+            .select(FaceTask::as_select())
             .order((face_tasks::created_at.desc(), face_tasks::id.desc()))
             .offset(offset)
             .limit(limit)
             .load(conn)?;
-        let items = rows
+        let ids: Vec<Uuid> = tasks.iter().map(|t| t.id).collect();
+        let saved: std::collections::HashMap<Uuid, Uuid> = emojis::table
+            .filter(emojis::task_id.eq_any(&ids))
+            .select((emojis::task_id, emojis::id))
+            .load::<(Uuid, Uuid)>(conn)?
             .into_iter()
-            .map(|(task, emoji_id)| UsedTask { task, emoji_id })
+            .collect();
+        let items = tasks
+            .into_iter()
+            .map(|task| DoneTask {
+                emoji_id: saved.get(&task.id).copied(),
+                task,
+            })
             .collect();
         Ok(Page { items, total })
     })

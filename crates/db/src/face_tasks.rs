@@ -3,6 +3,7 @@
 
 use chrono::Utc;
 use diesel::{pg::PgConnection, prelude::*};
+use moji_common::{TaskStatus, Visibility};
 use uuid::Uuid;
 
 use crate::{
@@ -45,14 +46,12 @@ pub fn by_id(conn: &mut PgConnection, id: Uuid) -> Result<FaceTask, DbError> {
         .first(conn)?)
 }
 
-const OPEN: [&str; 2] = ["queued", "running"];
-
 /// The task `id` while it is still queued or running: the target of every closing update,
 /// so a task reaches a final state once.
 #[diesel::dsl::auto_type(no_type_alias)]
 fn open_task(id: Uuid) -> _ {
     // auto_type needs the array's type spelled out; it cannot read it from a constant.
-    let open: [&'static str; 2] = OPEN;
+    let open: [TaskStatus; 2] = TaskStatus::OPEN;
     face_tasks::table
         .find(id)
         .filter(face_tasks::status.eq_any(open))
@@ -79,7 +78,7 @@ fn store_success(
     let now = Utc::now();
     let updated = diesel::update(open_task(id))
         .set((
-            face_tasks::status.eq("succeeded"),
+            face_tasks::status.eq(TaskStatus::Succeeded),
             face_tasks::result.eq(result),
             face_tasks::updated_at.eq(now),
             face_tasks::finished_at.eq(now),
@@ -105,7 +104,7 @@ pub fn persist_failure(
     let now = Utc::now();
     let updated = diesel::update(open_task(id))
         .set((
-            face_tasks::status.eq("failed"),
+            face_tasks::status.eq(TaskStatus::Failed),
             face_tasks::error_code.eq(code),
             face_tasks::error_detail.eq(detail),
             face_tasks::updated_at.eq(now),
@@ -115,27 +114,12 @@ pub fn persist_failure(
     Ok(updated > 0)
 }
 
-/// Marks an open task running (best effort bookkeeping; Redis is the live view).
-pub fn mark_running(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
-    diesel::update(
-        face_tasks::table
-            .find(id)
-            .filter(face_tasks::status.eq("queued")),
-    )
-    .set((
-        face_tasks::status.eq("running"),
-        face_tasks::updated_at.eq(Utc::now()),
-    ))
-    .execute(conn)?;
-    Ok(())
-}
-
 /// Cancels an open task and returns the updated row; `None` when it was already final.
 pub fn cancel(conn: &mut PgConnection, id: Uuid) -> Result<Option<FaceTask>, DbError> {
     let now = Utc::now();
     Ok(diesel::update(open_task(id))
         .set((
-            face_tasks::status.eq("cancelled"),
+            face_tasks::status.eq(TaskStatus::Cancelled),
             face_tasks::updated_at.eq(now),
             face_tasks::finished_at.eq(now),
         ))
@@ -184,4 +168,20 @@ pub fn persist_success_and_award(
         }
         Ok(stored)
     })
+}
+
+/// Sets who may see a task's result; `None` when there is no such task.
+pub fn set_visibility(
+    conn: &mut PgConnection,
+    id: Uuid,
+    visibility: Visibility,
+) -> Result<Option<FaceTask>, DbError> {
+    Ok(diesel::update(face_tasks::table.find(id))
+        .set((
+            face_tasks::visibility.eq(visibility),
+            face_tasks::updated_at.eq(Utc::now()),
+        ))
+        .returning(FaceTask::as_returning())
+        .get_result(conn)
+        .optional()?)
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use moji_common::{AnimalId, Expression, TaskKind, TaskStatus, TemplateId, Visibility};
 use uuid::Uuid;
 
 use crate::schema::{refresh_tokens, session_families, users};
@@ -102,14 +103,14 @@ pub struct FaceTask {
     pub id: Uuid,
     /// Owner.
     pub user_id: Uuid,
-    /// `emoji` or `zodiac`.
-    pub kind: String,
-    /// Emoji template id.
-    pub template: Option<String>,
+    /// Emoji or zodiac.
+    pub kind: TaskKind,
+    /// Emoji template.
+    pub template: Option<TemplateId>,
     /// Storage key of the upload.
     pub image_key: String,
-    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
-    pub status: String,
+    /// Where the task is in its life.
+    pub status: TaskStatus,
     /// Result document once succeeded.
     pub result: Option<serde_json::Value>,
     /// Error code once failed.
@@ -124,6 +125,8 @@ pub struct FaceTask {
     pub updated_at: DateTime<Utc>,
     /// When it reached a final state.
     pub finished_at: Option<DateTime<Utc>>,
+    /// Who may see a zodiac result (emoji tasks are shared by saving an emoji instead).
+    pub visibility: Visibility,
 }
 
 /// A new face task.
@@ -134,10 +137,10 @@ pub struct NewFaceTask {
     pub id: Uuid,
     /// Owner.
     pub user_id: Uuid,
-    /// `emoji` or `zodiac`.
-    pub kind: String,
-    /// Emoji template id.
-    pub template: Option<String>,
+    /// Emoji or zodiac.
+    pub kind: TaskKind,
+    /// Emoji template.
+    pub template: Option<TemplateId>,
     /// Storage key of the upload.
     pub image_key: String,
     /// Client's Idempotency-Key.
@@ -154,16 +157,19 @@ pub struct FaceResultRow {
     pub face_index: i32,
     /// Owner.
     pub user_id: Uuid,
-    /// `emoji` or `zodiac`.
-    pub kind: String,
-    /// Emoji template id.
-    pub template: Option<String>,
+    /// Emoji or zodiac.
+    pub kind: TaskKind,
+    /// Emoji template.
+    pub template: Option<TemplateId>,
     /// Expression read on the face.
-    pub expression: String,
+    pub expression: Expression,
     /// Its probability.
     pub confidence: f32,
-    /// Zodiac animal id.
-    pub animal: Option<String>,
+    /// Zodiac animal.
+    pub animal: Option<AnimalId>,
     /// When the task succeeded.
     pub created_at: DateTime<Utc>,
+    /// The product day (in the configured time zone) it succeeded on: streaks and daily
+    /// statistics count these days.
+    pub day: chrono::NaiveDate,
 }

@@ -35,6 +35,7 @@ diesel::table! {
         confidence -> Float4,
         animal -> Nullable<Text>,
         created_at -> Timestamptz,
+        day -> Date,
     }
 }
 
@@ -53,6 +54,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
+        visibility -> Text,
     }
 }
 

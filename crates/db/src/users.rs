@@ -44,26 +44,51 @@ pub fn by_login(conn: &mut PgConnection, login: &str) -> Result<Option<User>, Db
         .optional()?)
 }
 
-/// Whether a username and an e-mail are free, in one round trip each.
-pub fn availability(
-    conn: &mut PgConnection,
-    username: Option<&str>,
-    email: Option<&str>,
-) -> Result<(Option<bool>, Option<bool>), DbError> {
-    use diesel::dsl::{exists, select};
-    let username_free = match username {
-        Some(u) => Some(
-            !select(exists(users::table.filter(users::username.eq(u)))).get_result::<bool>(conn)?,
+diesel::define_sql_function! {
+    /// SQL `lower(text)`: display names are unique regardless of case.
+    #[sql_name = "lower"]
+    fn fold_case(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// What [`availability`] is asked about; `None` fields are not checked.
+#[derive(Debug, Clone, Default)]
+pub struct NameQuery {
+    /// A lower-cased username.
+    pub username: Option<String>,
+    /// A lower-cased e-mail address.
+    pub email: Option<String>,
+    /// A display name (compared case-insensitively).
+    pub display_name: Option<String>,
+}
+
+/// Whether each asked name is free (`None` when not asked).
+pub type NameAnswer = (Option<bool>, Option<bool>, Option<bool>);
+
+/// Whether each asked name is free: (username, e-mail, display name), one round trip each.
+pub fn availability(conn: &mut PgConnection, asked: &NameQuery) -> Result<NameAnswer, DbError> {
+    use diesel::dsl::{exists, not, select};
+    let username = match &asked.username {
+        Some(u) => {
+            Some(select(not(exists(users::table.filter(users::username.eq(u))))).get_result(conn)?)
+        }
+        None => None,
+    };
+    let email = match &asked.email {
+        Some(e) => {
+            Some(select(not(exists(users::table.filter(users::email.eq(e))))).get_result(conn)?)
+        }
+        None => None,
+    };
+    let display_name = match &asked.display_name {
+        Some(d) => Some(
+            select(not(exists(
+                users::table.filter(fold_case(users::display_name).eq(d.to_lowercase())),
+            )))
+            .get_result(conn)?,
         ),
         None => None,
     };
-    let email_free = match email {
-        Some(e) => Some(
-            !select(exists(users::table.filter(users::email.eq(e)))).get_result::<bool>(conn)?,
-        ),
-        None => None,
-    };
-    Ok((username_free, email_free))
+    Ok((username, email, display_name))
 }
 
 /// Applies a profile change and returns the updated row.

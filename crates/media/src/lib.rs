@@ -4,6 +4,9 @@
 //! file name or a declared content type), sizes are checked from the header before any pixel
 //! buffer exists, and decoding runs under allocation limits. Pure Rust (the `image` crate with
 //! only the JPEG, PNG and WebP codecs), so the api can link it without OpenCV.
+//!
+//! [`check_upload`] is the one upload check: the api runs it before it queues a photo, and
+//! [`decode`] runs it again in the worker, so both refuse exactly the same files.
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -11,6 +14,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
 
 /// Size limits applied to every upload.
+///
+/// Build it once from settings with [`Limits::new`] and pass it by reference; the
+/// [`Default`] values equal the settings' defaults (15 MiB, 40 MP).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest accepted encoded file, in bytes.
@@ -19,12 +25,22 @@ pub struct Limits {
     pub max_pixels: u64,
 }
 
+impl Limits {
+    /// Limits of `max_bytes` encoded bytes and `max_pixels` decoded pixels (width × height).
+    ///
+    /// Services call it once at start-up, e.g.
+    /// `Limits::new(settings.faces.max_image_bytes, settings.faces.max_image_pixels)`.
+    pub const fn new(max_bytes: usize, max_pixels: u64) -> Self {
+        Self {
+            max_bytes,
+            max_pixels,
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_bytes: 15 * 1024 * 1024,
-            max_pixels: 40_000_000,
-        }
+        Self::new(15 * 1024 * 1024, 40_000_000)
     }
 }
 
@@ -67,7 +83,7 @@ impl MediaFormat {
     }
 }
 
-/// What [`probe`] learns from the header alone.
+/// What [`check_upload`] learns from the header.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ImageInfo {
     /// The sniffed format.
@@ -102,9 +118,12 @@ pub enum MediaError {
     /// Not a JPEG, PNG or WebP, or a variant of one that the decoder does not support.
     #[error("unsupported image format (JPEG, PNG or WebP expected)")]
     UnsupportedFormat,
-    /// The file claims a supported format but cannot be decoded.
+    /// The file claims a supported format but its structure is broken.
     #[error("corrupt image: {0}")]
     Corrupt(String),
+    /// The file stops before its format says it ends (an upload cut off in transit).
+    #[error("truncated image: {0}")]
+    Truncated(String),
 }
 
 /// Tells the format from the magic bytes at the start of `bytes`.
@@ -120,8 +139,33 @@ pub fn sniff(bytes: &[u8]) -> Result<MediaFormat, MediaError> {
     }
 }
 
-/// Checks size, format and dimensions from the header only; no pixel buffer is allocated.
-pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, MediaError> {
+/// The one upload check: size, format (by magic bytes), header dimensions against the pixel
+/// limit, and completeness; no pixel buffer is allocated.
+///
+/// In that order it refuses with [`MediaError::TooLarge`], [`MediaError::UnsupportedFormat`],
+/// [`MediaError::Corrupt`] (an unreadable header) or [`MediaError::TooManyPixels`], and
+/// finally [`MediaError::Truncated`] when the file stops before its format's end: a JPEG
+/// without an end-of-image marker after its first scan, a PNG that does not end with its
+/// `IEND` chunk, a WebP shorter than its RIFF header declares. Bytes after a JPEG's end
+/// marker (zero padding, a camera's trailer) are allowed; a JPEG whose chain of segments
+/// breaks before its first scan is `Corrupt`. An unreadable header in a file that is also
+/// incomplete by those rules is `Truncated` too (cut off inside its header).
+pub fn check_upload(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, MediaError> {
+    let info = match read_header(bytes, limits) {
+        Err(MediaError::Corrupt(why)) => {
+            // An unreadable header in a file that stops early was most likely cut off.
+            check_complete(sniff(bytes)?, bytes)?;
+            return Err(MediaError::Corrupt(why));
+        }
+        other => other?,
+    };
+    check_complete(info.format, bytes)?;
+    Ok(info)
+}
+
+/// Checks size, format and dimensions from the header only (the first half of
+/// [`check_upload`]); no pixel buffer is allocated.
+fn read_header(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, MediaError> {
     if bytes.len() > limits.max_bytes {
         return Err(MediaError::TooLarge {
             bytes: bytes.len(),
@@ -161,16 +205,12 @@ pub fn probe(bytes: &[u8], limits: &Limits) -> Result<ImageInfo, MediaError> {
 
 /// Decodes to 8-bit RGB, upright according to the EXIF orientation, within `limits`.
 ///
-/// Alpha is dropped (transparent pixels keep whatever colour they store).
+/// Runs [`check_upload`] first, so it refuses whatever the upload check refuses (zune-jpeg
+/// would pad a truncated JPEG with grey instead of failing: a half photo must not reach the
+/// models as if it were whole). Alpha is dropped (transparent pixels keep whatever colour
+/// they store).
 pub fn decode(bytes: &[u8], limits: &Limits) -> Result<RgbImage, MediaError> {
-    let info = probe(bytes, limits)?;
-    if info.format == MediaFormat::Jpeg && !jpeg_has_end_marker(bytes) {
-        // zune-jpeg pads a truncated entropy stream with grey instead of failing; a half
-        // photo must not reach the models as if it were whole.
-        return Err(MediaError::Corrupt(
-            "truncated JPEG (no end-of-image marker)".into(),
-        ));
-    }
+    let info = check_upload(bytes, limits)?;
     let too_many = || MediaError::TooManyPixels {
         width: info.width,
         height: info.height,
@@ -234,42 +274,86 @@ fn map_error(e: ImageError, too_many: impl FnOnce() -> MediaError) -> MediaError
     }
 }
 
+/// Whether the file goes on as far as its format says it must (see [`check_upload`]).
+fn check_complete(format: MediaFormat, bytes: &[u8]) -> Result<(), MediaError> {
+    match format {
+        MediaFormat::Jpeg => jpeg_complete(bytes),
+        MediaFormat::Png => {
+            const IEND: [u8; 12] = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+            if bytes.len() >= PNG_SIGNATURE_LEN + IEND.len() && bytes.ends_with(&IEND) {
+                Ok(())
+            } else {
+                Err(MediaError::Truncated(
+                    "the PNG does not end with its IEND chunk".into(),
+                ))
+            }
+        }
+        MediaFormat::Webp => {
+            let declared = bytes
+                .get(4..8)
+                .map_or(u32::MAX, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+            let wanted = u64::from(declared) + 8;
+            if wanted <= bytes.len() as u64 {
+                Ok(())
+            } else {
+                Err(MediaError::Truncated(format!(
+                    "the WebP declares {wanted} bytes but has {}",
+                    bytes.len()
+                )))
+            }
+        }
+    }
+}
+
+/// Length of the PNG signature.
+const PNG_SIGNATURE_LEN: usize = 8;
+
 /// Whether a JPEG has an end-of-image marker after its first scan.
 ///
 /// Walks the marker segments to the first start-of-scan (so an EXIF thumbnail's own EOI is not
-/// mistaken for ours), then looks for `FF D9` in the entropy-coded data, where a literal 0xFF is
-/// always stuffed as `FF 00` and so cannot fake the marker.
-fn jpeg_has_end_marker(bytes: &[u8]) -> bool {
+/// mistaken for ours), then looks for `FF D9` in what follows, where a literal 0xFF is always
+/// stuffed as `FF 00` and so cannot fake the marker. Anything after the EOI (padding, a
+/// maker's trailer) is allowed. Running out of bytes is `Truncated`; a segment where no
+/// marker can be is `Corrupt`.
+fn jpeg_complete(bytes: &[u8]) -> Result<(), MediaError> {
+    let cut = || MediaError::Truncated("the JPEG has no end-of-image marker".into());
+    let broken = |at: usize| MediaError::Corrupt(format!("no JPEG marker at byte {at}"));
     let mut i = 2;
     loop {
-        if i >= bytes.len() || bytes[i] != 0xFF {
-            return false;
+        match bytes.get(i) {
+            None => return Err(cut()),
+            Some(0xFF) => {}
+            Some(_) => return Err(broken(i)),
         }
-        while i < bytes.len() && bytes[i] == 0xFF {
+        // Any number of 0xFF fill bytes may precede a marker.
+        while bytes.get(i) == Some(&0xFF) {
             i += 1;
         }
         let Some(&marker) = bytes.get(i) else {
-            return false;
+            return Err(cut());
         };
         i += 1;
         match marker {
-            0xD9 => return true,
+            0xD9 => return Ok(()),
+            // Markers without a length.
             0x01 | 0xD0..=0xD7 => {}
             _ => {
                 let Some(len) = bytes
                     .get(i..i + 2)
                     .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
                 else {
-                    return false;
+                    return Err(cut());
                 };
                 if len < 2 {
-                    return false;
+                    return Err(broken(i));
                 }
                 i += len;
                 if marker == 0xDA {
-                    return bytes
+                    // Searched from the end: the EOI is usually the last marker.
+                    let ends = bytes
                         .get(i..)
-                        .is_some_and(|rest| rest.windows(2).any(|w| w == [0xFF, 0xD9]));
+                        .is_some_and(|rest| rest.windows(2).rev().any(|w| w == [0xFF, 0xD9]));
+                    return if ends { Ok(()) } else { Err(cut()) };
                 }
             }
         }
@@ -302,18 +386,74 @@ mod tests {
         assert_eq!(MediaFormat::Webp.extension(), "webp");
     }
 
+    fn complete(format: MediaFormat, bytes: &[u8]) -> bool {
+        match check_complete(format, bytes) {
+            Ok(()) => true,
+            Err(MediaError::Truncated(_)) => false,
+            Err(other) => panic!("expected Truncated, got {other:?}"),
+        }
+    }
+
     #[test]
     fn end_marker_walk() {
         // SOI, APP0 (len 4), SOS (len 2), data with a stuffed FF00, EOI.
         let ok = [
             0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xDA, 0, 2, 5, 0xFF, 0, 6, 0xFF, 0xD9,
         ];
-        assert!(jpeg_has_end_marker(&ok));
-        assert!(!jpeg_has_end_marker(&ok[..ok.len() - 1]));
+        assert!(complete(MediaFormat::Jpeg, &ok));
+        for cut in 2..ok.len() {
+            assert!(!complete(MediaFormat::Jpeg, &ok[..cut]), "cut at {cut}");
+        }
+        // Zero padding or a trailer after the EOI is fine.
+        let mut padded = ok.to_vec();
+        padded.extend_from_slice(&[0, 0, 0, 0]);
+        assert!(complete(MediaFormat::Jpeg, &padded));
+        padded.extend_from_slice(b"trailer");
+        assert!(complete(MediaFormat::Jpeg, &padded));
         // An EOI inside an APP segment (a thumbnail) does not count.
         let thumb = [
             0xFF, 0xD8, 0xFF, 0xE1, 0, 4, 0xFF, 0xD9, 0xFF, 0xDA, 0, 2, 5, 6,
         ];
-        assert!(!jpeg_has_end_marker(&thumb));
+        assert!(!complete(MediaFormat::Jpeg, &thumb));
+        // Not a marker where one must be, or an impossible length: corrupt, not truncated.
+        let stray = [0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0x42, 0xFF, 0xD9];
+        assert!(matches!(
+            check_complete(MediaFormat::Jpeg, &stray),
+            Err(MediaError::Corrupt(_))
+        ));
+        let short = [0xFF, 0xD8, 0xFF, 0xE0, 0, 1, 0xFF, 0xD9];
+        assert!(matches!(
+            check_complete(MediaFormat::Jpeg, &short),
+            Err(MediaError::Corrupt(_))
+        ));
+    }
+
+    /// The cases of the api's former `is_complete`.
+    #[test]
+    fn completeness_by_format() {
+        let png_tail = [0, 0, 0, 0, b'I', b'E', b'N', b'D', 0xAE, 0x42, 0x60, 0x82];
+        let mut png = vec![0x89, b'P', b'N', b'G', 13, 10, 26, 10];
+        png.extend_from_slice(&png_tail);
+        assert!(complete(MediaFormat::Png, &png));
+        assert!(!complete(MediaFormat::Png, &png[..png.len() - 1]));
+        assert!(!complete(MediaFormat::Png, &png_tail));
+        assert!(complete(MediaFormat::Jpeg, &[0xFF, 0xD8, 0xFF, 0xD9, 0, 0]));
+        assert!(!complete(
+            MediaFormat::Jpeg,
+            &[0xFF, 0xD8, 0xFF, 0xE0, 0x12]
+        ));
+        let mut webp = b"RIFF\x04\x00\x00\x00WEBP".to_vec();
+        assert!(complete(MediaFormat::Webp, &webp));
+        webp[4] = 200;
+        assert!(!complete(MediaFormat::Webp, &webp));
+        webp[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(!complete(MediaFormat::Webp, &webp));
+    }
+
+    #[test]
+    fn limits_new_and_default() {
+        let l = Limits::new(1000, 2000);
+        assert_eq!((l.max_bytes, l.max_pixels), (1000, 2000));
+        assert_eq!(Limits::default(), Limits::new(15 * 1024 * 1024, 40_000_000));
     }
 }

@@ -61,10 +61,7 @@ fn two_thousand_mutations_never_panic() {
     }));
 
     // A tight pixel limit keeps mutated headers from asking for big (slow, zeroed) buffers.
-    let limits = Limits {
-        max_pixels: 1_000_000,
-        ..Limits::default()
-    };
+    let limits = Limits::new(Limits::default().max_bytes, 1_000_000);
     let img = gradient(48, 40);
     let seeds = [png(&img), jpeg(&img)];
     let mut rng = StdRng::seed_from_u64(0x6d6f6a69);

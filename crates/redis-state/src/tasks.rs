@@ -364,7 +364,7 @@ fn parse_ts(field: &str, s: &str) -> Result<DateTime<Utc>, StateError> {
 
 fn parse_status(s: &str) -> Result<TaskStatus, StateError> {
     s.parse()
-        .map_err(|e: String| StateError::Corrupt(format!("task status: {e}")))
+        .map_err(|e: moji_common::UnknownName| StateError::Corrupt(format!("task status: {e}")))
 }
 
 fn to_json<T: Serialize>(v: &T) -> Result<String, StateError> {

@@ -20,7 +20,10 @@ fn same(a: &RgbImage, b: &RgbImage, x: u32, y: u32) -> bool {
 
 #[test]
 fn templates_match_the_catalogue() {
-    let catalogue: Vec<&str> = moji_catalog::templates().iter().map(|t| t.id).collect();
+    let catalogue: Vec<&str> = moji_catalog::templates()
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect();
     assert_eq!(template_ids().collect::<Vec<_>>(), catalogue);
 }
 

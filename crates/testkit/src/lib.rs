@@ -5,6 +5,8 @@
 //! migration builds a new one), plus its own Redis key prefix, AMQP name prefix and storage
 //! directory. Tests therefore run in parallel, across processes too (nextest).
 //!
+//! [`http`] drives a service's actix app in-process: requests, replies, problems, accounts.
+//!
 //! Panicking on set-up failure is the right behaviour in a test helper, hence the allow.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -13,6 +15,8 @@ use std::path::{Path, PathBuf};
 use diesel::{pg::PgConnection, Connection, RunQueryDsl};
 use moji_config::{Environment, Settings};
 use sha2::{Digest, Sha256};
+
+pub mod http;
 
 /// URL of the server's maintenance database, used to create and drop test databases.
 pub fn admin_url() -> String {
@@ -123,6 +127,17 @@ impl TestDb {
             url: with_database(&admin_url(), &name),
             name,
         }
+    }
+}
+
+impl TestDb {
+    /// Runs one SQL statement on the test database and returns the rows it touched: for
+    /// arranging what the public API cannot (backdating a row, a state reached over time).
+    pub fn execute(&self, sql: &str) -> usize {
+        let mut conn = PgConnection::establish(&self.url).expect("connect to the test database");
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 }
 

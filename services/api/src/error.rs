@@ -180,3 +180,20 @@ impl ResponseError for ApiError {
 
 /// Result alias for handlers and domain functions.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// `Ok` when no field errors were collected, else a 422 listing them all.
+pub fn validated(errors: Vec<FieldError>) -> ApiResult<()> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Maps a database "not found" to a 404 naming `what`; other errors as usual.
+pub fn not_found(what: &'static str) -> impl Fn(moji_db::DbError) -> ApiError {
+    move |e| match e {
+        moji_db::DbError::NotFound => ApiError::NotFound(what),
+        other => other.into(),
+    }
+}

@@ -2,17 +2,20 @@
 //! in-process).
 
 pub mod accounts;
+pub mod catalogue;
+pub mod challenges;
 pub mod cli;
-pub mod dto;
+pub mod emojis;
 pub mod error;
 pub mod faces;
 pub mod files;
-pub mod gallery;
-pub mod handlers;
+pub mod http;
 pub mod openapi;
+pub mod rankings;
+pub mod results;
 pub mod routes;
 pub mod state;
-pub mod validation;
+pub mod statistics;
 
 use actix_web::{
     body::MessageBody,
@@ -77,6 +80,7 @@ pub fn app(
     let json_limit = state.settings.http.json_limit_bytes;
     let cors = cors(&state.settings.http.cors_origins);
     let readiness = readiness(&state);
+    let doc = openapi::document(&state.upload_limits);
     App::new()
         .app_data(web::Data::new(state.auth.clone()))
         .app_data(web::Data::new(readiness))
@@ -90,8 +94,39 @@ pub fn app(
         .wrap(from_fn(moji_telemetry::request_id))
         .configure(moji_telemetry::health_routes)
         .configure(routes::api_v1)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", openapi::document()))
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/api-docs/openapi.json", doc))
         .default_service(web::to(problem::route_not_found))
+}
+
+/// Runs one consumer of `queue` with `handler` until `shutdown` is cancelled.
+fn spawn_consumer<M, F, Fut>(
+    state: &AppState,
+    queue: String,
+    name: &'static str,
+    shutdown: tokio_util::sync::CancellationToken,
+    handler: F,
+) -> tokio::task::JoinHandle<()>
+where
+    M: moji_common::MessageType,
+    F: Fn(AppState, moji_mq::Incoming<M>) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = moji_mq::Outcome> + Send + 'static,
+{
+    let prefetch = state.settings.effective_prefetch();
+    let st = state.clone();
+    tokio::spawn(async move {
+        let handler_state = st.clone();
+        let run = moji_mq::consume::<M, _, _>(
+            &st.broker,
+            &queue,
+            name,
+            prefetch,
+            move |msg| handler(handler_state.clone(), msg),
+            shutdown,
+        );
+        if let Err(e) = run.await {
+            tracing::error!(error = %e, consumer = name, "consumer stopped");
+        }
+    })
 }
 
 /// Starts the consumers of `task.succeeded` and `task.failed`, which persist results; they
@@ -101,52 +136,23 @@ pub fn spawn_consumers(
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     use moji_common::messages::{TaskFailedV1, TaskSucceededV1};
-    let prefetch = state.settings.effective_prefetch();
     let topology = state.broker.topology().clone();
-    let succeeded = {
-        let (st, stop) = (state.clone(), shutdown.clone());
-        tokio::spawn(async move {
-            let handler_state = st.clone();
-            let queue = topology.api_succeeded_queue();
-            let run = moji_mq::consume::<TaskSucceededV1, _, _>(
-                &st.broker,
-                &queue,
-                "api.task-succeeded",
-                prefetch,
-                move |msg| {
-                    let st = handler_state.clone();
-                    async move { faces::on_succeeded(&st, msg).await }
-                },
-                stop,
-            );
-            if let Err(e) = run.await {
-                tracing::error!(error = %e, "task.succeeded consumer stopped");
-            }
-        })
-    };
-    let topology = state.broker.topology().clone();
-    let failed = {
-        let st = state.clone();
-        tokio::spawn(async move {
-            let handler_state = st.clone();
-            let queue = topology.api_failed_queue();
-            let run = moji_mq::consume::<TaskFailedV1, _, _>(
-                &st.broker,
-                &queue,
-                "api.task-failed",
-                prefetch,
-                move |msg| {
-                    let st = handler_state.clone();
-                    async move { faces::on_failed(&st, msg).await }
-                },
-                shutdown,
-            );
-            if let Err(e) = run.await {
-                tracing::error!(error = %e, "task.failed consumer stopped");
-            }
-        })
-    };
-    vec![succeeded, failed]
+    vec![
+        spawn_consumer::<TaskSucceededV1, _, _>(
+            state,
+            topology.api_succeeded_queue(),
+            "api.task-succeeded",
+            shutdown.clone(),
+            |st, msg| async move { faces::on_succeeded(&st, msg).await },
+        ),
+        spawn_consumer::<TaskFailedV1, _, _>(
+            state,
+            topology.api_failed_queue(),
+            "api.task-failed",
+            shutdown,
+            |st, msg| async move { faces::on_failed(&st, msg).await },
+        ),
+    ]
 }
 
 /// Connects to every dependency and serves until SIGINT/SIGTERM.

@@ -1,11 +1,11 @@
-//! The OpenAPI 3.1 document, served at `/api-docs/openapi.json` and browsed at `/docs`.
+//! The OpenAPI 3.1 document, served at `/api-docs/openapi.json` and browsed at `/docs`: the
+//! resource modules' parts merged, with the upload limits in force stated from settings.
 
+use moji_media::Limits;
 use utoipa::{
     openapi::security::{Http, HttpAuthScheme, SecurityScheme},
     Modify, OpenApi,
 };
-
-use crate::{dto, handlers};
 
 struct BearerAuth;
 
@@ -24,7 +24,7 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The api's OpenAPI document.
+/// The api's OpenAPI document (without the resource modules' parts).
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -32,45 +32,36 @@ impl Modify for BearerAuth {
         description = "Moji's REST API. Errors are RFC 9457 problem details with a stable `code`.",
         version = "1.0.0"
     ),
-    paths(
-        handlers::users::sign_up,
-        handlers::users::availability,
-        handlers::users::get_me,
-        handlers::users::update_me,
-        handlers::users::delete_me,
-        handlers::users::change_password,
-        handlers::users::profile,
-        handlers::auth::login,
-        handlers::auth::refresh,
-        handlers::auth::logout,
-        handlers::auth::verify,
-        handlers::files::download,
-        handlers::faces::submit,
-        handlers::faces::get_task,
-        handlers::faces::cancel,
-        handlers::faces::events,
-    ),
-    components(schemas(
-        dto::SignUpRequest, dto::LoginRequest, dto::RefreshRequest, dto::VerifyRequest,
-        dto::VerifyResponse, dto::UpdateMeRequest, dto::ChangePasswordRequest,
-        dto::AvailabilityResponse, dto::MeResponse, dto::PublicProfile, dto::TokenResponse,
-        moji_telemetry::Problem, moji_telemetry::FieldError,
-        crate::faces::TaskView, crate::faces::TaskLinks, crate::faces::TaskErrorView,
-        handlers::faces::UploadForm,
-    )),
-    modifiers(&BearerAuth),
-    tags(
-        (name = "users", description = "Accounts and profiles"),
-        (name = "auth", description = "Login, token rotation, logout"),
-        (name = "files", description = "Signed, expiring links to stored images"),
-        (name = "faces", description = "Photo to emoji / zodiac look-alike tasks"),
-    )
+    components(schemas(moji_telemetry::Problem, moji_telemetry::FieldError)),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
 
-/// The whole document: the core paths plus each feature module's own part.
-pub fn document() -> utoipa::openapi::OpenApi {
+/// The whole document, with `limits` (from settings) in the upload's description.
+pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
-    doc.merge(handlers::gallery::GalleryDoc::openapi());
+    doc.merge(crate::accounts::Doc::openapi());
+    doc.merge(crate::files::Doc::openapi());
+    doc.merge(crate::faces::Doc::openapi());
+    doc.merge(crate::results::Doc::openapi());
+    doc.merge(crate::catalogue::Doc::openapi());
+    doc.merge(crate::emojis::Doc::openapi());
+    doc.merge(crate::rankings::Doc::openapi());
+    doc.merge(crate::challenges::Doc::openapi());
+    doc.merge(crate::statistics::Doc::openapi());
+    let limits_text = format!(
+        "The photo may be at most {} bytes and {} pixels (width × height); larger ones are \
+         refused with 413 `image_too_large` before anything is decoded.",
+        limits.max_bytes, limits.max_pixels
+    );
+    if let Some(op) = doc
+        .paths
+        .paths
+        .get_mut("/api/v1/faces/tasks")
+        .and_then(|item| item.post.as_mut())
+    {
+        let text = op.description.take().unwrap_or_default();
+        op.description = Some(format!("{text}\n\n{limits_text}").trim().to_owned());
+    }
     doc
 }

@@ -3,9 +3,10 @@
 use std::{sync::Arc, time::Duration};
 
 use moji_auth::{Authenticator, JwtKeys};
-use moji_config::{Environment, Settings};
+use moji_config::{Environment, ProductCalendar, Settings};
 use moji_db::Db;
-use moji_mq::{Broker, Topology};
+use moji_media::Limits;
+use moji_mq::Broker;
 use moji_redis::RedisState;
 use moji_storage::Storage;
 
@@ -24,6 +25,10 @@ pub struct AppState {
     pub storage: Storage,
     /// Token verification (also in app data for the `AuthUser` extractor).
     pub auth: Authenticator,
+    /// Upload limits (`faces.max_image_*`), the same the inference worker decodes with.
+    pub upload_limits: Limits,
+    /// The product day's time zone (`product.time_zone`).
+    pub calendar: ProductCalendar,
 }
 
 impl AppState {
@@ -36,19 +41,18 @@ impl AppState {
             Duration::from_secs(settings.database.pool_timeout_secs),
         )?;
         let redis = RedisState::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
-        let broker = Broker::connect(
-            &settings.amqp.url,
-            "moji-api",
-            Topology::new(&settings.amqp.prefix),
-            settings.amqp.delivery_limit,
-        )
-        .await?;
+        let broker = Broker::from_settings(&settings.amqp, "moji-api").await?;
         let storage = Storage::from_settings(&settings.storage)?;
         let auth = Authenticator {
             keys: JwtKeys::new(&settings.jwt, secret.as_bytes()),
             state: redis.clone(),
         };
         Ok(Self {
+            upload_limits: Limits::new(
+                settings.faces.max_image_bytes,
+                settings.faces.max_image_pixels,
+            ),
+            calendar: settings.calendar(),
             settings: Arc::new(settings),
             db,
             redis,

@@ -266,35 +266,15 @@ async fn saving_a_result_checks_owner_kind_state_and_fields() {
 }
 
 /// Saves a result of `who` as an emoji and returns its id.
-async fn saved<S, B>(
-    t: &TestApi<S>,
+async fn saved<A: TestApp>(
+    t: &TestApi<A>,
     who: &Someone,
     template: &str,
     expression: &str,
     visibility: &str,
-) -> String
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = actix_web::dev::ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-    B: actix_web::body::MessageBody,
-{
+) -> String {
     let task = emoji_result(&t.state, who.id, template, &[(expression, 0.9)], Utc::now()).await;
-    let r = send(
-        &t.app,
-        bearer(
-            post_json(
-                "/api/v1/emojis",
-                json!({"task_id": task, "visibility": visibility}),
-            ),
-            &who.token,
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body["id"].as_str().unwrap().to_owned()
+    save_emoji(&t.app, who, task, visibility).await
 }
 
 #[actix_web::test]
@@ -387,15 +367,9 @@ async fn gallery_pages_sorts_and_knows_my_likes() {
         .collect();
     assert_eq!(liked, [true, true, false, false, false]);
 
-    // Bad query values are 400; a bad token is 401 even on a public route.
-    for q in [
-        "size=101",
-        "size=0",
-        "page=0",
-        "page=abc",
-        "page=-1",
-        "sort=oldest",
-    ] {
+    // Bad paging values are 400, an unknown sort is 422 naming it; a bad token is 401 even on
+    // a public route.
+    for q in ["size=101", "size=0", "page=0", "page=abc", "page=-1"] {
         let r = send(
             &t.app,
             TestRequest::get().uri(&format!("/api/v1/emojis?{q}")),
@@ -403,6 +377,8 @@ async fn gallery_pages_sorts_and_knows_my_likes() {
         .await;
         assert_problem(&r, 400, "bad_request");
     }
+    let r = send(&t.app, TestRequest::get().uri("/api/v1/emojis?sort=oldest")).await;
+    assert_field_problem(&r, 422, "validation_failed", "sort");
     let r = send(&t.app, get_as("/api/v1/emojis", Some("not.a.jwt"))).await;
     assert_problem(&r, 401, "invalid_token");
 }
@@ -735,10 +711,10 @@ async fn my_emojis_lists_made_and_used() {
 
     let r = send(
         &t.app,
-        get_as("/api/v1/users/me/emojis?case=liked", Some(&alice.token)),
+        get_as("/api/v1/users/me/emojis?case=favourite", Some(&alice.token)),
     )
     .await;
-    assert_problem(&r, 400, "bad_request");
+    assert_field_problem(&r, 422, "validation_failed", "case");
     let r = send(
         &t.app,
         get_as("/api/v1/users/me/emojis?size=500", Some(&alice.token)),
@@ -746,5 +722,232 @@ async fn my_emojis_lists_made_and_used() {
     .await;
     assert_problem(&r, 400, "bad_request");
     let r = send(&t.app, get_as("/api/v1/users/me/emojis", None)).await;
+    assert_problem(&r, 401, "unauthorized");
+}
+
+/// Moves the like of `user` on `emoji` to `at` (the API only likes "now").
+fn like_at<A>(t: &TestApi<A>, emoji: &str, user: uuid::Uuid, at: chrono::DateTime<Utc>) {
+    let n = t.env.db.execute(&format!(
+        "UPDATE emoji_likes SET created_at = '{}' WHERE emoji_id = '{emoji}' AND user_id = '{user}'",
+        at.to_rfc3339()
+    ));
+    assert_eq!(n, 1, "no like of {user} on {emoji}");
+}
+
+fn numbers(body: &Value, key: &str) -> Vec<i64> {
+    body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i[key].as_i64().unwrap_or_else(|| panic!("no {key} in {i}")))
+        .collect()
+}
+
+#[actix_web::test]
+async fn popular_by_period_counts_likes_received_in_product_day_windows() {
+    let t = spawn().await;
+    let alice = someone(&t.app, "alice").await;
+    let bob = someone(&t.app, "bob").await;
+    let carol = someone(&t.app, "carol").await;
+    let dave = someone(&t.app, "dave").await;
+    let mut e = Vec::new();
+    for expression in ["happy", "sad", "angry", "fear", "neutral", "surprise"] {
+        e.push(saved(&t, &alice, "classic", expression, "public").await);
+    }
+    // A private emoji's likes never show in the gallery.
+    let private = saved(&t, &alice, "cat", "happy", "private").await;
+    like(&t.app, &alice, &private).await;
+
+    let cal = t.calendar();
+    let today = cal.today();
+    let minute = Duration::minutes(1);
+    let week_start = cal.start_of(today - Duration::days(6));
+    let month_start = cal.start_of(today - Duration::days(29));
+    let noon = |days_ago: i64| cal.start_of(today - Duration::days(days_ago)) + Duration::hours(12);
+    // e0: three likes, all before the month → week 0, month 0, all 3.
+    for (who, at) in [
+        (&bob, noon(40)),
+        (&carol, noon(40)),
+        (&dave, month_start - minute),
+    ] {
+        like(&t.app, who, &e[0]).await;
+        like_at(&t, &e[0], who.id, at);
+    }
+    // e1: two likes within the month, none this week → week 0, month 2.
+    for (who, at) in [(&bob, month_start + minute), (&carol, noon(10))] {
+        like(&t.app, who, &e[1]).await;
+        like_at(&t, &e[1], who.id, at);
+    }
+    // e2: one like now → week 1, month 1. e3: none.
+    like(&t.app, &bob, &e[2]).await;
+    // e4: one like a minute into the week's first product day → week 1.
+    like(&t.app, &bob, &e[4]).await;
+    like_at(&t, &e[4], bob.id, week_start + minute);
+    // e5: one like a minute before it → week 0, month 1.
+    like(&t.app, &carol, &e[5]).await;
+    like_at(&t, &e[5], carol.id, week_start - minute);
+
+    let gallery = |q: &str| format!("/api/v1/emojis?{q}");
+    let expect = |r: &Reply, order: [usize; 6], in_period: [i64; 6]| {
+        assert_eq!(r.status, 200, "{}", r.text);
+        let want: Vec<String> = order.iter().map(|i| e[*i].clone()).collect();
+        assert_eq!(item_strings(&r.body, "id"), want, "{}", r.text);
+        assert_eq!(numbers(&r.body, "likes_in_period"), in_period, "{}", r.text);
+        let all_likes = [3, 2, 1, 0, 1, 1];
+        let counts: Vec<i64> = order.iter().map(|i| all_likes[*i]).collect();
+        assert_eq!(numbers(&r.body, "like_count"), counts, "{}", r.text);
+        assert_eq!(r.body["total"], 6);
+    };
+
+    // All time (the default period): like_count, then newest.
+    let r = send(&t.app, get(&gallery("sort=popular"))).await;
+    expect(&r, [0, 1, 5, 4, 2, 3], [3, 2, 1, 1, 1, 0]);
+    let r = send(&t.app, get(&gallery("sort=popular&period=all"))).await;
+    expect(&r, [0, 1, 5, 4, 2, 3], [3, 2, 1, 1, 1, 0]);
+    // This week: e4 and e2 (ties newest first), then the rest newest first.
+    let r = send(&t.app, get(&gallery("sort=popular&period=week"))).await;
+    expect(&r, [4, 2, 5, 3, 1, 0], [1, 1, 0, 0, 0, 0]);
+    // This month.
+    let r = send(&t.app, get(&gallery("sort=popular&period=month"))).await;
+    expect(&r, [1, 5, 4, 2, 3, 0], [2, 1, 1, 1, 0, 0]);
+    // Paging applies after the window's order.
+    let r = send(
+        &t.app,
+        get(&gallery("sort=popular&period=week&page=2&size=2")),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(item_strings(&r.body, "id"), [e[5].clone(), e[3].clone()]);
+    assert_eq!(numbers(&r.body, "likes_in_period"), [0, 0]);
+    assert_eq!(r.body["total"], 6);
+    // Newest first: likes_in_period is the like count.
+    let r = send(&t.app, get(&gallery("sort=new"))).await;
+    expect(&r, [5, 4, 3, 2, 1, 0], [1, 1, 0, 1, 2, 3]);
+    // The emoji's own view has it too.
+    let r = send(&t.app, get(&format!("/api/v1/emojis/{}", e[0]))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["likes_in_period"], 3);
+    // liked_by_me still follows the caller.
+    let r = send(
+        &t.app,
+        get_as(&gallery("sort=popular&period=week"), Some(&carol.token)),
+    )
+    .await;
+    let liked: Vec<bool> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["liked_by_me"].as_bool().unwrap())
+        .collect();
+    assert_eq!(liked, [false, false, true, false, true, true]);
+
+    // A period only orders popular; unknown values name their parameter.
+    let r = send(&t.app, get(&gallery("sort=new&period=week"))).await;
+    assert_field_problem(&r, 422, "validation_failed", "period");
+    let r = send(&t.app, get(&gallery("sort=popular&period=year"))).await;
+    assert_field_problem(&r, 422, "validation_failed", "period");
+    let r = send(&t.app, get(&gallery("sort=popular&period=Week"))).await;
+    assert_field_problem(&r, 422, "validation_failed", "period");
+    let r = send(&t.app, get(&gallery("sort=hot&period=week"))).await;
+    assert_problem(&r, 422, "validation_failed");
+    let r = send(&t.app, get(&gallery("sort=popular&period=week&size=0"))).await;
+    assert_problem(&r, 400, "bad_request");
+}
+
+#[actix_web::test]
+async fn liked_lists_what_i_liked_and_may_still_see_newest_like_first() {
+    let t = spawn().await;
+    let alice = someone(&t.app, "alice").await;
+    let bob = someone(&t.app, "bob").await;
+    let carol = someone(&t.app, "carol").await;
+    let b1 = saved(&t, &bob, "cat", "happy", "public").await;
+    let b2 = saved(&t, &bob, "bear", "sad", "public").await;
+    let b3 = saved(&t, &bob, "bunny", "fear", "public").await;
+    let c1 = saved(&t, &carol, "classic", "angry", "public").await;
+    let a1 = saved(&t, &alice, "classic", "neutral", "private").await;
+    let a2 = saved(&t, &alice, "cat", "surprise", "public").await;
+    let now = Utc::now();
+    for (id, hours_ago) in [(&a2, 6), (&c1, 5), (&a1, 4), (&b1, 3), (&b2, 2), (&b3, 1)] {
+        like(&t.app, &alice, id).await;
+        like_at(&t, id, alice.id, now - Duration::hours(hours_ago));
+    }
+    like(&t.app, &bob, &a2).await;
+    // Bob hides b2 (the API has no visibility change yet; the row is what matters) and
+    // deletes b3.
+    let hidden = t.env.db.execute(&format!(
+        "UPDATE emojis SET visibility = 'private' WHERE id = '{b2}'"
+    ));
+    assert_eq!(hidden, 1);
+    let r = send(
+        &t.app,
+        bearer(
+            TestRequest::delete().uri(&format!("/api/v1/emojis/{b3}")),
+            &bob.token,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+
+    let liked = |q: &str, who: &Someone| {
+        get_as(
+            &format!("/api/v1/users/me/emojis?case=liked{q}"),
+            Some(&who.token),
+        )
+    };
+    let r = send(&t.app, liked("", &alice)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        item_strings(&r.body, "id"),
+        [b1.clone(), a1.clone(), c1.clone(), a2.clone()],
+        "newest like first; someone's now-private and deleted emojis are gone; my own \
+         private one stays: {}",
+        r.text
+    );
+    assert_eq!(
+        (
+            r.body["total"].as_i64(),
+            r.body["page"].as_u64(),
+            r.body["size"].as_u64()
+        ),
+        (Some(4), Some(1), Some(20))
+    );
+    assert!(r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["liked_by_me"] == true));
+    assert_eq!(r.body["items"][0]["owner"]["username"], "bob");
+    assert_eq!(r.body["items"][1]["visibility"], "private");
+    assert_eq!(r.body["items"][3]["like_count"], 2);
+    let r = send(&t.app, liked("&page=2&size=3", &alice)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(item_strings(&r.body, "id"), [a2.as_str()]);
+    assert_eq!(r.body["total"], 4);
+
+    let r = send(&t.app, liked("", &bob)).await;
+    assert_eq!(item_strings(&r.body, "id"), [a2.as_str()]);
+    assert_eq!(r.body["total"], 1);
+    let r = send(&t.app, liked("", &carol)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["total"], 0);
+    assert_eq!(r.body["items"], json!([]));
+
+    // Unliking takes it off the list.
+    let r = send(
+        &t.app,
+        bearer(
+            TestRequest::delete().uri(&format!("/api/v1/emojis/{b1}/like")),
+            &alice.token,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = send(&t.app, liked("", &alice)).await;
+    assert_eq!(item_strings(&r.body, "id"), [a1, c1, a2]);
+    assert_eq!(r.body["total"], 3);
+
+    let r = send(&t.app, liked("&size=0", &alice)).await;
+    assert_problem(&r, 400, "bad_request");
+    let r = send(&t.app, get_as("/api/v1/users/me/emojis?case=liked", None)).await;
     assert_problem(&r, 401, "unauthorized");
 }

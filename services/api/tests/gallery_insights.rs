@@ -59,8 +59,10 @@ async fn face_ranking_counts_template_and_expression_per_window() {
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["period"], "week");
     assert_eq!(r.body["total"], 4);
+    // The week is today and the six product days before it, from the first one's midnight.
+    let cal = t.calendar();
     let since: DateTime<Utc> = r.body["since"].as_str().unwrap().parse().unwrap();
-    assert!((days_ago(7) - since).num_seconds().abs() < 60);
+    assert_eq!(since, cal.start_of(cal.today() - Duration::days(6)));
     assert_eq!(
         rows(
             &r.body,
@@ -132,7 +134,7 @@ async fn face_ranking_counts_template_and_expression_per_window() {
         TestRequest::get().uri("/api/v1/faces/ranking?period=year"),
     )
     .await;
-    assert_problem(&r, 400, "bad_request");
+    assert_field_problem(&r, 422, "validation_failed", "period");
 }
 
 #[actix_web::test]
@@ -222,17 +224,7 @@ async fn zodiac_ranking_lists_all_twelve_per_window() {
         TestRequest::get().uri("/api/v1/zodiac/ranking?period=decade"),
     )
     .await;
-    assert_problem(&r, 400, "bad_request");
-}
-
-async fn award(state: &moji_api::AppState, user: uuid::Uuid) -> Vec<String> {
-    let mut ids = state
-        .db
-        .run(move |c| moji_db::challenges::award(c, user))
-        .await
-        .unwrap();
-    ids.sort();
-    ids
+    assert_field_problem(&r, 422, "validation_failed", "period");
 }
 
 fn challenge<'a>(body: &'a Value, id: &str) -> &'a Value {
@@ -335,7 +327,7 @@ async fn challenges_are_awarded_once_from_results() {
 }
 
 #[actix_web::test]
-async fn streak_needs_three_consecutive_utc_days() {
+async fn streak_needs_three_consecutive_product_days() {
     let t = spawn().await;
     let a = someone(&t.app, "alice").await;
     // Days -10, -8, -7: the longest run is two days.
@@ -385,146 +377,101 @@ async fn reading_challenges_catches_up_on_unawarded_results() {
     );
 }
 
-#[actix_web::test]
-async fn statistics_bucket_every_day_of_the_range() {
-    let t = spawn().await;
+/// Results one minute inside and one minute outside each window's first product day: the
+/// windows are product days in the configured zone, not rolling 7×24 / 30×24 hours.
+async fn ranking_windows_follow_product_days(zone: &str) {
+    let zone = zone.to_owned();
+    let t = spawn_with(move |s| s.product.time_zone = zone).await;
     let a = someone(&t.app, "alice").await;
-    let b = someone(&t.app, "bob").await;
-    let now = Utc::now();
-    emoji_result(
-        &t.state,
-        a.id,
-        "classic",
-        &[("happy", 0.9), ("sad", 0.4)],
-        now,
-    )
-    .await;
-    emoji_result(&t.state, a.id, "cat", &[("happy", 0.8)], now).await;
-    zodiac_result(&t.state, a.id, "tiger", "neutral", now).await;
-    zodiac_result(&t.state, a.id, "tiger", "happy", days_ago(2)).await;
-    emoji_result(&t.state, a.id, "bear", &[("angry", 0.9)], days_ago(40)).await;
-    zodiac_result(&t.state, b.id, "rat", "fear", now).await;
+    let cal = t.calendar();
+    let today = cal.today();
+    let minute = Duration::minutes(1);
+    let week_start = cal.start_of(today - Duration::days(6));
+    let month_start = cal.start_of(today - Duration::days(29));
+    // In the week / out of the week but in the month / in the month / out of the month.
+    let instants = [
+        week_start + minute,
+        week_start - minute,
+        month_start + minute,
+        month_start - minute,
+    ];
+    for (at, (template, expression)) in instants.iter().zip([
+        ("classic", "happy"),
+        ("cat", "sad"),
+        ("bear", "angry"),
+        ("bunny", "fear"),
+    ]) {
+        emoji_result(&t.state, a.id, template, &[(expression, 0.9)], *at).await;
+    }
+    for (at, animal) in instants.iter().zip(["tiger", "ox", "dog", "pig"]) {
+        zodiac_result(&t.state, a.id, animal, "neutral", *at).await;
+    }
 
-    // Default: the last 30 days, every day listed.
-    let r = send(
-        &t.app,
-        get_as("/api/v1/users/me/statistics", Some(&a.token)),
-    )
-    .await;
+    let faces = |period: &str| format!("/api/v1/faces/ranking?period={period}");
+    let r = send(&t.app, TestRequest::get().uri(&faces("week"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let today = now.date_naive();
-    assert_eq!(r.body["to"], today.to_string());
-    assert_eq!(r.body["from"], (today - Duration::days(29)).to_string());
-    let days = r.body["days"].as_array().unwrap();
-    assert_eq!(days.len(), 30);
+    assert_eq!(r.body["total"], 1, "{}", r.text);
     assert_eq!(
-        days[29],
-        json!({"date": today.to_string(), "emoji": 2, "zodiac": 1, "total": 3, "faces": 4})
+        rows(&r.body, "items", &["template", "expression", "count"]),
+        [vec![json!("classic"), json!("happy"), json!(1)]]
     );
-    assert_eq!(
-        days[27],
-        json!({"date": (today - Duration::days(2)).to_string(), "emoji": 0, "zodiac": 1, "total": 1, "faces": 1})
-    );
-    assert_eq!(days[0]["total"], 0);
-    assert_eq!(
-        days.iter()
-            .map(|d| d["total"].as_i64().unwrap())
-            .sum::<i64>(),
-        4
-    );
-    assert_eq!(
-        r.body["totals"],
-        json!({"emoji": 2, "zodiac": 2, "results": 4, "faces": 5})
-    );
-    let expr = rows(&r.body, "expressions", &["expression", "count"]);
-    assert_eq!(expr.len(), 7);
-    assert_eq!(
-        expr[0],
-        vec![json!("angry"), json!(0)],
-        "the 40-day-old angry face is out of range"
-    );
-    assert_eq!(expr[3], vec![json!("happy"), json!(3)]);
-    assert_eq!(expr[4], vec![json!("sad"), json!(1)]);
-    assert_eq!(expr[6], vec![json!("neutral"), json!(1)]);
-    let animals = rows(&r.body, "animals", &["animal", "count"]);
-    assert_eq!(animals.len(), 12);
-    assert_eq!(
-        animals[0],
-        vec![json!("rat"), json!(0)],
-        "bob's rat is bob's"
-    );
-    assert_eq!(animals[2], vec![json!("tiger"), json!(2)]);
+    let since: DateTime<Utc> = r.body["since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(since, week_start);
+    let r = send(&t.app, TestRequest::get().uri(&faces("month"))).await;
+    assert_eq!(r.body["total"], 3, "{}", r.text);
+    let since: DateTime<Utc> = r.body["since"].as_str().unwrap().parse().unwrap();
+    assert_eq!(since, month_start);
+    let mut templates: Vec<String> = r.body["templates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["template"].as_str().unwrap().to_owned())
+        .collect();
+    templates.sort();
+    assert_eq!(templates, ["bear", "cat", "classic"]);
+    let r = send(&t.app, TestRequest::get().uri(&faces("all"))).await;
+    assert_eq!(r.body["total"], 4, "{}", r.text);
 
-    // An explicit range, reaching the old result.
-    let from = today - Duration::days(45);
-    let r = send(
-        &t.app,
-        get_as(
-            &format!("/api/v1/users/me/statistics?from={from}&to={today}"),
-            Some(&a.token),
-        ),
-    )
-    .await;
+    let zodiac = |period: &str| format!("/api/v1/zodiac/ranking?period={period}");
+    let counted = |body: &Value| -> Vec<(String, i64)> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["count"].as_i64().unwrap() > 0)
+            .map(|i| {
+                (
+                    i["animal"].as_str().unwrap().to_owned(),
+                    i["count"].as_i64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let r = send(&t.app, TestRequest::get().uri(&zodiac("week"))).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["days"].as_array().unwrap().len(), 46);
-    assert_eq!(r.body["totals"]["emoji"], 3);
-    assert_eq!(r.body["expressions"][0]["count"], 1);
-    // A single day.
-    let day = today - Duration::days(2);
-    let r = send(
-        &t.app,
-        get_as(
-            &format!("/api/v1/users/me/statistics?from={day}&to={day}"),
-            Some(&a.token),
-        ),
-    )
-    .await;
-    assert_eq!(r.body["days"].as_array().unwrap().len(), 1);
-    assert_eq!(r.body["totals"]["zodiac"], 1);
-    // 366 days is the limit.
-    let r = send(
-        &t.app,
-        get_as(
-            "/api/v1/users/me/statistics?from=2024-01-01&to=2024-12-31",
-            Some(&a.token),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body["days"].as_array().unwrap().len(), 366);
+    assert_eq!(r.body["total"], 1, "{}", r.text);
+    assert_eq!(counted(&r.body), [("tiger".to_owned(), 1)]);
+    let r = send(&t.app, TestRequest::get().uri(&zodiac("month"))).await;
+    assert_eq!(r.body["total"], 3, "{}", r.text);
+    // Ties keep the traditional order: ox, tiger, dog.
+    assert_eq!(
+        counted(&r.body),
+        [
+            ("ox".to_owned(), 1),
+            ("tiger".to_owned(), 1),
+            ("dog".to_owned(), 1)
+        ]
+    );
+    let r = send(&t.app, TestRequest::get().uri(&zodiac("all"))).await;
+    assert_eq!(r.body["total"], 4, "{}", r.text);
+}
 
-    let r = send(
-        &t.app,
-        get_as(
-            "/api/v1/users/me/statistics?from=2024-01-01&to=2025-01-01",
-            Some(&a.token),
-        ),
-    )
-    .await;
-    assert_problem(&r, 422, "validation_failed");
-    assert_eq!(r.body["errors"][0]["field"], "to");
-    let r = send(
-        &t.app,
-        get_as(
-            "/api/v1/users/me/statistics?from=2025-02-01&to=2025-01-31",
-            Some(&a.token),
-        ),
-    )
-    .await;
-    assert_problem(&r, 422, "validation_failed");
-    assert_eq!(r.body["errors"][0]["field"], "from");
-    let r = send(
-        &t.app,
-        get_as("/api/v1/users/me/statistics?from=yesterday", Some(&a.token)),
-    )
-    .await;
-    assert_problem(&r, 400, "bad_request");
-    let r = send(
-        &t.app,
-        get_as("/api/v1/users/me/statistics?to=2025-02-30", Some(&a.token)),
-    )
-    .await;
-    assert_problem(&r, 400, "bad_request");
-    let r = send(&t.app, get_as("/api/v1/users/me/statistics", None)).await;
-    assert_problem(&r, 401, "unauthorized");
+#[actix_web::test]
+async fn ranking_windows_are_seoul_product_days_by_default() {
+    ranking_windows_follow_product_days("Asia/Seoul").await;
+}
+
+#[actix_web::test]
+async fn ranking_windows_follow_the_configured_time_zone() {
+    ranking_windows_follow_product_days("America/Los_Angeles").await;
 }

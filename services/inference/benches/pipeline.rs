@@ -14,7 +14,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use moji_common::TaskKind;
+use moji_common::{TaskKind, TemplateId};
 use moji_inference::pipeline::{self, Control, Job, StepStarted};
 
 /// The worker's allocator, so the raw figure is measured the way the worker runs.
@@ -88,7 +88,7 @@ fn main() {
             bytes: jpeg.clone(),
             limits: moji_media::Limits::default(),
             kind: TaskKind::Emoji,
-            template: "classic".into(),
+            template: TemplateId::Classic,
         };
         let (cpu_before, wall_before) = (thread_cpu(), Instant::now());
         let analysis = pipeline::run(&mut m, job, &control).unwrap();
@@ -111,9 +111,9 @@ fn main() {
         for (k, s) in started.iter().enumerate() {
             let until = started.get(k + 1).map_or(end, |next| next.at);
             let ms = (until - s.at).as_secs_f64() * 1e3;
-            match steps.iter_mut().find(|(name, _)| *name == s.step) {
+            match steps.iter_mut().find(|(name, _)| *name == s.step.name()) {
                 Some((_, v)) => v.push(ms),
-                None => steps.push((s.step, vec![ms])),
+                None => steps.push((s.step.name(), vec![ms])),
             }
         }
     }

@@ -6,9 +6,11 @@
 pub mod metrics;
 pub mod pipeline;
 pub mod pool;
+mod progress;
+mod results;
+pub mod step;
+pub mod task_end;
 pub mod worker;
-
-use std::sync::Arc;
 
 use actix_web::{web, App, HttpServer};
 use moji_config::Settings;
@@ -48,13 +50,7 @@ pub async fn connect(settings: Settings) -> anyhow::Result<Worker> {
     )
     .await?;
     tracing::info!(threads, detection = %settings.faces.detection, "vision pool ready");
-    Ok(Worker {
-        settings: Arc::new(settings),
-        redis,
-        storage,
-        broker,
-        pool,
-    })
+    Worker::new(settings, redis, storage, broker, pool)
 }
 
 /// Consumes `face.analyze` until `shutdown` is cancelled; in-flight tasks finish first.

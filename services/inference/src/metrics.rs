@@ -2,11 +2,14 @@
 
 use std::sync::LazyLock;
 
+use moji_common::TaskKind;
 use moji_telemetry::{metrics::LATENCY_BUCKETS, register};
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts};
 
-/// Seconds per pipeline step (`download`, `decode`, `detect`, `classify`, `composite`,
-/// `zodiac`, `encode`, `store`).
+use crate::step::Step;
+
+/// Seconds per pipeline step, labelled by [`Step::name`] (`download`, `decode`, `detect`,
+/// `classify`, `composite`, `encode`, `zodiac`, `store`).
 pub static STEP_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     register(
         HistogramVec::new(
@@ -55,29 +58,16 @@ pub static TASK_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
-/// Pipeline steps, as labelled in [`STEP_SECONDS`].
-pub const STEPS: [&str; 8] = [
-    "download",
-    "decode",
-    "detect",
-    "classify",
-    "composite",
-    "encode",
-    "store",
-    "zodiac",
-];
-/// Task kinds, as labelled.
-pub const KINDS: [&str; 2] = ["emoji", "zodiac"];
-/// Task outcomes, as labelled in [`TASKS`].
+/// Task outcomes, as labelled in [`TASKS`] (see [`crate::task_end::TaskEnd::label`]).
 pub const OUTCOMES: [&str; 4] = ["succeeded", "failed", "cancelled", "retry"];
 
 /// Creates every series at start-up (zero until used): `gather` skips labelled metrics with
 /// no series, so dashboards would otherwise see nothing before the first task.
 pub fn init() {
-    for step in STEPS {
-        STEP_SECONDS.with_label_values(&[step]);
+    for step in Step::ALL {
+        STEP_SECONDS.with_label_values(&[step.name()]);
     }
-    for kind in KINDS {
+    for kind in TaskKind::ALL.map(TaskKind::as_str) {
         TASK_SECONDS.with_label_values(&[kind]);
         for outcome in OUTCOMES {
             TASKS.with_label_values(&[kind, outcome]);

@@ -16,21 +16,19 @@ use std::{
 
 use bytes::Bytes;
 use image::RgbImage;
-use moji_catalog::{Expression, FaceBox, FaceFeatures};
-use moji_common::{ErrorCode, TaskKind};
+use moji_catalog::{FaceBox, FaceFeatures};
+use moji_common::{ErrorCode, Expression, TaskKind, TemplateId};
 use moji_media::Limits;
 use moji_vision::Models;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::metrics;
+use crate::{metrics, step::Step, task_end::TaskEnd};
 
-/// A step the vision thread is about to start: progress percentage and step name.
+/// A step the vision thread is about to start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StepStarted {
-    /// Progress to report, 0..=100.
-    pub progress: u8,
-    /// Step name as shown to clients (`decode`, `detect`, …).
-    pub step: &'static str,
+    /// The step (its name and progress are what the worker reports).
+    pub step: Step,
     /// When it started (the raw benchmark times steps from these).
     pub at: Instant,
 }
@@ -46,17 +44,17 @@ pub struct Control {
 }
 
 impl Control {
-    /// Announces `step` unless the worker asked to stop.
-    fn enter(&self, progress: u8, step: &'static str) -> Result<(), Failure> {
+    /// Announces `step` unless the worker asked to stop (the worker knows why, and ends the
+    /// task accordingly; the job only reports `Cancelled`).
+    fn enter(&self, step: Step) -> Result<(), TaskEnd> {
         if !self.step_delay.is_zero() {
             std::thread::sleep(self.step_delay);
         }
         if self.stop.load(Ordering::Acquire) {
-            return Err(Failure::Stopped);
+            return Err(TaskEnd::Cancelled);
         }
         // A closed channel means the worker is gone; the job's result is dropped as well.
         let _ = self.steps.send(StepStarted {
-            progress,
             step,
             at: Instant::now(),
         });
@@ -72,8 +70,8 @@ pub struct Job {
     pub limits: Limits,
     /// Emoji tasks are composited and encoded; zodiac tasks get face features.
     pub kind: TaskKind,
-    /// Emoji template id.
-    pub template: String,
+    /// Emoji template.
+    pub template: TemplateId,
 }
 
 /// One face as the pipeline read it; features are measured for zodiac tasks only (the eye
@@ -94,7 +92,7 @@ pub struct ReadFace {
 /// The encoded emoji result.
 pub struct Rendered {
     /// Template the emoji came from.
-    pub template: String,
+    pub template: TemplateId,
     /// Full-size composite, PNG.
     pub png: Vec<u8>,
     /// 256 px JPEG thumbnail.
@@ -113,51 +111,43 @@ pub struct Analysis {
     pub rendered: Option<Rendered>,
 }
 
-/// Why a job ended without an analysis.
-#[derive(Debug)]
-pub enum Failure {
-    /// Permanent: the task fails with this code.
-    Fail(ErrorCode, String),
-    /// The worker set the stop flag.
-    Stopped,
-    /// Worth retrying (an OpenCV hiccup).
-    Transient(String),
-}
-
-fn timed<T>(step: &str, f: impl FnOnce() -> T) -> T {
+fn timed<T>(step: Step, f: impl FnOnce() -> T) -> T {
     let started = Instant::now();
     let out = f();
     metrics::STEP_SECONDS
-        .with_label_values(&[step])
+        .with_label_values(&[step.name()])
         .observe(started.elapsed().as_secs_f64());
     out
 }
 
 /// Runs the whole image pipeline for `job` on the calling (vision) thread.
-pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, Failure> {
-    ctl.enter(10, "decode")?;
-    let image: RgbImage =
-        timed("decode", || moji_media::decode(&job.bytes, &job.limits)).map_err(|e| {
-            Failure::Fail(
+///
+/// Ends early with `Failed` (an unreadable photo, no face), `Retry` (an OpenCV hiccup) or
+/// `Cancelled` (the worker set the stop flag).
+pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, TaskEnd> {
+    ctl.enter(Step::Decode)?;
+    let image: RgbImage = timed(Step::Decode, || moji_media::decode(&job.bytes, &job.limits))
+        .map_err(|e| {
+            TaskEnd::Failed(
                 ErrorCode::InvalidImage,
                 format!("the photo cannot be read: {e}"),
             )
         })?;
     drop(job.bytes);
 
-    ctl.enter(30, "detect")?;
-    let boxes = timed("detect", || moji_vision::detect_faces(models, &image))
-        .map_err(|e| Failure::Transient(format!("detection: {e}")))?;
+    ctl.enter(Step::Detect)?;
+    let boxes = timed(Step::Detect, || moji_vision::detect_faces(models, &image))
+        .map_err(|e| TaskEnd::Retry(format!("detection: {e}")))?;
     if boxes.is_empty() {
-        return Err(Failure::Fail(
+        return Err(TaskEnd::Failed(
             ErrorCode::NoFaceDetected,
             "no face was found; try a brighter photo with the face looking at the camera".into(),
         ));
     }
 
-    ctl.enter(50, "classify")?;
+    ctl.enter(Step::Classify)?;
     let wants_features = job.kind == TaskKind::Zodiac;
-    let faces = timed("classify", || {
+    let faces = timed(Step::Classify, || {
         boxes
             .into_iter()
             .map(|bbox| {
@@ -175,7 +165,7 @@ pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, Fai
             })
             .collect::<Result<Vec<_>, moji_vision::VisionError>>()
     })
-    .map_err(|e| Failure::Transient(format!("classification: {e}")))?;
+    .map_err(|e| TaskEnd::Retry(format!("classification: {e}")))?;
     if job.kind != TaskKind::Emoji {
         return Ok(Analysis {
             faces,
@@ -183,22 +173,22 @@ pub fn run(models: &mut Models, job: Job, ctl: &Control) -> Result<Analysis, Fai
         });
     }
 
-    ctl.enter(70, "composite")?;
+    ctl.enter(Step::Composite)?;
     let placements: Vec<(FaceBox, Expression)> =
         faces.iter().map(|f| (f.bbox, f.expression)).collect();
-    let composed = timed("composite", || {
-        moji_render::compose(&image, &placements, &job.template)
+    let composed = timed(Step::Composite, || {
+        moji_render::compose(&image, &placements, job.template.as_str())
     })
-    .map_err(|e| Failure::Fail(ErrorCode::Internal, format!("compositing failed: {e}")))?;
+    .map_err(|e| TaskEnd::Failed(ErrorCode::Internal, format!("compositing failed: {e}")))?;
     drop(image);
 
-    ctl.enter(85, "encode")?;
-    let (png, thumbnail) = timed("encode", || {
+    ctl.enter(Step::Encode)?;
+    let (png, thumbnail) = timed(Step::Encode, || {
         let png = moji_render::encode_png(&composed)?;
         let thumb = moji_render::thumbnail_jpeg(&composed, 256, 85)?;
         Ok::<_, moji_render::RenderError>((png, thumb))
     })
-    .map_err(|e| Failure::Fail(ErrorCode::Internal, format!("encoding failed: {e}")))?;
+    .map_err(|e| TaskEnd::Failed(ErrorCode::Internal, format!("encoding failed: {e}")))?;
     let (width, height) = composed.dimensions();
     Ok(Analysis {
         faces,

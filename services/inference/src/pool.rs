@@ -16,7 +16,6 @@ type Job = Box<dyn FnOnce(&mut Models) + Send>;
 #[derive(Clone)]
 pub struct VisionPool {
     jobs: mpsc::SyncSender<Job>,
-    size: usize,
 }
 
 /// Why a pool job did not produce a value.
@@ -89,12 +88,7 @@ impl VisionPool {
                 .recv()
                 .map_err(|_| VisionError::Model("vision thread died while loading".into()))??;
         }
-        Ok(Self { jobs: tx, size })
-    }
-
-    /// Number of threads.
-    pub fn size(&self) -> usize {
-        self.size
+        Ok(Self { jobs: tx })
     }
 
     /// Runs `f` on a vision thread and awaits its result without blocking the executor.

@@ -7,43 +7,31 @@
 //! persists each task once.
 
 use std::{
-    collections::BTreeMap,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use bytes::Bytes;
-use chrono::Utc;
-use moji_catalog::{zodiac, Expression, FaceBox};
+use moji_catalog::DEFAULT_TEMPLATE;
 use moji_common::{
     messages::{FaceAnalyzeV1, TaskFailedV1, TaskSucceededV1},
-    results::{EmojiFace, EmojiResult, Localized, ResultBox, ZodiacReason, ZodiacResult},
     Envelope, ErrorCode, MessageType, TaskKind, TaskStatus,
 };
-use moji_config::Settings;
+use moji_config::{ProductCalendar, Settings};
 use moji_media::Limits;
 use moji_mq::{Broker, Incoming, Outcome};
 use moji_redis::{NewTask, RedisState, StateError, TaskChange, TaskError};
-use moji_storage::{Storage, StorageError};
+use moji_storage::Storage;
 use uuid::Uuid;
 
 use crate::{
     metrics,
     pipeline::{self, ReadFace},
     pool::VisionPool,
+    results,
+    step::{Step, DONE},
+    task_end::TaskEnd,
 };
-
-/// Storage keys of an emoji task's result: fixed, so a redelivered task overwrites its own
-/// files instead of adding more.
-fn result_keys(id: Uuid) -> (String, String) {
-    (
-        format!("results/{id}/emoji.png"),
-        format!("results/{id}/thumbnail.jpg"),
-    )
-}
 
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
@@ -58,121 +46,78 @@ pub struct Worker {
     pub broker: Broker,
     /// Vision threads.
     pub pool: VisionPool,
-}
-
-/// How a task ended inside the worker.
-enum Ending {
-    /// Finished with a result.
-    Succeeded(serde_json::Value),
-    /// Finished with a permanent error.
-    Failed(ErrorCode, String),
-    /// The owner cancelled it.
-    Cancelled,
-}
-
-/// Why a step could not finish; transient errors are retried via redelivery.
-enum StepError {
-    /// Permanent: the task fails with this code.
-    Fail(ErrorCode, String),
-    /// The owner cancelled the task.
-    Cancelled,
-    /// Infrastructure trouble: nack and try again later.
-    Transient(String),
-}
-
-impl From<StateError> for StepError {
-    fn from(e: StateError) -> Self {
-        StepError::Transient(format!("redis: {e}"))
-    }
-}
-
-impl From<StorageError> for StepError {
-    fn from(e: StorageError) -> Self {
-        match e {
-            StorageError::NotFound(key) => StepError::Fail(
-                ErrorCode::InvalidImage,
-                format!("the uploaded photo {key} is gone"),
-            ),
-            other => StepError::Transient(format!("storage: {other}")),
-        }
-    }
-}
-
-impl From<crate::pool::PoolError> for StepError {
-    fn from(e: crate::pool::PoolError) -> Self {
-        StepError::Transient(e.to_string())
-    }
-}
-
-fn kind_label(kind: TaskKind) -> &'static str {
-    match kind {
-        TaskKind::Emoji => "emoji",
-        TaskKind::Zodiac => "zodiac",
-    }
-}
-
-fn result_box(b: FaceBox) -> ResultBox {
-    ResultBox {
-        x: b.x,
-        y: b.y,
-        width: b.width,
-        height: b.height,
-    }
-}
-
-fn scores_map(scores: &[f32; 7]) -> BTreeMap<String, f32> {
-    Expression::ALL
-        .iter()
-        .map(|e| (e.as_str().to_owned(), scores[e.index()]))
-        .collect()
+    /// Upload limits (`faces.max_image_bytes`, `faces.max_image_pixels`).
+    limits: Limits,
+    /// The product day fortunes are drawn for (`product.time_zone`).
+    calendar: ProductCalendar,
 }
 
 impl Worker {
+    /// A worker over connected services; reads its limits and calendar from `settings` once.
+    pub fn new(
+        settings: Settings,
+        redis: RedisState,
+        storage: Storage,
+        broker: Broker,
+        pool: VisionPool,
+    ) -> anyhow::Result<Self> {
+        let limits = Limits::new(
+            settings.faces.max_image_bytes,
+            settings.faces.max_image_pixels,
+        );
+        let calendar = ProductCalendar::new(&settings.product.time_zone)
+            .map_err(|e| anyhow::anyhow!("product.time_zone: {e}"))?;
+        Ok(Self {
+            settings: Arc::new(settings),
+            redis,
+            storage,
+            broker,
+            pool,
+            limits,
+            calendar,
+        })
+    }
+
     /// Handles one `face.analyze` delivery and says how to settle it.
     pub async fn handle(&self, msg: Incoming<FaceAnalyzeV1>) -> Outcome {
         let task = msg.envelope.payload;
-        let kind = kind_label(task.kind);
+        let kind = task.kind.as_str();
         metrics::IN_FLIGHT.inc();
         let started = Instant::now();
-        let outcome = self.process(&task).await;
-        metrics::IN_FLIGHT.dec();
-        let (settle, label) = match outcome {
-            Ok(Ending::Succeeded(_)) => (Outcome::Ack, "succeeded"),
-            Ok(Ending::Failed(..)) => (Outcome::Ack, "failed"),
-            Ok(Ending::Cancelled) => (Outcome::Ack, "cancelled"),
-            Err(why) => {
-                tracing::warn!(task_id = %task.task_id, %why, delivery = msg.delivery_count, "task will be retried");
-                (Outcome::Retry, "retry")
-            }
+        // Both sides are how the task ended; `Err` is an end reached early through `?`.
+        let end = match self.process(&task).await {
+            Ok(end) | Err(end) => end,
         };
-        metrics::TASKS.with_label_values(&[kind, label]).inc();
-        if label != "retry" {
+        metrics::IN_FLIGHT.dec();
+        if let TaskEnd::Retry(why) = &end {
+            tracing::warn!(task_id = %task.task_id, %why, delivery = msg.delivery_count, "task will be retried");
+        } else {
             metrics::TASK_SECONDS
                 .with_label_values(&[kind])
                 .observe(started.elapsed().as_secs_f64());
         }
-        settle
+        metrics::TASKS.with_label_values(&[kind, end.label()]).inc();
+        end.settle()
     }
 
-    /// Runs the task and announces its end; `Err` means "retry later".
-    async fn process(&self, task: &FaceAnalyzeV1) -> Result<Ending, String> {
+    /// Runs the task and announces its end.
+    async fn process(&self, task: &FaceAnalyzeV1) -> Result<TaskEnd, TaskEnd> {
         let id = task.task_id;
         // A redelivered task may already be finished: announce it again (the api dedupes).
-        match self.redis.get_task(id).await.map_err(|e| e.to_string())? {
-            Some(rec) if rec.status == TaskStatus::Cancelled => return Ok(Ending::Cancelled),
+        match self.redis.get_task(id).await? {
+            Some(rec) if rec.status == TaskStatus::Cancelled => return Ok(TaskEnd::Cancelled),
             Some(rec) if rec.status == TaskStatus::Succeeded => {
-                let result = rec.result.unwrap_or(serde_json::Value::Null);
-                self.announce(task, &Ending::Succeeded(result.clone()))
-                    .await?;
-                return Ok(Ending::Succeeded(result));
+                let end = TaskEnd::Succeeded(rec.result.unwrap_or(serde_json::Value::Null));
+                self.announce(task, &end).await?;
+                return Ok(end);
             }
             Some(rec) if rec.status == TaskStatus::Failed => {
                 let (code, detail) = rec
                     .error
                     .map_or((ErrorCode::Internal, String::new()), |e| (e.code, e.detail));
-                let ending = Ending::Failed(code, detail);
-                self.announce(task, &ending).await?;
-                return Ok(ending);
+                let end = TaskEnd::Failed(code, detail);
+                self.announce(task, &end).await?;
+                return Ok(end);
             }
             Some(_) => {}
             None => {
@@ -185,27 +130,25 @@ impl Worker {
                 };
                 match self.redis.create_task(&new, ttl).await {
                     Ok(_) | Err(StateError::TaskExists(_)) => {}
-                    Err(e) => return Err(e.to_string()),
+                    Err(e) => return Err(e.into()),
                 }
             }
         }
 
-        let ending = match self.run_pipeline(task).await {
-            Ok(result) => Ending::Succeeded(result),
-            Err(StepError::Fail(code, detail)) => Ending::Failed(code, detail),
-            Err(StepError::Cancelled) => return Ok(Ending::Cancelled),
-            Err(StepError::Transient(why)) => return Err(why),
+        let end = match self.run_pipeline(task).await {
+            Ok(result) => TaskEnd::Succeeded(result),
+            Err(end) => end,
         };
-        let (to, change) = match &ending {
-            Ending::Succeeded(result) => (
+        let (to, change) = match &end {
+            TaskEnd::Succeeded(result) => (
                 TaskStatus::Succeeded,
                 TaskChange {
-                    progress: Some(100),
+                    progress: Some(DONE),
                     result: Some(result.clone()),
                     ..Default::default()
                 },
             ),
-            Ending::Failed(code, detail) => (
+            TaskEnd::Failed(code, detail) => (
                 TaskStatus::Failed,
                 TaskChange {
                     error: Some(TaskError {
@@ -215,7 +158,7 @@ impl Worker {
                     ..Default::default()
                 },
             ),
-            Ending::Cancelled => return Ok(Ending::Cancelled),
+            TaskEnd::Cancelled | TaskEnd::Retry(_) => return Ok(end),
         };
         match self.redis.transition(id, to, change).await {
             Ok(_) => {}
@@ -228,19 +171,19 @@ impl Worker {
                 if task.kind == TaskKind::Emoji {
                     self.remove_results(id).await;
                 }
-                return Ok(Ending::Cancelled);
+                return Ok(TaskEnd::Cancelled);
             }
             // Already final from an earlier delivery: fall through and re-announce.
             Err(StateError::IllegalTransition { .. }) => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(e.into()),
         }
-        self.announce(task, &ending).await?;
-        Ok(ending)
+        self.announce(task, &end).await?;
+        Ok(end)
     }
 
     /// Deletes an emoji task's result files; failures are only logged.
     async fn remove_results(&self, id: Uuid) {
-        let (image_key, thumbnail_key) = result_keys(id);
+        let (image_key, thumbnail_key) = results::keys(id);
         for key in [image_key, thumbnail_key] {
             if let Err(e) = self.storage.delete(&key).await {
                 tracing::warn!(task_id = %id, %key, error = %e, "could not remove a cancelled task's result");
@@ -248,11 +191,12 @@ impl Worker {
         }
     }
 
-    /// Publishes the ending (with publisher confirms) so the api persists it.
-    async fn announce(&self, task: &FaceAnalyzeV1, ending: &Ending) -> Result<(), String> {
+    /// Publishes a final end (with publisher confirms) so the api persists it; `Cancelled`
+    /// and `Retry` announce nothing.
+    async fn announce(&self, task: &FaceAnalyzeV1, end: &TaskEnd) -> Result<(), TaskEnd> {
         let exchange = self.broker.topology().events_exchange();
-        let published = match ending {
-            Ending::Succeeded(result) => {
+        let published = match end {
+            TaskEnd::Succeeded(result) => {
                 let payload = TaskSucceededV1 {
                     task_id: task.task_id,
                     user_id: task.user_id,
@@ -264,7 +208,7 @@ impl Worker {
                     .publish(&exchange, TaskSucceededV1::TYPE, &env)
                     .await
             }
-            Ending::Failed(code, detail) => {
+            TaskEnd::Failed(code, detail) => {
                 let payload = TaskFailedV1 {
                     task_id: task.task_id,
                     user_id: task.user_id,
@@ -277,97 +221,50 @@ impl Worker {
                     .publish(&exchange, TaskFailedV1::TYPE, &env)
                     .await
             }
-            Ending::Cancelled => Ok(()),
+            TaskEnd::Cancelled | TaskEnd::Retry(_) => Ok(()),
         };
-        published.map_err(|e| format!("publishing the outcome: {e}"))
+        published.map_err(|e| TaskEnd::Retry(format!("publishing the outcome: {e}")))
     }
 
-    /// Marks progress; a cancelled (or otherwise final) task stops the pipeline.
-    async fn step(&self, id: Uuid, progress: u8, name: &str) -> Result<(), StepError> {
-        match self.redis.set_progress(id, progress, name).await {
-            Ok(_) => Ok(()),
-            Err(StateError::IllegalTransition {
-                from: TaskStatus::Cancelled,
-                ..
-            }) => Err(StepError::Cancelled),
-            Err(StateError::IllegalTransition { from, .. }) if from.is_final() => {
-                Err(StepError::Cancelled)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Marks progress unless the last write was under the progress gap ago: a short final
-    /// step is not worth a write (the final state follows within milliseconds). A cancel it
-    /// would have caught is caught by the final transition, which also removes stored files.
-    async fn step_unless_recent(
-        &self,
-        id: Uuid,
-        progress: u8,
-        name: &str,
-        last_write: &mut Instant,
-    ) -> Result<(), StepError> {
-        if last_write.elapsed() < self.progress_gap() {
-            return Ok(());
-        }
-        self.step(id, progress, name).await?;
-        *last_write = Instant::now();
-        Ok(())
-    }
-
-    /// Shortest time between two progress writes of one task (`faces.progress_gap_ms`).
-    fn progress_gap(&self) -> Duration {
-        Duration::from_millis(self.settings.faces.progress_gap_ms)
-    }
-
-    async fn timed<T>(&self, step: &str, fut: impl std::future::Future<Output = T>) -> T {
+    async fn timed<T>(&self, step: Step, fut: impl std::future::Future<Output = T>) -> T {
         let started = Instant::now();
         let out = fut.await;
         metrics::STEP_SECONDS
-            .with_label_values(&[step])
+            .with_label_values(&[step.name()])
             .observe(started.elapsed().as_secs_f64());
         out
     }
 
     /// The pipeline proper; returns the result document.
-    async fn run_pipeline(&self, task: &FaceAnalyzeV1) -> Result<serde_json::Value, StepError> {
+    async fn run_pipeline(&self, task: &FaceAnalyzeV1) -> Result<serde_json::Value, TaskEnd> {
         let id = task.task_id;
+        let running = TaskChange {
+            progress: Some(Step::Download.progress()),
+            step: Some(Step::Download.name().into()),
+            ..Default::default()
+        };
         match self
             .redis
-            .transition(
-                id,
-                TaskStatus::Running,
-                TaskChange {
-                    progress: Some(0),
-                    step: Some("download".into()),
-                    ..Default::default()
-                },
-            )
+            .transition(id, TaskStatus::Running, running)
             .await
         {
             Ok(_) => {}
             Err(StateError::IllegalTransition {
                 from: TaskStatus::Cancelled,
                 ..
-            }) => return Err(StepError::Cancelled),
+            }) => return Err(TaskEnd::Cancelled),
             Err(e) => return Err(e.into()),
         }
         let mut last_write = Instant::now();
 
         let bytes: Bytes = self
-            .timed("download", self.storage.get(&task.image_key))
+            .timed(Step::Download, self.storage.get(&task.image_key))
             .await?;
         let job = pipeline::Job {
             bytes,
-            limits: Limits {
-                max_bytes: self.settings.faces.max_image_bytes,
-                max_pixels: self.settings.faces.max_image_pixels,
-            },
+            limits: self.limits,
             kind: task.kind,
-            template: task
-                .template
-                .clone()
-                .unwrap_or_else(|| "classic".to_owned()),
+            template: task.template.unwrap_or(DEFAULT_TEMPLATE),
         };
         let analysis = self.analyze(id, job, &mut last_write).await?;
         match (task.kind, analysis.rendered) {
@@ -375,7 +272,7 @@ impl Worker {
                 self.finish_emoji(task, &analysis.faces, rendered, &mut last_write)
                     .await
             }
-            (TaskKind::Emoji, None) => Err(StepError::Fail(
+            (TaskKind::Emoji, None) => Err(TaskEnd::Failed(
                 ErrorCode::Internal,
                 "the emoji image was not rendered".into(),
             )),
@@ -386,89 +283,17 @@ impl Worker {
         }
     }
 
-    /// Runs the image work as one job on a vision thread while writing its step announcements
-    /// to Redis in order; a cancelled task or a Redis failure stops the job before its next step.
-    async fn analyze(
-        &self,
-        id: Uuid,
-        job: pipeline::Job,
-        last_write: &mut Instant,
-    ) -> Result<pipeline::Analysis, StepError> {
-        let (steps_tx, mut steps) = tokio::sync::mpsc::unbounded_channel();
-        let stop = Arc::new(AtomicBool::new(false));
-        let control = pipeline::Control {
-            steps: steps_tx,
-            stop: stop.clone(),
-            step_delay: Duration::from_millis(self.settings.faces.step_delay_ms),
-        };
-        let work = self
-            .pool
-            .run(move |models| pipeline::run(models, job, &control));
-        tokio::pin!(work);
-        let mut aborted: Option<StepError> = None;
-        // Progress writes are throttled: a step announced less than the progress gap after the
-        // previous write waits, and is replaced if the next step starts meanwhile. Sub-10 ms
-        // steps of a 1 MP selfie are invisible to a person anyway, and each write is a Redis
-        // script, a pub/sub message and an SSE frame.
-        let mut pending: Option<pipeline::StepStarted> = None;
-        // `last_write` starts at the `running` write: a first step right after it waits.
-        let gap = self.progress_gap();
-        let outcome = loop {
-            let due = tokio::time::Instant::from_std(*last_write + gap);
-            tokio::select! {
-                biased;
-                Some(started) = steps.recv() => {
-                    pending = Some(started);
-                    if last_write.elapsed() < gap {
-                        continue;
-                    }
-                }
-                () = tokio::time::sleep_until(due), if pending.is_some() => {}
-                outcome = &mut work => break outcome,
-            }
-            if let Some(started) = pending.take() {
-                if aborted.is_none() {
-                    if let Err(e) = self.step(id, started.progress, started.step).await {
-                        stop.store(true, Ordering::Release);
-                        aborted = Some(e);
-                    }
-                }
-                *last_write = Instant::now();
-            }
-        };
-        // A step still waiting for its turn when the job finished is written only if the job
-        // failed, so the failure follows the step it happened in (the web client shows where
-        // a task stopped). After a success, storing or the final state supersedes it.
-        while let Ok(started) = steps.try_recv() {
-            pending = Some(started);
-        }
-        let failed = matches!(outcome, Ok(Err(pipeline::Failure::Fail(..))));
-        if let (true, Some(started), None) = (failed, pending, &aborted) {
-            self.step(id, started.progress, started.step).await?;
-            *last_write = Instant::now();
-        }
-        if let Some(e) = aborted {
-            return Err(e);
-        }
-        match outcome? {
-            Ok(analysis) => Ok(analysis),
-            Err(pipeline::Failure::Fail(code, detail)) => Err(StepError::Fail(code, detail)),
-            Err(pipeline::Failure::Stopped) => Err(StepError::Cancelled),
-            Err(pipeline::Failure::Transient(why)) => Err(StepError::Transient(why)),
-        }
-    }
-
     async fn finish_emoji(
         &self,
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
         rendered: pipeline::Rendered,
         last_write: &mut Instant,
-    ) -> Result<serde_json::Value, StepError> {
+    ) -> Result<serde_json::Value, TaskEnd> {
         let id = task.task_id;
-        self.step_unless_recent(id, 95, "store", last_write).await?;
-        let (image_key, thumbnail_key) = result_keys(id);
-        self.timed("store", async {
+        self.step_unless_recent(id, Step::Store, last_write).await?;
+        let (image_key, thumbnail_key) = results::keys(id);
+        self.timed(Step::Store, async {
             tokio::try_join!(
                 self.storage
                     .put(&image_key, Bytes::from(rendered.png), "image/png"),
@@ -480,25 +305,13 @@ impl Worker {
             )
         })
         .await?;
-
-        let result = EmojiResult {
-            template: rendered.template,
-            faces: faces
-                .iter()
-                .map(|f| EmojiFace {
-                    bbox: result_box(f.bbox),
-                    expression: f.expression.as_str().to_owned(),
-                    confidence: f.confidence,
-                    scores: scores_map(&f.scores),
-                })
-                .collect(),
-            image_key,
-            thumbnail_key,
-            width: rendered.width,
-            height: rendered.height,
-        };
-        serde_json::to_value(&result)
-            .map_err(|e| StepError::Fail(ErrorCode::Internal, e.to_string()))
+        let result = results::emoji(
+            faces,
+            rendered.template,
+            (rendered.width, rendered.height),
+            (image_key, thumbnail_key),
+        );
+        serde_json::to_value(&result).map_err(results::unserializable)
     }
 
     async fn finish_zodiac(
@@ -506,57 +319,14 @@ impl Worker {
         task: &FaceAnalyzeV1,
         faces: &[ReadFace],
         last_write: &mut Instant,
-    ) -> Result<serde_json::Value, StepError> {
-        self.step_unless_recent(task.task_id, 80, "zodiac", last_write)
+    ) -> Result<serde_json::Value, TaskEnd> {
+        self.step_unless_recent(task.task_id, Step::Zodiac, last_write)
             .await?;
-        // The look-alike reads one face: the largest, i.e. the person the photo is about.
-        let face = faces
-            .iter()
-            .max_by_key(|f| u64::from(f.bbox.width) * u64::from(f.bbox.height))
-            .ok_or_else(|| StepError::Fail(ErrorCode::NoFaceDetected, "no face".into()))?;
         let started = Instant::now();
-        let features = face.features.ok_or_else(|| {
-            StepError::Fail(
-                ErrorCode::Internal,
-                "face features were not measured".into(),
-            )
-        })?;
-        let verdict = moji_catalog::classify(&features);
-        let animal = zodiac::animal(verdict.animal);
-        let fortune = zodiac::fortune(verdict.animal, task.user_id, Utc::now().date_naive());
+        let result = results::zodiac(task, faces, self.calendar.today())?;
         metrics::STEP_SECONDS
-            .with_label_values(&["zodiac"])
+            .with_label_values(&[Step::Zodiac.name()])
             .observe(started.elapsed().as_secs_f64());
-        let localized = |l: moji_catalog::text::Localized| Localized {
-            ko: l.ko.to_owned(),
-            en: l.en.to_owned(),
-        };
-        let result = ZodiacResult {
-            animal: verdict.animal.as_str().to_owned(),
-            animal_name: localized(animal.name),
-            scores: verdict
-                .scores
-                .iter()
-                .map(|(a, s)| (a.as_str().to_owned(), *s))
-                .collect(),
-            reasons: verdict
-                .reasons
-                .iter()
-                .map(|r| ZodiacReason {
-                    feature: r.feature.short_name().to_owned(),
-                    text: Localized {
-                        ko: r.text_ko.clone(),
-                        en: r.text_en.clone(),
-                    },
-                })
-                .collect(),
-            fortune: localized(fortune.text),
-            bbox: result_box(face.bbox),
-            expression: face.expression.as_str().to_owned(),
-            confidence: face.confidence,
-            image_key: task.image_key.clone(),
-        };
-        serde_json::to_value(&result)
-            .map_err(|e| StepError::Fail(ErrorCode::Internal, e.to_string()))
+        serde_json::to_value(&result).map_err(results::unserializable)
     }
 }

@@ -5,14 +5,14 @@
 
 use std::{io::Cursor, path::PathBuf, time::Duration};
 
-use actix_web::{
-    body::MessageBody,
-    dev::{Service, ServiceResponse},
-    test, Error,
-};
+use actix_web::test;
 use moji_api::AppState;
+use moji_common::TaskStatus;
 use moji_config::Settings;
-use moji_testkit::TestEnv;
+use moji_testkit::{
+    http::{send, Multipart, Reply, TestApp},
+    TestEnv,
+};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -86,50 +86,6 @@ fn truncated_jpeg() -> Vec<u8> {
     full[..full.len() / 2].to_vec()
 }
 
-/// A multipart/form-data body with the given text fields and an `image` file.
-fn multipart(fields: &[(&str, &str)], image: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
-    let boundary = "mojitestboundary7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes(),
-        );
-    }
-    if let Some((mime, bytes)) = image {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"image\"; filename=\"photo\"\r\nContent-Type: {mime}\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(bytes);
-        body.extend_from_slice(b"\r\n");
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
-
-struct Reply {
-    status: u16,
-    body: Value,
-    text: String,
-}
-
-async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let bytes = test::read_body(resp).await;
-    Reply {
-        status,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
-
 fn test_settings(env: &TestEnv) -> Settings {
     let mut s = env.settings.clone();
     s.faces.models_dir = models_dir();
@@ -146,7 +102,7 @@ async fn wait_running(state: &moji_api::AppState, id: uuid::Uuid) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let rec = state.redis.get_task(id).await.unwrap().unwrap();
-        if rec.status == moji_common::TaskStatus::Running && rec.progress >= 10 {
+        if rec.status == TaskStatus::Running && rec.progress >= 10 {
             return;
         }
         assert!(
@@ -191,20 +147,8 @@ macro_rules! api {
     }};
 }
 
-async fn sign_up<S, B>(app: &S, name: &str) -> String
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let r = send(
-        app,
-        test::TestRequest::post().uri("/api/v1/users").set_json(serde_json::json!({
-            "username": name, "email": format!("{name}@example.com"), "password": "correct horse battery"
-        })),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.body["access_token"].as_str().unwrap().to_owned()
+async fn sign_up<A: TestApp>(app: &A, name: &str) -> String {
+    moji_testkit::http::someone(app, name).await.token
 }
 
 fn upload_req(
@@ -212,12 +156,17 @@ fn upload_req(
     fields: &[(&str, &str)],
     image: Option<(&str, &[u8])>,
 ) -> test::TestRequest {
-    let (ct, body) = multipart(fields, image);
-    test::TestRequest::post()
-        .uri("/api/v1/faces/tasks")
-        .insert_header(("authorization", format!("Bearer {token}")))
-        .insert_header(("content-type", ct))
-        .set_payload(body)
+    let mut form = Multipart::new();
+    for (name, value) in fields {
+        form = form.text(name, value);
+    }
+    if let Some((mime, bytes)) = image {
+        form = form.file("image", "photo", mime, bytes);
+    }
+    moji_testkit::http::bearer(
+        moji_testkit::http::post_multipart("/api/v1/faces/tasks", form),
+        token,
+    )
 }
 
 /// One refused upload: what it is, its form fields, its file (mime, bytes), and the expected
@@ -231,11 +180,7 @@ struct Case<'a>(
 );
 
 /// Uploads the astronaut photo as a task of `kind`.
-async fn upload_astronaut<S, B>(app: &S, token: &str, kind: &str) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
+async fn upload_astronaut<A: TestApp>(app: &A, token: &str, kind: &str) -> Reply {
     send(
         app,
         upload_req(
@@ -247,11 +192,7 @@ where
     .await
 }
 
-async fn wait_final<S, B>(app: &S, token: &str, id: &str) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
+async fn wait_final<A: TestApp>(app: &A, token: &str, id: &str) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let r = send(
@@ -284,7 +225,7 @@ async fn wait_persisted(state: &AppState, id: uuid::Uuid) -> moji_db::models::Fa
             .run(move |c| moji_db::face_tasks::by_id(c, id))
             .await
             .unwrap();
-        if ["succeeded", "failed", "cancelled"].contains(&row.status.as_str()) {
+        if row.status.is_final() {
             return row;
         }
         assert!(
@@ -350,7 +291,7 @@ async fn astronaut_becomes_a_happy_emoji_and_is_persisted_once() {
 
     let uuid: uuid::Uuid = id.parse().unwrap();
     let row = wait_persisted(&state, uuid).await;
-    assert_eq!(row.status, "succeeded");
+    assert_eq!(row.status, TaskStatus::Succeeded);
     let rows = state
         .db
         .run(move |c| moji_db::face_tasks::result_rows(c, uuid))
@@ -379,6 +320,10 @@ async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     assert!(!result["reasons"].as_array().unwrap().is_empty());
     assert!(!result["fortune"]["ko"].as_str().unwrap().is_empty());
     assert!(!result["fortune"]["en"].as_str().unwrap().is_empty());
+    assert!(
+        !result["lucky_item"]["ko"].as_str().unwrap().is_empty(),
+        "{result}"
+    );
     // Same photo, same user, same day: the same verdict and fortune.
     let again = upload_astronaut(&app, &token, "zodiac").await;
     let done2 = wait_final(&app, &token, again.body["id"].as_str().unwrap()).await;
@@ -735,7 +680,7 @@ async fn cancelling_a_running_task_stops_it_between_steps() {
     }
     assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
     let rec = state.redis.get_task(id).await.unwrap().unwrap();
-    assert_eq!(rec.status, moji_common::TaskStatus::Cancelled);
+    assert_eq!(rec.status, TaskStatus::Cancelled);
     assert!(
         rec.progress < 85,
         "stopped before encoding: {}",
@@ -781,11 +726,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     kill_tx.send(()).unwrap();
     worker_a.join().unwrap();
     let mid = state.redis.get_task(id).await.unwrap().unwrap();
-    assert_eq!(
-        mid.status,
-        moji_common::TaskStatus::Running,
-        "killed mid-task"
-    );
+    assert_eq!(mid.status, TaskStatus::Running, "killed mid-task");
 
     // Worker B picks up the redelivered message and finishes the task.
     let mut b_settings = settings.clone();
@@ -794,7 +735,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     let done = wait_final(&app, &token, &id.to_string()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     let row = wait_persisted(&state, id).await;
-    assert_eq!(row.status, "succeeded");
+    assert_eq!(row.status, TaskStatus::Succeeded);
     // Give any duplicate outcome time to arrive, then check it changed nothing.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rows = state

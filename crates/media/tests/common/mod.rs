@@ -101,6 +101,17 @@ pub fn exif_app1_orientation(orientation: u16) -> Vec<u8> {
     app_segment(0xE1, &payload)
 }
 
+/// An EXIF APP1 segment (big-endian TIFF, empty IFD0) followed by a whole `thumbnail` JPEG,
+/// as cameras store their previews: the thumbnail brings its own end-of-image marker.
+pub fn exif_app1_with_thumbnail(thumbnail: &[u8]) -> Vec<u8> {
+    let mut payload = b"Exif\0\0MM\0\x2A".to_vec();
+    payload.extend_from_slice(&8u32.to_be_bytes()); // IFD0 right after the header
+    payload.extend_from_slice(&0u16.to_be_bytes()); // no entries
+    payload.extend_from_slice(&0u32.to_be_bytes()); // no next IFD
+    payload.extend_from_slice(thumbnail);
+    app_segment(0xE1, &payload)
+}
+
 /// A JPEG APPn segment with `payload` (at most 65533 bytes).
 pub fn app_segment(marker: u8, payload: &[u8]) -> Vec<u8> {
     let mut seg = vec![0xFF, marker];

@@ -48,7 +48,7 @@ pub fn face_envelope() -> Envelope<FaceAnalyzeV1> {
             task_id: moji_common::new_id(),
             user_id: moji_common::new_id(),
             kind: TaskKind::Emoji,
-            template: Some("smile".into()),
+            template: Some(moji_common::TemplateId::Cat),
             image_key: "uploads/u/photo.png".into(),
         },
     )

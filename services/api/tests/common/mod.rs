@@ -1,15 +1,17 @@
-//! Shared set-up for the api's integration tests: an isolated environment (own database,
-//! Redis prefix, AMQP names, storage dir) and the real app served in-process.
+//! The api's own test set-up: an isolated environment (own database, Redis prefix, AMQP
+//! names, storage dir) with the real app served in-process, and results seeded the way the
+//! api persists them. The generic HTTP helpers (requests, [`Reply`], problems, accounts) come
+//! from `moji_testkit::http` and are re-exported here.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use actix_web::{
-    body::MessageBody,
-    dev::{Service, ServiceResponse},
-    test, Error,
-};
+use actix_web::test;
+use chrono::{DateTime, NaiveDate, Utc};
 use moji_api::AppState;
+use moji_common::{AnimalId, Expression, TaskKind, TemplateId};
+use moji_config::ProductCalendar;
+pub use moji_testkit::http::*;
 use moji_testkit::TestEnv;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// One isolated api under test.
 pub struct TestApi<S> {
@@ -21,12 +23,15 @@ pub struct TestApi<S> {
     pub env: TestEnv,
 }
 
+impl<S> TestApi<S> {
+    /// The product calendar the api counts days in.
+    pub fn calendar(&self) -> ProductCalendar {
+        self.state.settings.calendar()
+    }
+}
+
 /// Builds an isolated api; `tweak` may adjust settings first.
-pub async fn spawn_with(
-    tweak: impl FnOnce(&mut moji_config::Settings),
-) -> TestApi<
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = Error>,
-> {
+pub async fn spawn_with(tweak: impl FnOnce(&mut moji_config::Settings)) -> TestApi<impl TestApp> {
     let mut env = TestEnv::new();
     // These tests publish but never consume, so they share one declared topology instead of
     // each creating quorum queues of its own (declaring existing queues is cheap; creating
@@ -41,111 +46,32 @@ pub async fn spawn_with(
 }
 
 /// Builds an isolated api with test settings.
-pub async fn spawn() -> TestApi<
-    impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = Error>,
-> {
+pub async fn spawn() -> TestApi<impl TestApp> {
     spawn_with(|_| {}).await
 }
 
-/// A response reduced to what tests look at.
-#[derive(Debug)]
-pub struct Reply {
-    /// Status code.
-    pub status: u16,
-    /// Parsed JSON body (Null when empty or not JSON).
-    pub body: Value,
-    /// Content type.
-    pub content_type: String,
-    /// Retry-After header, if any.
-    pub retry_after: Option<String>,
-    /// Raw body text.
-    pub text: String,
-}
-
-impl Reply {
-    /// The problem `code`, if the body is a problem.
-    pub fn code(&self) -> &str {
-        self.body["code"].as_str().unwrap_or("")
-    }
-}
-
-/// Sends a request and collects the reply.
-pub async fn send<S, B>(app: &S, req: test::TestRequest) -> Reply
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let resp = test::call_service(app, req.to_request()).await;
-    let status = resp.status().as_u16();
-    let header = |name: &str| {
-        resp.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    };
-    let content_type = header("content-type").unwrap_or_default();
-    let retry_after = header("retry-after");
-    let bytes = test::read_body(resp).await;
-    let text = String::from_utf8_lossy(&bytes).into_owned();
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Reply {
-        status,
-        body,
-        content_type,
-        retry_after,
-        text,
-    }
-}
-
-/// POST JSON.
-pub fn post_json(path: &str, body: Value) -> test::TestRequest {
-    test::TestRequest::post().uri(path).set_json(body)
-}
-
-/// Adds a bearer token.
-pub fn bearer(req: test::TestRequest, token: &str) -> test::TestRequest {
-    req.insert_header(("authorization", format!("Bearer {token}")))
-}
-
-/// Signs up `username` with a standard password; returns the token response.
-pub async fn sign_up<S, B>(app: &S, username: &str) -> Value
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let r = send(
-        app,
-        post_json(
-            "/api/v1/users",
-            json!({
-                "username": username,
-                "email": format!("{username}@example.com"),
-                "password": "correct horse battery",
-            }),
-        ),
+/// Makes `username` an admin (through the `create-admin` path) and logs it in.
+pub async fn admin<A: TestApp>(app: &A, state: &AppState, username: &str) -> Someone {
+    let password = "admin password 123";
+    let user = moji_api::accounts::create_admin(
+        state,
+        username,
+        Some(&format!("{username}@example.com")),
+        Some(password.to_owned()),
     )
-    .await;
-    assert_eq!(r.status, 201, "sign-up failed: {}", r.text);
-    r.body
-}
-
-/// Asserts the one problem shape.
-pub fn assert_problem(r: &Reply, status: u16, code: &str) {
-    assert_eq!(r.status, status, "unexpected status; body: {}", r.text);
-    assert!(
-        r.content_type.starts_with("application/problem+json"),
-        "content type {:?} for {}",
-        r.content_type,
-        r.text
-    );
-    assert_eq!(r.code(), code, "body: {}", r.text);
-    assert_eq!(r.body["status"], status);
-    for key in ["type", "title", "detail", "request_id"] {
-        assert!(r.body.get(key).is_some(), "problem lacks {key}: {}", r.text);
+    .await
+    .unwrap();
+    let r = login(app, username, password).await;
+    assert_eq!(r.status, 200, "admin login: {}", r.text);
+    assert_eq!(r.body["user"]["role"], "admin");
+    Someone {
+        id: user.id,
+        username: username.to_owned(),
+        token: r.body["access_token"].as_str().unwrap().to_owned(),
     }
 }
 
-// --- Gallery helpers: seeded face results with real images -----------------------------------
+// --- Seeded face results with real images ----------------------------------------------------
 
 /// A 2×2 PNG (what a composed emoji image is).
 pub const TINY_PNG_HEX: &str = "\
@@ -177,67 +103,42 @@ pub fn unhex(hex: &str) -> Vec<u8> {
         .collect()
 }
 
-/// A signed-up user: id and access token.
-#[derive(Debug, Clone)]
-pub struct Someone {
-    /// Account id.
-    pub id: uuid::Uuid,
-    /// Access token.
-    pub token: String,
+fn kind_of(kind: &str) -> TaskKind {
+    kind.parse().unwrap_or_else(|e| panic!("task kind: {e}"))
 }
 
-/// Signs up `username` and returns its id and access token.
-pub async fn someone<S, B>(app: &S, username: &str) -> Someone
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let body = sign_up(app, username).await;
-    Someone {
-        id: body["user"]["id"].as_str().unwrap().parse().unwrap(),
-        token: body["access_token"].as_str().unwrap().to_owned(),
+fn template_of(template: &str) -> TemplateId {
+    template.parse().unwrap_or_else(|e| panic!("template: {e}"))
+}
+
+fn expression_of(expression: &str) -> Expression {
+    expression
+        .parse()
+        .unwrap_or_else(|e| panic!("expression: {e}"))
+}
+
+fn animal_of(animal: &str) -> AnimalId {
+    AnimalId::parse(animal).unwrap_or_else(|| panic!("no animal {animal:?}"))
+}
+
+/// An instant on product day `day`: now for today, local noon otherwise.
+pub fn on_day(calendar: &ProductCalendar, day: NaiveDate) -> DateTime<Utc> {
+    if day == calendar.today() {
+        Utc::now()
+    } else {
+        calendar.start_of(day) + chrono::Duration::hours(12)
     }
 }
 
-/// Makes `username` an admin (through the `create-admin` path) and logs it in.
-pub async fn admin<S, B>(app: &S, state: &AppState, username: &str) -> Someone
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = Error>,
-    B: MessageBody,
-{
-    let password = "admin password 123";
-    let user = moji_api::accounts::create_admin(
-        state,
-        username,
-        Some(&format!("{username}@example.com")),
-        Some(password.to_owned()),
-    )
-    .await
-    .unwrap();
-    let r = send(
-        app,
-        post_json(
-            "/api/v1/auth/login",
-            json!({"login": username, "password": password}),
-        ),
-    )
-    .await;
-    assert_eq!(r.status, 200, "admin login: {}", r.text);
-    assert_eq!(r.body["user"]["role"], "admin");
-    Someone {
-        id: user.id,
-        token: r.body["access_token"].as_str().unwrap().to_owned(),
-    }
-}
-
-/// Inserts a queued face task of `kind` for `user`.
+/// Inserts a queued face task of `kind` (`emoji` or `zodiac`) for `user`.
 pub async fn queued_task(state: &AppState, user: uuid::Uuid, kind: &str) -> uuid::Uuid {
     let id = moji_common::new_id();
+    let kind = kind_of(kind);
     let new = moji_db::models::NewFaceTask {
         id,
         user_id: user,
-        kind: kind.to_owned(),
-        template: (kind == "emoji").then(|| "classic".to_owned()),
+        kind,
+        template: (kind == TaskKind::Emoji).then_some(TemplateId::Classic),
         image_key: format!("uploads/{user}/{id}.jpg"),
         idempotency_key: None,
     };
@@ -249,16 +150,28 @@ pub async fn queued_task(state: &AppState, user: uuid::Uuid, kind: &str) -> uuid
     id
 }
 
+/// Marks an open task failed, as the `task.failed` consumer does.
+pub async fn fail_task(state: &AppState, id: uuid::Uuid) {
+    let failed = state
+        .db
+        .run(move |c| moji_db::face_tasks::persist_failure(c, id, "no_face_detected", "no face"))
+        .await
+        .unwrap();
+    assert!(failed);
+}
+
 /// Inserts an emoji task and persists its result with one face per `(expression, confidence)`,
-/// as persisted at `at`; stores real images under the result's keys.
+/// as persisted at `at` (on the product day `at` falls on); stores real images under the
+/// result's keys.
 pub async fn emoji_result(
     state: &AppState,
     user: uuid::Uuid,
     template: &str,
     faces: &[(&str, f32)],
-    at: chrono::DateTime<chrono::Utc>,
+    at: DateTime<Utc>,
 ) -> uuid::Uuid {
     use moji_common::results::{EmojiFace, EmojiResult, ResultBox};
+    let template = template_of(template);
     let id = queued_task(state, user, "emoji").await;
     let image_key = format!("results/{id}/emoji.png");
     let thumbnail_key = format!("results/{id}/thumb.jpg");
@@ -273,7 +186,7 @@ pub async fn emoji_result(
         .await
         .unwrap();
     let result = EmojiResult {
-        template: template.to_owned(),
+        template,
         faces: faces
             .iter()
             .enumerate()
@@ -284,7 +197,7 @@ pub async fn emoji_result(
                     width: 32,
                     height: 32,
                 },
-                expression: (*expression).to_owned(),
+                expression: expression_of(expression),
                 confidence: *confidence,
                 scores: [((*expression).to_owned(), *confidence)]
                     .into_iter()
@@ -296,6 +209,7 @@ pub async fn emoji_result(
         width: 640,
         height: 480,
     };
+    let day = state.settings.calendar().day_of(at);
     let rows: Vec<moji_db::models::FaceResultRow> = result
         .faces
         .iter()
@@ -304,12 +218,13 @@ pub async fn emoji_result(
             task_id: id,
             face_index: i as i32,
             user_id: user,
-            kind: "emoji".into(),
-            template: Some(template.to_owned()),
-            expression: f.expression.clone(),
+            kind: TaskKind::Emoji,
+            template: Some(template),
+            expression: f.expression,
             confidence: f.confidence,
             animal: None,
             created_at: at,
+            day,
         })
         .collect();
     let json = serde_json::to_value(&result).unwrap();
@@ -322,25 +237,54 @@ pub async fn emoji_result(
     id
 }
 
-/// Inserts a zodiac task and persists its result (`animal`, face `expression`) at `at`.
+/// The fortune every seeded zodiac result carries.
+pub fn seeded_fortune() -> serde_json::Value {
+    json!({"ko": "좋은 하루", "en": "A good day"})
+}
+
+/// The lucky item every seeded zodiac result carries (unless seeded without one).
+pub fn seeded_lucky_item() -> serde_json::Value {
+    json!({"ko": "네잎클로버", "en": "A four-leaf clover"})
+}
+
+/// Inserts a zodiac task and persists its result (`animal`, face `expression`, with a lucky
+/// item) at `at`.
 pub async fn zodiac_result(
     state: &AppState,
     user: uuid::Uuid,
     animal: &str,
     expression: &str,
-    at: chrono::DateTime<chrono::Utc>,
+    at: DateTime<Utc>,
+) -> uuid::Uuid {
+    zodiac_result_with(state, user, animal, expression, at, true).await
+}
+
+/// Like [`zodiac_result`]; `lucky` false stores a result from before lucky items existed.
+pub async fn zodiac_result_with(
+    state: &AppState,
+    user: uuid::Uuid,
+    animal: &str,
+    expression: &str,
+    at: DateTime<Utc>,
+    lucky: bool,
 ) -> uuid::Uuid {
     use moji_common::results::{Localized, ResultBox, ZodiacReason, ZodiacResult};
+    let animal = animal_of(animal);
+    let expression = expression_of(expression);
     let id = queued_task(state, user, "zodiac").await;
+    let name = moji_catalog::animal(animal).name;
     let result = ZodiacResult {
-        animal: animal.to_owned(),
+        animal,
         animal_name: Localized {
-            ko: "동물".into(),
-            en: animal.to_owned(),
+            ko: name.ko.to_owned(),
+            en: name.en.to_owned(),
         },
-        scores: [(animal.to_owned(), 0.4_f32), ("rat".to_owned(), 0.1)]
-            .into_iter()
-            .collect(),
+        scores: [
+            (animal.as_str().to_owned(), 0.4_f32),
+            ("rat".to_owned(), 0.1),
+        ]
+        .into_iter()
+        .collect(),
         reasons: vec![ZodiacReason {
             feature: "expression".into(),
             text: Localized {
@@ -352,13 +296,17 @@ pub async fn zodiac_result(
             ko: "좋은 하루".into(),
             en: "A good day".into(),
         },
+        lucky_item: lucky.then(|| Localized {
+            ko: "네잎클로버".into(),
+            en: "A four-leaf clover".into(),
+        }),
         bbox: ResultBox {
             x: 10,
             y: 10,
             width: 64,
             height: 64,
         },
-        expression: expression.to_owned(),
+        expression,
         confidence: 0.8,
         image_key: format!("uploads/{user}/{id}.jpg"),
     };
@@ -366,12 +314,13 @@ pub async fn zodiac_result(
         task_id: id,
         face_index: 0,
         user_id: user,
-        kind: "zodiac".into(),
+        kind: TaskKind::Zodiac,
         template: None,
-        expression: expression.to_owned(),
+        expression,
         confidence: 0.8,
-        animal: Some(animal.to_owned()),
+        animal: Some(animal),
         created_at: at,
+        day: state.settings.calendar().day_of(at),
     }];
     let json = serde_json::to_value(&result).unwrap();
     let stored = state
@@ -383,18 +332,58 @@ pub async fn zodiac_result(
     id
 }
 
-/// GET with an optional bearer token.
-pub fn get_as(path: &str, token: Option<&str>) -> test::TestRequest {
-    let req = test::TestRequest::get().uri(path);
-    match token {
-        Some(t) => bearer(req, t),
-        None => req,
-    }
+/// Awards `user`'s challenges as persisting a result does; returns the new ones, sorted.
+pub async fn award(state: &AppState, user: uuid::Uuid) -> Vec<String> {
+    let mut ids = state
+        .db
+        .run(move |c| moji_db::challenges::award(c, user))
+        .await
+        .unwrap();
+    ids.sort();
+    ids
 }
 
-/// The path and query of an absolute signed link, to fetch it through the in-process app.
-pub fn local_path(url: &str) -> String {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.find('/')
-        .map_or("/".to_owned(), |i| rest[i..].to_owned())
+/// Saves task `task` of `who` as an emoji with `visibility`; returns the emoji id.
+pub async fn save_emoji<A: TestApp>(
+    app: &A,
+    who: &Someone,
+    task: uuid::Uuid,
+    visibility: &str,
+) -> String {
+    let r = send(
+        app,
+        bearer(
+            post_json(
+                "/api/v1/emojis",
+                json!({"task_id": task, "visibility": visibility}),
+            ),
+            &who.token,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+/// Likes emoji `id` as `who`.
+pub async fn like<A: TestApp>(app: &A, who: &Someone, id: &str) {
+    let r = send(
+        app,
+        bearer(
+            TestRequest::put().uri(&format!("/api/v1/emojis/{id}/like")),
+            &who.token,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// The `items[].<key>` strings of a page.
+pub fn item_strings(body: &serde_json::Value, key: &str) -> Vec<String> {
+    body["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no items in {body}"))
+        .iter()
+        .map(|i| i[key].as_str().unwrap_or_default().to_owned())
+        .collect()
 }

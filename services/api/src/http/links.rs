@@ -13,20 +13,3 @@ pub async fn download_url(state: &AppState, key: &str) -> ApiResult<String> {
     let ttl = LINK_TTL.min(state.storage.max_presign_ttl());
     Ok(state.storage.presign_get(key, ttl).await?.to_string())
 }
-
-/// Content type by file extension (the local backend keeps no metadata).
-pub fn content_type_for(key: &str) -> &'static str {
-    match key
-        .rsplit('.')
-        .next()
-        .map(str::to_ascii_lowercase)
-        .as_deref()
-    {
-        Some("png") => "image/png",
-        Some("jpg" | "jpeg") => "image/jpeg",
-        Some("webp") => "image/webp",
-        Some("json") => "application/json",
-        Some("zip") => "application/zip",
-        _ => "application/octet-stream",
-    }
-}

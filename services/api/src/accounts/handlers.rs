@@ -1,25 +1,25 @@
-//! `/users` handlers.
+//! `/users` and `/auth` handlers: parse, call [`super::service`], map the result.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use moji_auth::AuthUser;
 use moji_telemetry::Problem;
 
-use crate::{
-    accounts,
+use super::{
     dto::{
-        AvailabilityQuery, AvailabilityResponse, ChangePasswordRequest, MeResponse, PublicProfile,
-        SignUpRequest, TokenResponse, UpdateMeRequest,
+        AvailabilityQuery, AvailabilityResponse, ChangePasswordRequest, LoginRequest, MeResponse,
+        PublicProfile, RefreshRequest, SignUpRequest, TokenResponse, UpdateMeRequest,
+        VerifyRequest, VerifyResponse,
     },
-    error::ApiResult,
-    state::AppState,
+    service as accounts,
 };
+use crate::{error::ApiResult, state::AppState};
 
 /// Sign up.
 #[utoipa::path(
     post, path = "/api/v1/users", tag = "users", request_body = SignUpRequest,
     responses(
         (status = 201, description = "Account created and logged in", body = TokenResponse),
-        (status = 409, description = "`username_taken` or `email_taken`", body = Problem),
+        (status = 409, description = "`username_taken`, `email_taken` or `display_name_taken`", body = Problem),
         (status = 415, description = "Not JSON", body = Problem),
         (status = 422, description = "Invalid fields", body = Problem),
     )
@@ -33,7 +33,7 @@ pub async fn sign_up(
     Ok(HttpResponse::Created().json(tokens))
 }
 
-/// Check whether a username and/or e-mail are free.
+/// Check whether a username, e-mail and/or display name are free.
 #[utoipa::path(
     get, path = "/api/v1/users/availability", tag = "users", params(AvailabilityQuery),
     responses(
@@ -47,8 +47,7 @@ pub async fn availability(
     state: web::Data<AppState>,
     query: web::Query<AvailabilityQuery>,
 ) -> ApiResult<HttpResponse> {
-    let q = query.into_inner();
-    Ok(HttpResponse::Ok().json(accounts::availability(&state, q.username, q.email).await?))
+    Ok(HttpResponse::Ok().json(accounts::availability(&state, query.into_inner()).await?))
 }
 
 /// The caller's account.
@@ -68,7 +67,7 @@ pub async fn get_me(state: web::Data<AppState>, who: AuthUser) -> ApiResult<Http
     responses(
         (status = 200, body = MeResponse),
         (status = 401, body = Problem),
-        (status = 409, description = "`email_taken`", body = Problem),
+        (status = 409, description = "`email_taken` or `display_name_taken`", body = Problem),
         (status = 422, body = Problem),
     )
 )]
@@ -127,4 +126,60 @@ pub async fn profile(
 ) -> ApiResult<HttpResponse> {
     let user = accounts::profile(&state, username.into_inner()).await?;
     Ok(HttpResponse::Ok().json(PublicProfile::from(user)))
+}
+/// Log in with username or e-mail.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_credentials` (same for unknown users)", body = Problem),
+        (status = 429, description = "`too_many_attempts`; see `Retry-After`", body = Problem),
+    )
+)]
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: web::Json<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(accounts::login(&state, body.into_inner()).await?))
+}
+
+/// Trade a refresh token for a new pair; the old refresh token dies.
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "`invalid_token`, `token_expired`, or `refresh_token_reused` (the whole session is then revoked)", body = Problem),
+    )
+)]
+#[post("/auth/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    body: web::Json<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(accounts::refresh(&state, &body.refresh_token).await?))
+}
+
+/// End this session: the access token and its refresh tokens stop working at once.
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth", security(("bearer" = [])),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem))
+)]
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, who: AuthUser) -> ApiResult<HttpResponse> {
+    accounts::logout(&state, &who).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Check an access token.
+#[utoipa::path(
+    post, path = "/api/v1/auth/verify", tag = "auth", request_body = VerifyRequest,
+    responses((status = 200, body = VerifyResponse), (status = 401, body = Problem))
+)]
+#[post("/auth/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    body: web::Json<VerifyRequest>,
+) -> ApiResult<HttpResponse> {
+    Ok(HttpResponse::Ok().json(accounts::verify(&state, &body.token).await?))
 }

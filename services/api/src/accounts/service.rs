@@ -12,18 +12,24 @@ use moji_db::{
 };
 use uuid::Uuid;
 
-use crate::{
+use super::{
     dto::{
-        AvailabilityResponse, ChangePasswordRequest, LoginRequest, SignUpRequest, TokenResponse,
-        UpdateMeRequest, VerifyResponse,
+        AvailabilityQuery, AvailabilityResponse, ChangePasswordRequest, LoginRequest,
+        SignUpRequest, TokenResponse, UpdateMeRequest, VerifyResponse,
     },
-    error::{ApiError, ApiResult},
-    state::AppState,
     validation,
+};
+use crate::{
+    error::{validated, ApiError, ApiResult},
+    state::AppState,
 };
 
 fn unique_conflict(e: DbError) -> ApiError {
     match e {
+        DbError::UniqueViolation(c) if c.contains("display_name") => ApiError::Conflict {
+            code: ErrorCode::DisplayNameTaken,
+            detail: "this display name is already taken; choose another `display_name`".into(),
+        },
         DbError::UniqueViolation(c) if c.contains("username") => ApiError::Conflict {
             code: ErrorCode::UsernameTaken,
             detail: "this username is already taken".into(),
@@ -82,7 +88,7 @@ pub async fn sign_up(state: &AppState, req: SignUpRequest) -> ApiResult<TokenRes
         Some(d) => validation::display_name(d, &mut errors),
         None => req.username.trim().to_owned(),
     };
-    validation::finish(errors)?;
+    validated(errors)?;
 
     let hash = moji_auth::hash_password(req.password, state.settings.auth.bcrypt_cost).await?;
     let new = NewUser {
@@ -102,28 +108,35 @@ pub async fn sign_up(state: &AppState, req: SignUpRequest) -> ApiResult<TokenRes
     start_session(state, user).await
 }
 
-/// Reports whether a username and/or e-mail are free.
+/// Reports whether a username, e-mail and/or display name are free.
 pub async fn availability(
     state: &AppState,
-    username: Option<String>,
-    email: Option<String>,
+    query: AvailabilityQuery,
 ) -> ApiResult<AvailabilityResponse> {
-    if username.is_none() && email.is_none() {
+    if query.username.is_none() && query.email.is_none() && query.display_name.is_none() {
         return Err(ApiError::BadRequest(
-            "give `username`, `email` or both as query parameters".into(),
+            "give `username`, `email` and/or `display_name` as query parameters".into(),
         ));
     }
     let mut errors = Vec::new();
-    let username = username.map(|u| validation::username(&u, &mut errors));
-    let email = email.map(|e| validation::email(&e, &mut errors));
-    validation::finish(errors)?;
-    let (username_available, email_available) = state
+    let asked = users::NameQuery {
+        username: query
+            .username
+            .map(|u| validation::username(&u, &mut errors)),
+        email: query.email.map(|e| validation::email(&e, &mut errors)),
+        display_name: query
+            .display_name
+            .map(|d| validation::display_name(&d, &mut errors)),
+    };
+    validated(errors)?;
+    let (username_available, email_available, display_name_available) = state
         .db
-        .run(move |c| users::availability(c, username.as_deref(), email.as_deref()))
+        .run(move |c| users::availability(c, &asked))
         .await?;
     Ok(AvailabilityResponse {
         username_available,
         email_available,
+        display_name_available,
     })
 }
 
@@ -239,7 +252,7 @@ pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -
         bio: req.bio.map(|b| validation::bio(&b, &mut errors)),
         email: req.email.map(|e| validation::email(&e, &mut errors)),
     };
-    validation::finish(errors)?;
+    validated(errors)?;
     let id = who.user_id;
     state
         .db
@@ -262,7 +275,7 @@ pub async fn change_password(
             "must differ from the current password",
         ));
     }
-    validation::finish(errors)?;
+    validated(errors)?;
     let user = me(state, who).await?;
     let cost = state.settings.auth.bcrypt_cost;
     if !moji_auth::verify_password(req.current_password, user.password_hash).await? {
@@ -342,7 +355,7 @@ pub async fn create_admin(
     let username = validation::username(&name, &mut errors);
     let email = validation::email(email, &mut errors);
     validation::password("password", &password, &mut errors);
-    validation::finish(errors)?;
+    validated(errors)?;
     let hash = moji_auth::hash_password(password, state.settings.auth.bcrypt_cost).await?;
     let new = NewUser {
         id: new_id(),

@@ -1,10 +1,14 @@
-//! `GET /files/{key}`: serves local-backend objects behind signed, expiring links.
+//! `GET /files/{key}`: serves local-backend objects behind signed, expiring links (see
+//! [`crate::http::links`] for how the links are made).
 
 use actix_web::{get, http::header, web, HttpResponse};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use crate::{error::ApiResult, files::content_type_for, state::AppState};
+use crate::{
+    error::{ApiError, ApiResult},
+    state::AppState,
+};
 
 /// The signature part of a signed link.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -35,9 +39,9 @@ pub async fn download(
 ) -> ApiResult<HttpResponse> {
     // object_store speaks `http` 1.x; actix still re-exports 0.2, hence the plain crate here.
     let method = http::Method::from_bytes(link.method.as_bytes())
-        .map_err(|_| crate::error::ApiError::BadRequest("bad method".into()))?;
+        .map_err(|_| ApiError::BadRequest("bad method".into()))?;
     if method != http::Method::GET {
-        return Err(crate::error::ApiError::Forbidden(
+        return Err(ApiError::Forbidden(
             "this link is not for downloading".into(),
         ));
     }
@@ -50,4 +54,34 @@ pub async fn download(
         // Links are unguessable and expire; browsers may keep the bytes that long.
         .insert_header((header::CACHE_CONTROL, "private, max-age=600"))
         .body(bytes))
+}
+
+/// Registers this module's routes under `/api/v1`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(download);
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(download),
+    tags((name = "files", description = "Signed, expiring links to stored images"))
+)]
+pub struct Doc;
+
+/// Content type by file extension (the local backend keeps no metadata).
+fn content_type_for(key: &str) -> &'static str {
+    match key
+        .rsplit('.')
+        .next()
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("webp") => "image/webp",
+        Some("json") => "application/json",
+        Some("zip") => "application/zip",
+        _ => "application/octet-stream",
+    }
 }

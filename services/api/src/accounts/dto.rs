@@ -91,15 +91,19 @@ pub struct AvailabilityQuery {
     pub username: Option<String>,
     /// E-mail address to check.
     pub email: Option<String>,
+    /// Display name to check (case-insensitively).
+    pub display_name: Option<String>,
 }
 
-/// Whether a username / e-mail is still free (null when not asked).
+/// Whether a username / e-mail / display name is still free (null when not asked).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct AvailabilityResponse {
     /// Username free?
     pub username_available: Option<bool>,
     /// E-mail free?
     pub email_available: Option<bool>,
+    /// Display name free?
+    pub display_name_available: Option<bool>,
 }
 
 /// The caller's own account.

@@ -84,15 +84,6 @@ pub fn bio(raw: &str, errors: &mut Vec<FieldError>) -> String {
     bio
 }
 
-/// `Ok` when no errors were collected.
-pub fn finish(errors: Vec<FieldError>) -> Result<(), crate::error::ApiError> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(crate::error::ApiError::Validation(errors))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,48 @@
+//! Accounts and sessions: sign-up, profiles, login with throttling, token rotation with
+//! reuse detection, logout, password changes and the admin command's account.
+
+pub mod dto;
+pub mod handlers;
+pub mod service;
+pub mod validation;
+
+use actix_web::web;
+
+pub use service::create_admin;
+
+/// Registers `/users` (the literal paths, before `/users/{username}` takes any name) and
+/// `/auth`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use handlers::*;
+    cfg.service(availability)
+        .service(get_me)
+        .service(update_me)
+        .service(delete_me)
+        .service(change_password)
+        .service(sign_up)
+        .service(profile)
+        .service(login)
+        .service(refresh)
+        .service(logout)
+        .service(verify);
+}
+
+/// This module's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        handlers::sign_up, handlers::availability, handlers::get_me, handlers::update_me,
+        handlers::delete_me, handlers::change_password, handlers::profile, handlers::login,
+        handlers::refresh, handlers::logout, handlers::verify,
+    ),
+    components(schemas(
+        dto::SignUpRequest, dto::LoginRequest, dto::RefreshRequest, dto::VerifyRequest,
+        dto::VerifyResponse, dto::UpdateMeRequest, dto::ChangePasswordRequest,
+        dto::AvailabilityResponse, dto::MeResponse, dto::PublicProfile, dto::TokenResponse,
+    )),
+    tags(
+        (name = "users", description = "Accounts and profiles"),
+        (name = "auth", description = "Login, token rotation, logout"),
+    )
+)]
+pub struct Doc;

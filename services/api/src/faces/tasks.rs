@@ -1,0 +1,317 @@
+//! A face task as the api sees it: queue an upload, report its state (the live Redis record
+//! over the durable row), cancel it.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use moji_auth::AuthUser;
+use moji_common::{
+    messages::FaceAnalyzeV1, new_id, Envelope, ErrorCode, MessageType, TaskKind, TaskStatus,
+    TemplateId,
+};
+use moji_db::{
+    face_tasks,
+    models::{FaceTask, NewFaceTask},
+    DbError,
+};
+use moji_redis::{NewTask, StateError, TaskChange, TaskRecord};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::upload::Upload;
+use crate::{
+    error::{ApiError, ApiResult},
+    http::links,
+    state::AppState,
+};
+
+/// Error of a task, as shown to clients.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskErrorView {
+    /// Stable code, e.g. `no_face_detected`.
+    pub code: String,
+    /// Explanation.
+    pub detail: String,
+}
+
+/// Links of a task.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskLinks {
+    /// This task.
+    #[serde(rename = "self")]
+    pub self_: String,
+    /// Its Server-Sent Events stream.
+    pub events: String,
+}
+
+/// A task as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TaskView {
+    /// Task id.
+    pub id: Uuid,
+    /// `emoji` or `zodiac`.
+    pub kind: TaskKind,
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
+    pub status: TaskStatus,
+    /// 0–100.
+    pub progress: u8,
+    /// Current pipeline step while running (`decode`, `detect`, `classify`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+    /// Emoji template.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub template: Option<TemplateId>,
+    /// The result once succeeded, with signed `image_url` / `thumbnail_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<Value>,
+    /// The error once failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<TaskErrorView>,
+    /// Submission time.
+    pub created_at: DateTime<Utc>,
+    /// Last change.
+    pub updated_at: DateTime<Utc>,
+    /// Where to poll and subscribe.
+    pub links: TaskLinks,
+}
+
+fn links(id: Uuid) -> TaskLinks {
+    TaskLinks {
+        self_: format!("/api/v1/faces/tasks/{id}"),
+        events: format!("/api/v1/faces/tasks/{id}/events"),
+    }
+}
+
+/// Adds signed links to a stored result document.
+pub(super) async fn decorate(state: &AppState, mut result: Value) -> ApiResult<Value> {
+    for (key_field, url_field) in [
+        ("image_key", "image_url"),
+        ("thumbnail_key", "thumbnail_url"),
+    ] {
+        if let Some(key) = result
+            .get(key_field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+        {
+            let url = links::download_url(state, &key).await?;
+            if let Some(obj) = result.as_object_mut() {
+                obj.insert(url_field.into(), Value::String(url));
+            }
+        }
+    }
+    Ok(result)
+}
+
+fn view_from_row(row: &FaceTask) -> TaskView {
+    TaskView {
+        id: row.id,
+        kind: row.kind,
+        status: row.status,
+        progress: if row.status == TaskStatus::Succeeded {
+            100
+        } else {
+            0
+        },
+        step: None,
+        template: row.template,
+        result: row.result.clone(),
+        error: row.error_code.as_ref().map(|code| TaskErrorView {
+            code: code.clone(),
+            detail: row.error_detail.clone().unwrap_or_default(),
+        }),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        links: links(row.id),
+    }
+}
+
+fn apply_record(view: &mut TaskView, rec: &TaskRecord) {
+    view.status = rec.status;
+    view.progress = rec.progress;
+    view.step = rec.step.clone();
+    view.updated_at = rec.updated_at;
+    if rec.result.is_some() {
+        view.result = rec.result.clone();
+    }
+    if let Some(e) = &rec.error {
+        view.error = Some(TaskErrorView {
+            code: e.code.as_str().to_owned(),
+            detail: e.detail.clone(),
+        });
+    }
+}
+
+/// Loads a task the caller may see: 404 when missing, 403 when someone else's.
+pub(super) async fn owned_row(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<FaceTask> {
+    let row = state
+        .db
+        .run(move |c| face_tasks::by_id(c, id))
+        .await
+        .map_err(|e| match e {
+            DbError::NotFound => ApiError::NotFound("task"),
+            other => other.into(),
+        })?;
+    who.require_owner_or_admin(row.user_id)?;
+    Ok(row)
+}
+
+/// Current state: the live Redis record when there is one, else the durable row.
+pub async fn get(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<TaskView> {
+    let row = owned_row(state, who, id).await?;
+    view(state, &row).await
+}
+
+/// The client's view of an already loaded (and authorised) row, overlaid with the live Redis
+/// record while the task is open, with signed links in the result.
+pub(super) async fn view(state: &AppState, row: &FaceTask) -> ApiResult<TaskView> {
+    let mut view = view_from_row(row);
+    if let Some(rec) = state.redis.get_task(row.id).await? {
+        // The row is authoritative once final (Redis may have expired or lost it).
+        if !view.status.is_final() {
+            apply_record(&mut view, &rec);
+        }
+    }
+    if let Some(result) = view.result.take() {
+        view.result = Some(decorate(state, result).await?);
+    }
+    Ok(view)
+}
+
+/// Stores the photo, records the task, and queues `face.analyze`. With an Idempotency-Key
+/// the same user gets the same task back instead of a second one (`false` = existing).
+pub async fn submit(
+    state: &AppState,
+    who: &AuthUser,
+    upload: Upload,
+    idempotency_key: Option<String>,
+) -> ApiResult<(TaskView, bool)> {
+    if let Some(key) = &idempotency_key {
+        let (user, key) = (who.user_id, key.clone());
+        let existing = state
+            .db
+            .run(move |c| face_tasks::by_idempotency_key(c, user, &key))
+            .await?;
+        if let Some(row) = existing {
+            return Ok((get(state, who, row.id).await?, false));
+        }
+    }
+
+    let id = new_id();
+    let image_key = format!(
+        "uploads/{}/{}.{}",
+        who.user_id,
+        id,
+        upload.format.extension()
+    );
+    state
+        .storage
+        .put(&image_key, upload.image, upload.format.mime())
+        .await?;
+    let new = NewFaceTask {
+        id,
+        user_id: who.user_id,
+        kind: upload.kind,
+        template: upload.template,
+        image_key: image_key.clone(),
+        idempotency_key,
+    };
+    let (row, created) = state
+        .db
+        .run(move |c| face_tasks::insert_or_existing(c, &new))
+        .await?;
+    if !created {
+        // Lost a race with the same key: keep the winner, drop our copy of the photo.
+        state.storage.delete(&image_key).await?;
+        return Ok((get(state, who, row.id).await?, false));
+    }
+    let ttl = Duration::from_secs(state.settings.faces.task_ttl_secs);
+    state
+        .redis
+        .create_task(
+            &NewTask {
+                id,
+                kind: upload.kind,
+                user_id: who.user_id,
+            },
+            ttl,
+        )
+        .await?;
+    let message = FaceAnalyzeV1 {
+        task_id: id,
+        user_id: who.user_id,
+        kind: upload.kind,
+        template: upload.template,
+        image_key,
+    };
+    let topology = state.broker.topology();
+    if let Err(e) = state
+        .broker
+        .publish(
+            &topology.tasks_exchange(),
+            FaceAnalyzeV1::TYPE,
+            &Envelope::new("api", id, message),
+        )
+        .await
+    {
+        // Nobody will ever work on it: say so rather than leave it queued forever.
+        let detail = "the task could not be queued; please try again";
+        let _ = state
+            .db
+            .run(move |c| {
+                face_tasks::persist_failure(c, id, ErrorCode::ServiceUnavailable.as_str(), detail)
+            })
+            .await;
+        let _ = state
+            .redis
+            .transition(
+                id,
+                TaskStatus::Failed,
+                TaskChange {
+                    error: Some(moji_redis::TaskError {
+                        code: ErrorCode::ServiceUnavailable,
+                        detail: detail.into(),
+                    }),
+                    ..Default::default()
+                },
+            )
+            .await;
+        return Err(e.into());
+    }
+    tracing::info!(task_id = %id, kind = %upload.kind, "face task queued");
+    Ok((view_from_row(&row), true))
+}
+
+/// Cancels a queued or running task; 409 when it already finished.
+pub async fn cancel(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<TaskView> {
+    owned_row(state, who, id).await?;
+    match state
+        .redis
+        .transition(id, TaskStatus::Cancelled, TaskChange::default())
+        .await
+    {
+        Ok(_) | Err(StateError::TaskNotFound(_)) => {}
+        Err(StateError::IllegalTransition { from, .. }) => {
+            return Err(ApiError::Conflict {
+                code: ErrorCode::Conflict,
+                detail: format!("the task is already {from}"),
+            })
+        }
+        Err(e) => return Err(e.into()),
+    }
+    match state.db.run(move |c| face_tasks::cancel(c, id)).await? {
+        Some(cancelled) => view(state, &cancelled).await,
+        // Already final in the database: only a cancel that raced ours counts as success.
+        None => {
+            let current = owned_row(state, who, id).await?;
+            if current.status != TaskStatus::Cancelled {
+                return Err(ApiError::Conflict {
+                    code: ErrorCode::Conflict,
+                    detail: format!("the task is already {}", current.status),
+                });
+            }
+            view(state, &current).await
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! What every resource module shares: paging, enum query parameters, the optional caller,
+//! bilingual text and signed file links.
+
+pub mod links;
+pub mod paging;
+pub mod params;
+pub mod text;
+pub mod viewer;
+
+pub use paging::{PageOf, PageQuery, Paging};
+pub use params::choice;
+pub use text::Text;
+pub use viewer::optional_user;
