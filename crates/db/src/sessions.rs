@@ -156,13 +156,3 @@ pub fn revoke_all_for_user(
     .returning(session_families::id)
     .get_results(conn)?)
 }
-
-/// Whether the family exists and is not revoked.
-pub fn is_active(conn: &mut PgConnection, family_id: Uuid) -> Result<bool, DbError> {
-    let revoked: Option<Option<DateTime<Utc>>> = session_families::table
-        .find(family_id)
-        .select(session_families::revoked_at)
-        .first(conn)
-        .optional()?;
-    Ok(matches!(revoked, Some(None)))
-}
