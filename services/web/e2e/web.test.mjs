@@ -3,11 +3,15 @@
 // see services/web/README.md for the environment it reads.
 //
 // The flow: first load (weight, no errors) → language switch → sign up (after a deliberate
-// validation error) → upload a face photo → progress events over SSE → result shows `happy`
-// → save → the emoji is in the gallery → like/unlike → token refresh → zodiac with the SSE
-// stream cut (polling fallback) → my page → ranking → 360 px layout → log out → a wrong
-// password shows the API's detail. Throughout: no console errors and no failed requests
-// except the ones a step provokes on purpose.
+// validation error; username and display name checked while typing) → upload a face photo →
+// progress events over SSE → result shows `happy` → save → the emoji is in the gallery →
+// like/unlike → popular of the last 7 days → the owner's name leads to their page → token
+// refresh → zodiac with the SSE stream cut (polling fallback), with fortune and lucky item →
+// a signed-out browser sees it is private → publish → the share link opens in the signed-out
+// browser → a taken display name is refused there → my page (results of both kinds, liked,
+// unpublish, statistics by week) → ranking → 360 px layout → log out → a wrong password
+// shows the API's detail. Throughout: no console errors and no failed requests except the
+// ones a step provokes on purpose.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,13 +34,21 @@ const TASK_TIMEOUT = Number(process.env.MOJI_E2E_TASK_TIMEOUT_MS ?? 60_000);
 const MAX_FIRST_LOAD = 300 * 1024;
 
 const run = Date.now().toString(36);
-const user = { username: `e2e_${run}`, email: `e2e_${run}@example.com`, password: 'correct horse battery staple', display: 'Mina Kim' };
+// Display names are unique (case-insensitively), so every run uses its own.
+const user = { username: `e2e_${run}`, email: `e2e_${run}@example.com`, password: 'correct horse battery staple', display: `Mina ${run}` };
 const caption = `Houston, we have a smile (${run})`;
 
 let context;
 let userDataDir;
 let page;
 let emojiTaskId;
+let zodiacTaskId;
+let animalName;
+let shareLink;
+// A second browser with its own context: nobody is signed in there.
+let anonBrowser;
+let anonContext;
+let anon;
 const problems = []; // console errors, page errors, failed requests, HTTP >= 400
 const allowed = []; // {pattern, why}: failures a step provokes on purpose
 
@@ -124,6 +136,39 @@ function plainPng(w, h) {
   ]);
 }
 
+/** The signed-out browser's page (launched on first use). */
+async function signedOutPage() {
+  if (anon) return anon;
+  anonBrowser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+  anonContext = await anonBrowser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
+  anon = await anonContext.newPage();
+  watch(anon, 'signed-out');
+  return anon;
+}
+
+/**
+ * Opens the shared page of a zodiac result and waits for what it shows: 'shared', 'private'
+ * or 'missing'. The api stores a result when the worker's `task.succeeded` arrives, a moment
+ * after the task record says so; a `missing` answer is retried for a few seconds.
+ */
+async function openShared(p, url, expect) {
+  let state = null;
+  for (let i = 0; i < 20; i++) {
+    // A full load every time (going to the same URL again would not render anything anew).
+    await p.goto('about:blank');
+    await p.goto(url);
+    const el = await p.waitForSelector('.zodiac-shared, .zodiac-private, .zodiac-missing');
+    state = (await el.getAttribute('class')).includes('zodiac-shared') ? 'shared' : await el.getAttribute('data-state');
+    if (state === expect || state !== 'missing') break;
+    await p.waitForTimeout(500);
+  }
+  assert.equal(state, expect, `the shared page of ${url}`);
+}
+
 async function noHorizontalScroll(p) {
   return p.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
@@ -144,6 +189,8 @@ before(async () => {
 });
 
 after(async () => {
+  await anonContext?.close();
+  await anonBrowser?.close();
   await context?.close();
   if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
 });
@@ -195,8 +242,11 @@ test('sign up: field errors come from the API, then the account is created', asy
   assert.equal(await page.getAttribute('#f-password', 'aria-invalid'), 'true');
   assert.ok((await page.locator('.alert-error .alert-detail').textContent()).length > 0, 'the problem detail is shown');
 
+  // Both names are checked while typed.
+  await page.waitForSelector('[data-field="username"] .field-check[data-state="free"]');
   await page.fill('#f-password', user.password);
   await page.fill('#f-display_name', user.display);
+  await page.waitForSelector('[data-field="display_name"] .field-check[data-state="free"]');
   await page.click('form button[type=submit]');
   await page.waitForSelector('.make-form');
   assert.equal(await page.locator('.account-name').textContent(), user.display);
@@ -286,9 +336,42 @@ test('like and unlike in the gallery', async () => {
     caption,
   );
   assert.equal(await like.locator('.like-count').textContent(), '0');
-  await page.click('.segment:has(input[value=popular])');
+  // Like it again: it stays liked (my page's "liked" list, the 7-day ranking).
+  await like.click();
+  await page.waitForFunction(
+    (c) => [...document.querySelectorAll('.emoji-card')].find((x) => x.textContent.includes(c))?.querySelector('button.like[aria-pressed="true"]'),
+    caption,
+  );
+  await page.click('.segment:has(input[name=sort][value=popular])');
   await page.waitForURL(/sort=popular/);
-  await page.waitForSelector('.grid[data-sort="popular"]');
+  await page.waitForSelector('.grid[data-sort="popular"][data-period="all"]');
+  assert.equal(await page.locator('.likes-period').count(), 0, 'no window, no likes-in-period line');
+});
+
+test('popular of the last 7 days shows the likes received in the window', async () => {
+  await page.click('.segment:has(input[name=period][value=week])');
+  await page.waitForURL(/period=week/);
+  await page.waitForSelector('.grid[data-sort="popular"][data-period="week"]');
+  const card = page.locator('.emoji-card', { hasText: caption });
+  await card.waitFor();
+  assert.equal(await card.locator('.likes-period').getAttribute('data-n'), '1');
+  assert.match(await card.locator('.likes-period').textContent(), /Likes in the last 7 days: 1/);
+});
+
+test('the owner’s name leads to their page with their public emoji', async () => {
+  await go(page, '#/gallery');
+  const owner = page.locator('.emoji-card', { hasText: caption }).locator('.emoji-owner a');
+  assert.equal(await owner.textContent(), user.display);
+  await owner.click();
+  await page.waitForURL(new RegExp(`#/u/${user.username}$`));
+  await page.waitForSelector('.user-page h1');
+  assert.equal(await page.locator('.user-page h1').textContent(), user.display);
+  await page.locator('.user-page [data-list="user-emojis"] .emoji-card', { hasText: caption }).waitFor();
+  await page.waitForSelector('.user-page .challenge[data-id="first_emoji"]');
+  // The emoji page links the owner too.
+  await page.locator('.user-page .emoji-card', { hasText: caption }).locator('.emoji-card-img').click();
+  await page.waitForSelector('.emoji-detail .emoji-by a');
+  assert.equal(await page.getAttribute('.emoji-detail .emoji-by a', 'href'), `#/u/${user.username}`);
 });
 
 test('token refresh rotates the pair and the session keeps working', async () => {
@@ -320,10 +403,73 @@ test('network loss during SSE falls back to polling (zodiac)', async () => {
   assert.equal(await page.getAttribute('.progress-card', 'data-mode'), 'poll');
   const sources = await page.$$eval('.timeline li', (lis) => lis.map((li) => li.dataset.source));
   assert.ok(sources.includes('poll') && !sources.includes('sse'), `sources: ${sources}`);
-  assert.ok((await page.locator('.animal-name').textContent()).length > 0);
+  zodiacTaskId = page.url().split('#/task/')[1];
+  animalName = await page.locator('.animal-name').textContent();
+  assert.ok(animalName.length > 0);
   assert.ok((await page.locator('.fortune').textContent()).length > 0);
+  assert.ok((await page.locator('.zodiac-card .lucky-item').textContent()).length > 0, 'the lucky item is shown');
   assert.ok((await page.locator('.reasons li').count()) > 0);
   await page.waitForSelector('.other-animals .bar-row');
+  // Every zodiac result starts private.
+  await page.waitForSelector('.publish-card .publish[data-visibility="private"] .publish-btn');
+});
+
+test('a private zodiac result: a signed-out browser is told so', async () => {
+  const other = await signedOutPage();
+  await provoking(/\/api\/v1\/zodiac\/results\//, 'private result: 403 (404 until the api has stored it)', async () => {
+    await openShared(other, `${BASE}/#/z/${zodiacTaskId}`, 'private');
+  });
+  assert.match(await other.locator('.zodiac-private h2').textContent(), /private/);
+  assert.equal(await other.locator('.zodiac-private .animal-name').count(), 0, 'nothing of the result leaks');
+  await provoking(/\/api\/v1\/zodiac\/results\//, 'unknown result: 404', async () => {
+    await openShared(other, `${BASE}/#/z/00000000-0000-7000-8000-000000000000`, 'missing');
+  });
+});
+
+test('publish & share: the link opens in a signed-out browser', async () => {
+  await page.click('.publish-card .publish-btn');
+  await page.waitForSelector('.publish-card .publish[data-visibility="public"]');
+  shareLink = await page.inputValue('.publish-card .share-url');
+  assert.equal(shareLink, `${BASE}/#/z/${zodiacTaskId}`);
+  // The copy button puts the link on the clipboard (or selects it when the browser refuses).
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: BASE });
+  await page.click('.publish-card .copy-link');
+  await page.waitForSelector('#toast .toast');
+  const copied = await page.evaluate(() => navigator.clipboard.readText().catch(() => null));
+  if (copied !== null) assert.equal(copied, shareLink);
+
+  const other = await signedOutPage();
+  await openShared(other, shareLink, 'shared');
+  assert.equal(await other.locator('.zodiac-shared .animal-name').textContent(), animalName);
+  assert.ok((await other.locator('.zodiac-shared .reasons li').count()) > 0, 'reasons');
+  assert.ok((await other.locator('.zodiac-shared .fortune').textContent()).length > 0, 'fortune');
+  assert.ok((await other.locator('.zodiac-shared .lucky-item').textContent()).length > 0, 'lucky item');
+  const owner = other.locator('.zodiac-shared .zodiac-owner a');
+  assert.equal(await owner.textContent(), user.display);
+  assert.equal(await owner.getAttribute('href'), `#/u/${user.username}`);
+  assert.equal(await other.locator('.zodiac-shared .publish').count(), 0, 'no publish control for others');
+  await other.screenshot({ path: path.join(ARTIFACTS, 'zodiac-shared.png'), fullPage: true });
+  // Signed out, the owner's page is readable too.
+  await owner.click();
+  await other.waitForSelector('.user-page [data-list="user-emojis"] .emoji-card');
+});
+
+test('sign up with a display name someone has: checked while typing, refused with 409', async () => {
+  const other = await signedOutPage();
+  await other.goto(`${BASE}/#/signup`);
+  await other.waitForSelector('#f-display_name');
+  await other.fill('#f-display_name', user.display.toUpperCase()); // unique case-insensitively
+  await other.waitForSelector('[data-field="display_name"] .field-check[data-state="taken"]');
+  assert.equal(await other.getAttribute('#f-display_name', 'aria-invalid'), 'true');
+  await other.fill('#f-username', `${user.username}_2`);
+  await other.fill('#f-email', `2_${user.email}`);
+  await other.fill('#f-password', user.password);
+  await provoking(/\/api\/v1\/users$/, 'display name taken: 409', async () => {
+    await other.click('form button[type=submit]');
+    await other.waitForSelector('[data-field="display_name"] .field-error:not([hidden])');
+  });
+  assert.equal(await other.getAttribute('.form-status .alert-error', 'data-code'), 'display_name_taken');
+  assert.equal(await other.locator('#f-display_name').count(), 1, 'still on the form: no account was made');
 });
 
 test('a photo without a face: the task’s error detail is shown', async () => {
@@ -337,21 +483,60 @@ test('a photo without a face: the task’s error detail is shown', async () => {
   assert.equal(await page.getAttribute('.steps li[data-state="failed"]', 'data-step'), 'detect');
 });
 
-test('my page: results, challenges, statistics chart', async () => {
+test('my page: results of both kinds, with the zodiac one published', async () => {
   await go(page, '#/me');
+  await page.waitForSelector(`.result-list[data-kind="all"] .result-item[data-task="${emojiTaskId}"][data-kind="emoji"]`);
+  const z = page.locator(`.result-list[data-kind="all"] .result-item[data-task="${zodiacTaskId}"]`);
+  await z.waitFor();
+  assert.equal(await z.getAttribute('data-kind'), 'zodiac');
+  assert.equal(await z.locator('.animal-name-small').textContent(), animalName);
+  assert.ok((await z.locator('.fortune').textContent()).length > 0, 'fortune');
+  assert.ok((await z.locator('.lucky-item').textContent()).length > 0, 'lucky item');
+  assert.equal(await z.locator('.publish').getAttribute('data-visibility'), 'public');
+  assert.equal(await z.locator('.share-url').inputValue(), shareLink);
+  // Only zodiac.
+  await page.click('.segment:has(input[name=kind][value=zodiac])');
+  await page.waitForSelector(`.result-list[data-kind="zodiac"] .result-item[data-task="${zodiacTaskId}"]`);
+  const kinds = await page.$$eval('.result-list .result-item', (lis) => lis.map((li) => li.dataset.kind));
+  assert.ok(kinds.length > 0 && kinds.every((k) => k === 'zodiac'), `kinds: ${kinds}`);
+  await page.screenshot({ path: path.join(ARTIFACTS, 'me.png'), fullPage: true });
+  // Unpublish: the signed-out browser is told it is private again.
+  const item = page.locator(`.result-item[data-task="${zodiacTaskId}"]`);
+  await item.locator('.unpublish').click();
+  await page.waitForSelector(`.result-item[data-task="${zodiacTaskId}"] .publish[data-visibility="private"]`);
+  assert.equal(await item.locator('.vis-pill').textContent(), 'Private');
+  const other = await signedOutPage();
+  await provoking(/\/api\/v1\/zodiac\/results\//, 'private again: 403', async () => {
+    await openShared(other, shareLink, 'private');
+  });
+});
+
+test('my page: saved and liked emoji, challenges', async () => {
   await page.waitForSelector('.grid[data-case="made"] .emoji-card');
+  await page.click('.segment:has(input[name=case][value=liked])');
+  await page.locator('.grid[data-case="liked"] .emoji-card', { hasText: caption }).waitFor();
   assert.equal(await page.locator('.challenge[data-id="first_emoji"]').getAttribute('class'), 'challenge is-done');
+});
+
+test('my page: statistics for all time, by week, and a refused range', async () => {
   await page.waitForSelector('.chart svg rect');
   const results = await page.locator('.stat .stat-n').first().textContent();
   assert.ok(Number(results) >= 2, `results ${results}`);
-  await page.click('.segment:has(input[value=used])');
-  await page.waitForSelector(`.grid[data-case="used"] [data-task="${emojiTaskId}"]`);
+  assert.ok((await page.locator('.stat-tz').textContent()).length > 0, 'the time zone is shown');
+  assert.equal(await page.inputValue('#stat-from'), '', 'all time by default');
+  await page.selectOption('#stat-group', 'week');
+  await page.click('.range button[type=submit]');
+  await page.waitForSelector('.chart[data-group="week"] svg rect');
+  assert.equal(await page.getAttribute('.stat-range', 'data-group'), 'week');
   // A bad range shows the API's detail.
   await page.fill('#stat-from', '2020-01-01');
+  await page.selectOption('#stat-group', 'day');
   await provoking(/\/users\/me\/statistics/, 'range over 366 days: 422', async () => {
     await page.click('.range button[type=submit]');
     await page.waitForSelector('.me .alert-error .alert-detail');
   });
+  await page.click('#stat-all');
+  await page.waitForSelector('.chart svg rect');
 });
 
 test('ranking: templates × expressions and zodiac', async () => {
@@ -369,7 +554,16 @@ test('360 px wide: no sideways scrolling on any page', async () => {
     await phone.fill('#f-password', user.password);
     await phone.click('form button[type=submit]');
     await phone.waitForSelector('.make-form');
-    for (const hash of ['#/', `#/task/${emojiTaskId}`, '#/gallery', '#/ranking', '#/me']) {
+    for (const hash of [
+      '#/',
+      `#/task/${emojiTaskId}`,
+      `#/task/${zodiacTaskId}`,
+      '#/gallery?sort=popular&period=week&page=1',
+      `#/u/${user.username}`,
+      `#/z/${zodiacTaskId}`,
+      '#/ranking',
+      '#/me',
+    ]) {
       await go(phone, hash);
       await phone.waitForLoadState('networkidle');
       await phone.waitForTimeout(150);
@@ -379,6 +573,10 @@ test('360 px wide: no sideways scrolling on any page', async () => {
     await phone.waitForSelector('.face-card');
     await phone.waitForFunction(() => document.querySelector('.result-img')?.naturalWidth > 0);
     await phone.screenshot({ path: path.join(ARTIFACTS, 'result-360.png'), fullPage: true });
+    await go(phone, '#/me');
+    await phone.waitForSelector('.result-item[data-kind="zodiac"] .publish');
+    await phone.waitForSelector('.chart svg rect');
+    await phone.screenshot({ path: path.join(ARTIFACTS, 'me-360.png'), fullPage: true });
     // The header hides its log-out button on phones; my page has one.
     await go(phone, '#/me');
     await phone.click('#me-logout');

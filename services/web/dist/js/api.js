@@ -226,6 +226,7 @@ export async function request(method, path, { auth = 'optional', retry = true, .
 export const get = (path, opts) => request('GET', path, opts);
 export const post = (path, json, opts) => request('POST', path, { json, ...opts });
 export const put = (path, opts) => request('PUT', path, opts);
+export const patch = (path, json, opts) => request('PATCH', path, { json, ...opts });
 export const del = (path, opts) => request('DELETE', path, opts);
 
 /**

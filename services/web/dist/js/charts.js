@@ -4,21 +4,42 @@
 import { h, s } from './dom.js';
 import { t, formatNumber, lang } from './i18n.js';
 
-function shortDate(iso) {
+function utc(iso) {
   const [y, m, d] = iso.split('-').map(Number);
-  const date = new Date(Date.UTC(y, m - 1, d));
-  return new Intl.DateTimeFormat(lang() === 'ko' ? 'ko-KR' : 'en-US', { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(date);
+  return new Date(Date.UTC(y, m - 1, d));
 }
 
-/** Stacked bars per day (emoji + zodiac), with a legend and a table for screen readers. */
-export function dailyChart(days) {
-  const n = Math.max(days.length, 1);
+function fmt(iso, opts) {
+  return new Intl.DateTimeFormat(lang() === 'ko' ? 'ko-KR' : 'en-US', { ...opts, timeZone: 'UTC' }).format(utc(iso));
+}
+
+/** How a bucket is named: "Mar 3" (day), "Mar 3 – 9" (week), "Mar 2025" (month). */
+export function bucketLabel(b, group) {
+  if (!b?.start) return '';
+  if (group === 'month') return fmt(b.start, { year: 'numeric', month: 'short' });
+  if (group === 'week' && b.end && b.end !== b.start)
+    return `${fmt(b.start, { month: 'short', day: 'numeric' })} – ${fmt(b.end, { month: 'short', day: 'numeric' })}`;
+  return fmt(b.start, { month: 'short', day: 'numeric' });
+}
+
+function axisLabel(b, group) {
+  if (!b?.start) return '';
+  return group === 'month' ? fmt(b.start, { year: 'numeric', month: 'short' }) : fmt(b.start, { month: 'short', day: 'numeric' });
+}
+
+/**
+ * Stacked bars per bucket (day, week or month: emoji + zodiac), with a legend and a table
+ * for screen readers. Buckets are `{start, end, emoji, zodiac, total, faces}`.
+ */
+export function bucketChart(buckets, group = 'day', heading = t('me.perDay')) {
+  const n = Math.max(buckets.length, 1);
   const step = 10;
   const W = n * step;
   const H = 100;
-  const max = Math.max(1, ...days.map((d) => d.total));
-  const total = days.reduce((a, d) => a + d.total, 0);
+  const max = Math.max(1, ...buckets.map((d) => d.total));
+  const total = buckets.reduce((a, d) => a + d.total, 0);
   const scale = (v) => (v / max) * (H - 2);
+  const span = (b) => (b.end && b.end !== b.start ? `${b.start} – ${b.end}` : b.start);
 
   const svg = s(
     'svg',
@@ -26,7 +47,7 @@ export function dailyChart(days) {
     [0.25, 0.5, 0.75].map((f) =>
       s('line', { class: 'chart-grid', x1: 0, x2: W, y1: H - f * (H - 2), y2: H - f * (H - 2), 'vector-effect': 'non-scaling-stroke' }),
     ),
-    days.map((d, i) => {
+    buckets.map((d, i) => {
       const x = i * step + step * 0.15;
       const w = step * 0.7;
       const he = scale(d.emoji);
@@ -34,7 +55,7 @@ export function dailyChart(days) {
       return s(
         'g',
         {},
-        s('title', {}, `${d.date}: ${d.emoji} emoji, ${d.zodiac} zodiac`),
+        s('title', {}, `${span(d)}: ${d.emoji} emoji, ${d.zodiac} zodiac`),
         he > 0 && s('rect', { class: 'chart-emoji', x, width: w, y: H - he, height: he }),
         hz > 0 && s('rect', { class: 'chart-zodiac', x, width: w, y: H - he - hz, height: hz }),
       );
@@ -42,24 +63,24 @@ export function dailyChart(days) {
     s('line', { class: 'chart-axis', x1: 0, x2: W, y1: H - 0.5, y2: H - 0.5, 'vector-effect': 'non-scaling-stroke' }),
   );
 
-  const first = days[0]?.date ?? '';
-  const last = days[days.length - 1]?.date ?? '';
-  const mid = days[Math.floor(days.length / 2)]?.date ?? '';
+  const first = buckets[0];
+  const last = buckets[buckets.length - 1];
+  const mid = buckets[Math.floor(buckets.length / 2)];
   return h(
     'figure',
-    { class: 'chart' },
+    { class: 'chart', dataset: { group, buckets: String(buckets.length) } },
     h(
       'div',
-      { class: 'chart-frame', role: 'img', 'aria-label': t('me.dailyLabel', { from: first, to: last, total }) },
+      { class: 'chart-frame', role: 'img', 'aria-label': t('me.chartLabel', { heading, from: first?.start ?? '', to: last?.end ?? last?.start ?? '', total }) },
       h('span', { class: 'chart-max', 'aria-hidden': 'true', text: t('me.max', { n: formatNumber(max) }) }),
       svg,
     ),
     h(
       'div',
       { class: 'chart-x', 'aria-hidden': 'true' },
-      h('span', { text: first && shortDate(first) }),
-      days.length > 2 && h('span', { text: shortDate(mid) }),
-      h('span', { text: last && shortDate(last) }),
+      h('span', { text: axisLabel(first, group) }),
+      buckets.length > 2 && h('span', { text: axisLabel(mid, group) }),
+      buckets.length > 1 && h('span', { text: axisLabel(last, group) }),
     ),
     h(
       'figcaption',
@@ -83,7 +104,7 @@ export function dailyChart(days) {
             h(
               'tr',
               {},
-              h('th', { scope: 'col', text: t('me.date') }),
+              h('th', { scope: 'col', text: group === 'day' ? t('me.date') : t('me.period') }),
               h('th', { scope: 'col', text: t('me.totalEmoji') }),
               h('th', { scope: 'col', text: t('me.totalZodiac') }),
               h('th', { scope: 'col', text: t('me.totalFaces') }),
@@ -92,10 +113,17 @@ export function dailyChart(days) {
           h(
             'tbody',
             {},
-            days
+            buckets
               .filter((d) => d.total > 0)
               .map((d) =>
-                h('tr', {}, h('th', { scope: 'row', text: d.date }), h('td', { text: d.emoji }), h('td', { text: d.zodiac }), h('td', { text: d.faces })),
+                h(
+                  'tr',
+                  {},
+                  h('th', { scope: 'row', text: group === 'day' ? d.start : bucketLabel(d, group) }),
+                  h('td', { text: d.emoji }),
+                  h('td', { text: d.zodiac }),
+                  h('td', { text: d.faces }),
+                ),
               ),
           ),
         ),

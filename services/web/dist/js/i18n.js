@@ -194,6 +194,72 @@ const en = {
   'me.asTable': 'Show as a table',
   'me.date': 'Date',
   'me.max': 'max {n}',
+  'common.copy': 'Copy',
+  'common.copyManual': 'Select the link and copy it (Ctrl+C).',
+  'auth.displayNameHint': 'Shown to others and unique. Empty: your username.',
+  'auth.checking': 'Checking…',
+  'auth.usernameFree': 'This username is available.',
+  'auth.usernameTaken': 'This username is taken.',
+  'auth.displayNameFree': 'This display name is available.',
+  'auth.displayNameTaken': 'Someone already uses this display name.',
+
+  'result.lucky': 'Lucky item',
+  'zodiac.title': 'Zodiac look-alike',
+  'zodiac.shareTitle': 'Publish and share',
+  'zodiac.private': 'Only you can see this result.',
+  'zodiac.public': 'Anyone with the link can see this result.',
+  'zodiac.publish': 'Publish & share',
+  'zodiac.unpublish': 'Make private',
+  'zodiac.published': 'Published. Copy the link to share it.',
+  'zodiac.unpublished': 'Only you can see it again.',
+  'zodiac.shareLink': 'Share link',
+  'zodiac.openShared': 'Open the shared page',
+  'zodiac.looksLike': '{name} looks like the',
+  'zodiac.fortuneOf': 'Fortune of {date}',
+  'zodiac.privateTitle': 'This result is private',
+  'zodiac.privateText': 'Its owner has not shared it, or made it private again.',
+  'zodiac.notFoundTitle': 'Result not found',
+  'zodiac.notFoundText': 'There is no zodiac result at this address.',
+  'zodiac.makeYours': 'Find your own animal',
+  'zodiac.visibility.public': 'Public',
+  'zodiac.visibility.private': 'Private',
+
+  'gallery.period': 'Period',
+  'gallery.week': '7 days',
+  'gallery.month': '30 days',
+  'gallery.all': 'All time',
+  'gallery.likesWeek': 'Likes in the last 7 days: {n}',
+  'gallery.likesMonth': 'Likes in the last 30 days: {n}',
+
+  'user.emojis': 'Public emoji',
+  'user.challenges': 'Achieved challenges',
+  'user.noEmojis': 'No public emoji yet.',
+  'user.noChallenges': 'No challenges achieved yet.',
+  'user.notFound': 'There is no user with this name.',
+  'user.itsYou': 'This is how others see your page.',
+  'user.since': 'Joined {date}',
+
+  'me.kind': 'Kind of result',
+  'me.kindAll': 'All',
+  'me.kindEmoji': 'Emoji',
+  'me.kindZodiac': 'Zodiac',
+  'me.collection': 'My emoji',
+  'me.liked': 'Liked',
+  'me.publicPage': 'My public page',
+  'me.openResult': 'Result',
+  'me.group': 'Group by',
+  'me.groupAuto': 'Auto',
+  'me.groupDay': 'Day',
+  'me.groupWeek': 'Week',
+  'me.groupMonth': 'Month',
+  'me.perDay': 'Results per day',
+  'me.perWeek': 'Results per week',
+  'me.perMonth': 'Results per month',
+  'me.chartLabel': '{heading} from {from} to {to}: {total} in all',
+  'me.allTime': 'All time',
+  'me.rangeHint': 'Leave the dates empty to see all time.',
+  'me.timeZone': 'Days turn over at midnight, {tz} time.',
+  'me.period': 'Period',
 };
 
 const ko = {
@@ -387,6 +453,72 @@ const ko = {
   'me.asTable': '표로 보기',
   'me.date': '날짜',
   'me.max': '최대 {n}',
+  'common.copy': '복사',
+  'common.copyManual': '링크를 선택해서 복사해 주세요 (Ctrl+C).',
+  'auth.displayNameHint': '다른 사람에게 보이는 이름이고, 겹칠 수 없어요. 비워 두면 아이디를 써요.',
+  'auth.checking': '확인 중…',
+  'auth.usernameFree': '쓸 수 있는 아이디예요.',
+  'auth.usernameTaken': '이미 쓰고 있는 아이디예요.',
+  'auth.displayNameFree': '쓸 수 있는 이름이에요.',
+  'auth.displayNameTaken': '이미 다른 사람이 쓰고 있는 이름이에요.',
+
+  'result.lucky': '행운의 아이템',
+  'zodiac.title': '닮은 띠 동물',
+  'zodiac.shareTitle': '공개하고 공유하기',
+  'zodiac.private': '나만 볼 수 있는 결과예요.',
+  'zodiac.public': '링크가 있으면 누구나 볼 수 있어요.',
+  'zodiac.publish': '공개하고 공유하기',
+  'zodiac.unpublish': '비공개로 바꾸기',
+  'zodiac.published': '공개했어요. 링크를 복사해서 공유해 보세요.',
+  'zodiac.unpublished': '다시 나만 볼 수 있어요.',
+  'zodiac.shareLink': '공유 링크',
+  'zodiac.openShared': '공유 페이지 열기',
+  'zodiac.looksLike': '{name}님과 닮은 동물은',
+  'zodiac.fortuneOf': '{date}의 운세',
+  'zodiac.privateTitle': '비공개 결과예요',
+  'zodiac.privateText': '주인이 공유하지 않았거나 다시 비공개로 바꿨어요.',
+  'zodiac.notFoundTitle': '결과를 찾을 수 없어요',
+  'zodiac.notFoundText': '이 주소에는 띠 동물 결과가 없어요.',
+  'zodiac.makeYours': '내 닮은 동물 찾기',
+  'zodiac.visibility.public': '공개',
+  'zodiac.visibility.private': '비공개',
+
+  'gallery.period': '기간',
+  'gallery.week': '7일',
+  'gallery.month': '30일',
+  'gallery.all': '전체',
+  'gallery.likesWeek': '최근 7일 좋아요 {n}개',
+  'gallery.likesMonth': '최근 30일 좋아요 {n}개',
+
+  'user.emojis': '공개 이모지',
+  'user.challenges': '달성한 챌린지',
+  'user.noEmojis': '아직 공개한 이모지가 없어요.',
+  'user.noChallenges': '아직 달성한 챌린지가 없어요.',
+  'user.notFound': '이 이름의 사용자가 없어요.',
+  'user.itsYou': '다른 사람에게 보이는 내 페이지예요.',
+  'user.since': '{date} 가입',
+
+  'me.kind': '결과 종류',
+  'me.kindAll': '전체',
+  'me.kindEmoji': '이모지',
+  'me.kindZodiac': '띠 동물',
+  'me.collection': '내 이모지',
+  'me.liked': '좋아요한 것',
+  'me.publicPage': '내 공개 페이지',
+  'me.openResult': '결과',
+  'me.group': '묶음',
+  'me.groupAuto': '자동',
+  'me.groupDay': '일별',
+  'me.groupWeek': '주별',
+  'me.groupMonth': '월별',
+  'me.perDay': '날짜별 결과',
+  'me.perWeek': '주별 결과',
+  'me.perMonth': '월별 결과',
+  'me.chartLabel': '{from}부터 {to}까지 {heading}: 모두 {total}개',
+  'me.allTime': '전체 기간',
+  'me.rangeHint': '날짜를 비우면 전체 기간을 보여 줘요.',
+  'me.timeZone': '하루는 {tz} 기준 자정에 바뀌어요.',
+  'me.period': '기간',
 };
 
 export const dictionaries = { en, ko };
@@ -425,6 +557,21 @@ export function t(key, vars) {
   const text = dictionaries[current][key] ?? en[key] ?? key;
   if (!vars) return text;
   return text.replace(/\{(\w+)\}/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/**
+ * Like `t`, but returns the text as parts so a placeholder can be filled with a DOM node
+ * (a link, say): tParts('gallery.by', {name: link}) -> ['by ', link].
+ */
+export function tParts(key, vars) {
+  const text = dictionaries[current][key] ?? en[key] ?? key;
+  return text
+    .split(/(\{\w+\})/)
+    .filter((part) => part !== '')
+    .map((part) => {
+      const name = part.match(/^\{(\w+)\}$/)?.[1];
+      return name && name in vars ? vars[name] : part;
+    });
 }
 
 /** Picks the current language's text of an API `{ko, en}` object. */

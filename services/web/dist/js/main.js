@@ -12,6 +12,8 @@ import * as galleryPage from './pages/gallery.js';
 import * as emojiPage from './pages/emoji.js';
 import * as rankingPage from './pages/ranking.js';
 import * as mePage from './pages/me.js';
+import * as zodiacPage from './pages/zodiac.js';
+import * as userPage from './pages/user.js';
 
 const routes = [
   { path: /^\/?$/, page: makePage, nav: 'make' },
@@ -22,6 +24,8 @@ const routes = [
   { path: /^\/e\/([\w-]+)$/, page: emojiPage, nav: 'gallery' },
   { path: /^\/ranking$/, page: rankingPage, nav: 'ranking' },
   { path: /^\/me$/, page: mePage, nav: 'me', auth: true },
+  { path: /^\/z\/([\w-]+)$/, page: zodiacPage },
+  { path: /^\/u\/([^/?#]+)$/, page: userPage, nav: 'gallery' },
 ];
 
 const NAV = [

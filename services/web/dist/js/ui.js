@@ -1,8 +1,8 @@
 // Shared pieces of the pages: expression emoji, bar lists, emoji cards, like buttons.
 
 import * as api from './api.js';
-import { h, toast } from './dom.js';
-import { t, formatNumber, formatDate } from './i18n.js';
+import { h, append, clear, toast } from './dom.js';
+import { t, tParts, pick, formatNumber, formatDate } from './i18n.js';
 
 /** The seven expressions in the model's order, with the emoji the UI shows for each. */
 export const EXPRESSIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
@@ -106,9 +106,24 @@ export function likeButton(emoji) {
   return btn;
 }
 
-/** A gallery card of a saved emoji. */
-export function emojiCard(e) {
+/** A link to a person's public page (#/u/<username>), showing their display name. */
+export function userLink(owner, { className = 'user-link' } = {}) {
+  if (!owner?.username) return h('span', { text: owner?.display_name ?? '' });
+  return h('a', {
+    class: className,
+    href: `#/u/${encodeURIComponent(owner.username)}`,
+    title: `@${owner.username}`,
+    text: owner.display_name || owner.username,
+  });
+}
+
+/**
+ * A gallery card of a saved emoji. `period` ('week' | 'month') shows the likes received in
+ * that window (`likes_in_period`); `owner: false` leaves out the owner (on their own page).
+ */
+export function emojiCard(e, { period = null, owner = true } = {}) {
   const name = e.owner?.display_name || e.owner?.username || '';
+  const windowed = (period === 'week' || period === 'month') && Number.isFinite(e.likes_in_period);
   return h(
     'li',
     { class: 'card emoji-card', dataset: { id: e.id, expression: e.expression } },
@@ -130,10 +145,131 @@ export function emojiCard(e) {
       'div',
       { class: 'emoji-card-body' },
       e.caption && h('p', { class: 'emoji-caption', text: e.caption }),
-      h('div', { class: 'emoji-meta' }, h('span', { class: 'emoji-owner', text: t('gallery.by', { name }) }), likeButton(e)),
+      h(
+        'div',
+        { class: 'emoji-meta' },
+        owner ? h('span', { class: 'emoji-owner' }, tParts('gallery.by', { name: userLink(e.owner) })) : h('span'),
+        likeButton(e),
+      ),
+      windowed &&
+        h('p', {
+          class: 'likes-period small',
+          dataset: { n: String(e.likes_in_period) },
+          text: t(period === 'week' ? 'gallery.likesWeek' : 'gallery.likesMonth', { n: formatNumber(e.likes_in_period) }),
+        }),
       h('p', { class: 'emoji-date muted small', text: formatDate(e.created_at) }),
     ),
   );
+}
+
+/** "🍀 Lucky item: a red umbrella" (nothing when the result has none). */
+export function luckyItem(item) {
+  if (!item) return null;
+  return h(
+    'p',
+    { class: 'lucky' },
+    h('span', { class: 'lucky-icon', 'aria-hidden': 'true', text: '🍀' }),
+    h('span', {}, h('strong', { text: `${t('result.lucky')}: ` }), h('span', { class: 'lucky-item', text: pick(item) })),
+  );
+}
+
+/** The address of the page that shows a shared zodiac result. */
+export function zodiacShareUrl(taskId) {
+  return `${location.origin}${location.pathname}#/z/${taskId}`;
+}
+
+/** Copies text to the clipboard; when the browser refuses, selects `input` for a manual copy. */
+export async function copyText(text, input) {
+  try {
+    await navigator.clipboard.writeText(text);
+    toast(t('common.copied'));
+    return true;
+  } catch {
+    input?.focus();
+    input?.select();
+    toast(t('common.copyManual'));
+    return false;
+  }
+}
+
+/**
+ * Publish / unpublish a zodiac result (`PATCH /zodiac/results/{id}`) and, while it is public,
+ * its share link with a copy button. `result` needs `task_id` and `visibility`;
+ * `onChange(view)` hears about every change the API confirmed.
+ */
+export function publishControl(result, { onChange = () => {}, compact = false } = {}) {
+  const id = result.task_id;
+  let visibility = result.visibility === 'public' ? 'public' : 'private';
+  let busy = false;
+  const box = h('div', { class: ['publish', compact && 'publish-compact'], dataset: { task: id } });
+  const announce = h('p', { class: 'sr-only', 'aria-live': 'polite' });
+
+  const set = async (next) => {
+    if (busy) return;
+    busy = true;
+    box.setAttribute('aria-busy', 'true');
+    for (const b of box.querySelectorAll('button')) b.disabled = true;
+    try {
+      const view = await api.patch(`/zodiac/results/${id}`, { visibility: next }, { auth: 'required' });
+      visibility = view.visibility === 'public' ? 'public' : 'private';
+      paint();
+      announce.textContent = visibility === 'public' ? t('zodiac.published') : t('zodiac.unpublished');
+      onChange(view);
+    } catch (err) {
+      toast(err.problem?.detail ?? t('error.unexpected'), 'error');
+      paint();
+    } finally {
+      busy = false;
+      box.removeAttribute('aria-busy');
+    }
+  };
+
+  const paint = () => {
+    box.dataset.visibility = visibility;
+    const url = zodiacShareUrl(id);
+    const inputId = `share-${id}`;
+    const input = h('input', { id: inputId, class: 'share-url', type: 'text', readonly: true, value: url, spellcheck: 'false' });
+    input.addEventListener('focus', () => input.select());
+    append(clear(box), [
+      h(
+        'p',
+        { class: 'publish-status' },
+        h('span', { class: 'publish-icon', 'aria-hidden': 'true', text: visibility === 'public' ? '🌐' : '🔒' }),
+        h('span', { text: visibility === 'public' ? t('zodiac.public') : t('zodiac.private') }),
+      ),
+      visibility === 'public' &&
+        h(
+          'div',
+          { class: 'field share-field' },
+          h('label', { for: inputId, class: compact ? 'sr-only' : null, text: t('zodiac.shareLink') }),
+          h(
+            'div',
+            { class: 'share-row' },
+            input,
+            h('button', { type: 'button', class: 'btn btn-small copy-link', onclick: () => copyText(url, input), text: t('common.copy') }),
+          ),
+        ),
+      h(
+        'div',
+        { class: 'row' },
+        visibility === 'public'
+          ? [
+              !compact && h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: () => share(`#/z/${id}`, null), text: t('result.share') }),
+              compact && h('a', { class: 'btn btn-ghost btn-small', href: `#/z/${id}`, text: t('zodiac.openShared') }),
+              h('button', { type: 'button', class: 'btn btn-ghost btn-small unpublish', onclick: () => set('private'), text: t('zodiac.unpublish') }),
+            ]
+          : h('button', {
+              type: 'button',
+              class: ['btn', compact ? 'btn-small' : 'btn-primary', 'publish-btn'],
+              onclick: () => set('public'),
+              text: t('zodiac.publish'),
+            }),
+      ),
+      announce,
+    ]);
+  };
+  paint();
+  return box;
 }
 
 /** Log out (the API call, then the tokens are dropped whatever it answered) and go home. */

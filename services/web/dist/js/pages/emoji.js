@@ -3,8 +3,8 @@
 
 import * as api from '../api.js';
 import { h, section, toast } from '../dom.js';
-import { t, formatDate } from '../i18n.js';
-import { exprLabel, exprName, likeButton, share } from '../ui.js';
+import { t, tParts, formatDate } from '../i18n.js';
+import { exprLabel, exprName, likeButton, share, userLink } from '../ui.js';
 
 export function render({ params, navigate }) {
   const id = params[0];
@@ -38,7 +38,7 @@ export function render({ params, navigate }) {
           { class: 'card stack' },
           h('h1', { class: 'h-mid' }, exprLabel(e.expression)),
           e.caption && h('p', { class: 'emoji-caption big', text: e.caption }),
-          h('p', { class: 'muted', text: `${t('gallery.by', { name })} · ${formatDate(e.created_at, true)}` }),
+          h('p', { class: 'muted emoji-by' }, tParts('gallery.by', { name: userLink(e.owner) }), ` · ${formatDate(e.created_at, true)}`),
           h(
             'div',
             { class: 'row' },

@@ -1,12 +1,13 @@
 // One task: live progress (queued → steps → done) over SSE, falling back to polling, then
 // the result: the emoji image with a numbered box and an expression chart per face, or the
-// zodiac animal with its reasons and fortune; emoji results can be saved and shared.
+// zodiac animal with its reasons, fortune and lucky item; emoji results can be saved and
+// shared, zodiac results published and shared (#/z/{id}).
 
 import * as api from '../api.js';
-import { h, s, clear, errorBox, toast, segmented } from '../dom.js';
+import { h, s, clear, errorBox, toast, segmented, section } from '../dom.js';
 import { t, pick } from '../i18n.js';
 import { watchTask, FINAL } from '../task.js';
-import { EXPRESSIONS, exprEmoji, exprName, exprLabel, barList, pct, share } from '../ui.js';
+import { EXPRESSIONS, exprEmoji, exprName, exprLabel, barList, pct, share, luckyItem, publishControl } from '../ui.js';
 
 const known = new Map();
 let animals = null;
@@ -45,6 +46,7 @@ export function render({ params, onLeave }) {
   const cached = known.get(id);
   let steps = STEPS[cached?.view.kind] ?? STEPS.emoji;
   let shownFinal = false;
+  let watched = false; // saw the task before it was final (so a zodiac result is still private)
 
   const title = h('h1', { text: t('task.progressTitle') });
   const pill = h('span', { class: 'pill', dataset: { status: 'queued' } });
@@ -117,6 +119,7 @@ export function render({ params, onLeave }) {
 
   function update(view, source) {
     if (view.kind === 'zodiac' && !steps.includes('zodiac')) steps = STEPS.zodiac;
+    if (!FINAL.has(view.status)) watched = true;
     pill.dataset.status = view.status;
     pill.textContent = t(`task.status.${view.status}`);
     const progress = Math.max(0, Math.min(100, view.progress ?? 0));
@@ -149,7 +152,7 @@ export function render({ params, onLeave }) {
     title.textContent = t('task.title');
     document.title = `${t('task.title')} · Moji`;
     if (view.status === 'succeeded') {
-      resultArea.append(view.kind === 'zodiac' ? zodiacResult(view) : emojiResult(view));
+      resultArea.append(view.kind === 'zodiac' ? zodiacResult(view, watched) : emojiResult(view));
     } else if (view.status === 'failed') {
       resultArea.append(
         errorBox({ problem: { detail: view.error?.detail || t('task.failed'), code: view.error?.code } }, null, { title: t('task.failed') }),
@@ -334,7 +337,28 @@ function saveCard(view) {
   return card;
 }
 
-function zodiacResult(view) {
+/**
+ * Publish & share for a zodiac result. One that finished while we watched is private (every
+ * zodiac result starts private); otherwise ask the API how it is shared now.
+ */
+function publishCard(view, fresh) {
+  const body = h('div', {});
+  if (fresh) body.append(publishControl({ task_id: view.id, visibility: 'private' }));
+  else
+    section(
+      body,
+      () => api.get(`/zodiac/results/${view.id}`, { auth: 'required' }),
+      (z) => publishControl(z),
+    );
+  return h(
+    'section',
+    { class: 'card publish-card', 'aria-labelledby': 'publish-h' },
+    h('h2', { id: 'publish-h', class: 'h-small', text: t('zodiac.shareTitle') }),
+    body,
+  );
+}
+
+function zodiacResult(view, fresh) {
   const r = view.result ?? {};
   const figure = h(
     'figure',
@@ -362,19 +386,10 @@ function zodiacResult(view) {
     ),
     h('h3', { text: t('result.fortune') }),
     h('blockquote', { class: 'fortune', text: pick(r.fortune) }),
+    luckyItem(r.lucky_item),
     h('h3', { text: t('result.otherAnimals') }),
     h('div', { class: 'other-animals' }),
-    h(
-      'div',
-      { class: 'row' },
-      h('button', {
-        type: 'button',
-        class: 'btn btn-primary',
-        onclick: () => share('#/', t('result.zodiacShare', { animal: pick(r.animal_name), fortune: pick(r.fortune) })),
-        text: t('result.share'),
-      }),
-      h('a', { class: 'btn btn-ghost', href: '#/', text: t('result.another') }),
-    ),
+    h('div', { class: 'row' }, h('a', { class: 'btn btn-ghost', href: '#/', text: t('result.another') })),
   );
   const scores = Object.entries(r.scores ?? {})
     .sort((a, b) => b[1] - a[1])
@@ -397,5 +412,5 @@ function zodiacResult(view) {
   loadAnimals().then(paintAnimals, () => {
     // Names fall back to ids; the verdict itself is already shown.
   });
-  return h('div', { class: 'result-grid' }, figure, h('div', { class: 'result-side' }, card));
+  return h('div', { class: 'result-grid' }, figure, h('div', { class: 'result-side' }, card, publishCard(view, fresh)));
 }
