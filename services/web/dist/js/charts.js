@@ -24,17 +24,22 @@ export function bucketLabel(b, group) {
 
 function axisLabel(b, group) {
   if (!b?.start) return '';
-  return group === 'month' ? fmt(b.start, { year: 'numeric', month: 'short' }) : fmt(b.start, { month: 'short', day: 'numeric' });
+  return group === 'month' ? fmt(b.start, { year: '2-digit', month: 'short' }) : fmt(b.start, { month: 'short', day: 'numeric' });
 }
+
+// Fewer buckets than this are drawn centred in this many slots (one bar never fills the
+// chart), each with its own label.
+const MIN_SLOTS = 7;
 
 /**
  * Stacked bars per bucket (day, week or month: emoji + zodiac), with a legend and a table
  * for screen readers. Buckets are `{start, end, emoji, zodiac, total, faces}`.
  */
 export function bucketChart(buckets, group = 'day', heading = t('me.perDay')) {
-  const n = Math.max(buckets.length, 1);
+  const slots = Math.max(buckets.length, MIN_SLOTS);
+  const offset = Math.floor((slots - buckets.length) / 2);
   const step = 10;
-  const W = n * step;
+  const W = slots * step;
   const H = 100;
   const max = Math.max(1, ...buckets.map((d) => d.total));
   const total = buckets.reduce((a, d) => a + d.total, 0);
@@ -48,7 +53,7 @@ export function bucketChart(buckets, group = 'day', heading = t('me.perDay')) {
       s('line', { class: 'chart-grid', x1: 0, x2: W, y1: H - f * (H - 2), y2: H - f * (H - 2), 'vector-effect': 'non-scaling-stroke' }),
     ),
     buckets.map((d, i) => {
-      const x = i * step + step * 0.15;
+      const x = (offset + i) * step + step * 0.15;
       const w = step * 0.7;
       const he = scale(d.emoji);
       const hz = scale(d.zodiac);
@@ -75,13 +80,19 @@ export function bucketChart(buckets, group = 'day', heading = t('me.perDay')) {
       h('span', { class: 'chart-max', 'aria-hidden': 'true', text: t('me.max', { n: formatNumber(max) }) }),
       svg,
     ),
-    h(
-      'div',
-      { class: 'chart-x', 'aria-hidden': 'true' },
-      h('span', { text: axisLabel(first, group) }),
-      buckets.length > 2 && h('span', { text: axisLabel(mid, group) }),
-      buckets.length > 1 && h('span', { text: axisLabel(last, group) }),
-    ),
+    buckets.length < MIN_SLOTS
+      ? h(
+          'div',
+          { class: 'chart-x chart-x-slots', 'aria-hidden': 'true', vars: { '--slots': String(slots) } },
+          buckets.map((b, i) => h('span', { vars: { '--col': String(offset + i + 1) }, text: axisLabel(b, group) })),
+        )
+      : h(
+          'div',
+          { class: 'chart-x', 'aria-hidden': 'true' },
+          h('span', { text: axisLabel(first, group) }),
+          h('span', { text: axisLabel(mid, group) }),
+          h('span', { text: axisLabel(last, group) }),
+        ),
     h(
       'figcaption',
       { class: 'chart-legend' },
