@@ -189,7 +189,7 @@ pub fn achieved_page(
     user_id: Uuid,
     offset: i64,
     limit: i64,
-) -> Result<crate::emojis::Page<(String, DateTime<Utc>)>, DbError> {
+) -> Result<crate::keyset::Page<(String, DateTime<Utc>)>, DbError> {
     conn.transaction(|conn| {
         let theirs = user_challenges::user_id.eq(user_id);
         let total = user_challenges::table
@@ -206,7 +206,12 @@ pub fn achieved_page(
             .offset(offset)
             .limit(limit)
             .load(conn)?;
-        Ok(crate::emojis::Page { items, total })
+        // Bounded by the number of challenges, so an offset is fine here.
+        Ok(crate::keyset::Page {
+            items,
+            total,
+            next: None,
+        })
     })
 }
 

@@ -15,6 +15,9 @@ pub enum DbError {
     /// A unique constraint rejected the write; holds the constraint (index) name.
     #[error("unique constraint {0} violated")]
     UniqueViolation(String),
+    /// A page was asked to start after a key of another list's order.
+    #[error("the cursor belongs to another list or order")]
+    BadCursor,
     /// Migrations could not be applied.
     #[error("migrations: {0}")]
     Migration(String),

@@ -3,59 +3,66 @@
 //! the configured time zone when a result is stored).
 
 use chrono::NaiveDate;
-use diesel::{dsl::count_star, pg::PgConnection, prelude::*};
+use diesel::{dsl::count_star, pg::PgConnection, prelude::*, sql_types::BigInt};
 use moji_common::{AnimalId, Expression, TaskKind, TemplateId};
 use uuid::Uuid;
 
-use crate::{schema::face_results, DbError};
+use crate::{
+    schema::{animal_days, animal_totals, face_results, face_usage_days, face_usage_totals},
+    DbError,
+};
 
 /// Faces per (template, expression) among emoji results from product day `since` on (all
-/// time when `None`), most used first; ties by template, then expression.
+/// time when `None`), most used first; ties by template, then expression. Read from the
+/// per-day and all-time aggregates the result trigger keeps: the cost depends on the window's
+/// days, never on how many results there are.
 pub fn face_usage(
     conn: &mut PgConnection,
     since: Option<NaiveDate>,
 ) -> Result<Vec<(TemplateId, Expression, i64)>, DbError> {
-    let mut query = face_results::table
-        .filter(face_results::kind.eq(TaskKind::Emoji))
-        .group_by((face_results::template, face_results::expression))
-        .select((
-            face_results::template,
-            face_results::expression,
-            count_star(),
-        ))
-        .into_boxed();
-    if let Some(since) = since {
-        query = query.filter(face_results::day.ge(since));
-    }
-    let rows: Vec<(Option<TemplateId>, Expression, i64)> = query.load(conn)?;
-    let mut rows: Vec<(TemplateId, Expression, i64)> = rows
-        .into_iter()
-        .filter_map(|(t, e, n)| t.map(|t| (t, e, n)))
-        .collect();
+    let rows: Vec<(TemplateId, Expression, i64)> = match since {
+        Some(since) => face_usage_days::table
+            .filter(face_usage_days::day.ge(since))
+            .group_by((face_usage_days::template, face_usage_days::expression))
+            .select((
+                face_usage_days::template,
+                face_usage_days::expression,
+                diesel::dsl::sql::<BigInt>("sum(face_usage_days.faces)::bigint"),
+            ))
+            .load(conn)?,
+        None => face_usage_totals::table
+            .select((
+                face_usage_totals::template,
+                face_usage_totals::expression,
+                face_usage_totals::faces,
+            ))
+            .load(conn)?,
+    };
+    let mut rows: Vec<_> = rows.into_iter().filter(|r| r.2 > 0).collect();
     rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| (a.0, a.1).cmp(&(b.0, b.1))));
     Ok(rows)
 }
 
 /// Zodiac results per animal from product day `since` on (all time when `None`); only
-/// animals that occur.
+/// animals that occur. Read from the aggregates, like [`face_usage`].
 pub fn animal_counts(
     conn: &mut PgConnection,
     since: Option<NaiveDate>,
 ) -> Result<Vec<(AnimalId, i64)>, DbError> {
-    let mut query = face_results::table
-        .filter(face_results::kind.eq(TaskKind::Zodiac))
-        .filter(face_results::animal.is_not_null())
-        .group_by(face_results::animal)
-        .select((face_results::animal, count_star()))
-        .into_boxed();
-    if let Some(since) = since {
-        query = query.filter(face_results::day.ge(since));
-    }
-    let rows: Vec<(Option<AnimalId>, i64)> = query.load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(a, n)| a.map(|a| (a, n)))
-        .collect())
+    let rows: Vec<(AnimalId, i64)> = match since {
+        Some(since) => animal_days::table
+            .filter(animal_days::day.ge(since))
+            .group_by(animal_days::animal)
+            .select((
+                animal_days::animal,
+                diesel::dsl::sql::<BigInt>("sum(animal_days.results)::bigint"),
+            ))
+            .load(conn)?,
+        None => animal_totals::table
+            .select((animal_totals::animal, animal_totals::results))
+            .load(conn)?,
+    };
+    Ok(rows.into_iter().filter(|r| r.1 > 0).collect())
 }
 
 /// One user's results on one product day for one task kind.

@@ -1,10 +1,33 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    animal_days (day, animal) {
+        day -> Date,
+        animal -> Text,
+        results -> Int8,
+    }
+}
+
+diesel::table! {
+    animal_totals (animal) {
+        animal -> Text,
+        results -> Int8,
+    }
+}
+
+diesel::table! {
     emoji_likes (emoji_id, user_id) {
         emoji_id -> Uuid,
         user_id -> Uuid,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    emoji_window_likes (period, emoji_id) {
+        period -> Text,
+        emoji_id -> Uuid,
+        likes -> Int8,
     }
 }
 
@@ -59,6 +82,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    face_usage_days (day, template, expression) {
+        day -> Date,
+        template -> Text,
+        expression -> Text,
+        faces -> Int8,
+    }
+}
+
+diesel::table! {
+    face_usage_totals (template, expression) {
+        template -> Text,
+        expression -> Text,
+        faces -> Int8,
+    }
+}
+
+diesel::table! {
+    gallery_totals (singleton) {
+        singleton -> Bool,
+        public_emojis -> Int8,
+    }
+}
+
+diesel::table! {
+    ranking_windows (period) {
+        period -> Text,
+        starts_at -> Timestamptz,
+        emojis -> Int8,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         family_id -> Uuid,
@@ -84,6 +139,15 @@ diesel::table! {
         user_id -> Uuid,
         challenge -> Text,
         awarded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_emoji_counts (user_id) {
+        user_id -> Uuid,
+        saved -> Int8,
+        public -> Int8,
+        liked -> Int8,
     }
 }
 
@@ -126,6 +190,7 @@ diesel::table! {
 
 diesel::joinable!(emoji_likes -> emojis (emoji_id));
 diesel::joinable!(emoji_likes -> users (user_id));
+diesel::joinable!(emoji_window_likes -> ranking_windows (period));
 diesel::joinable!(emojis -> face_tasks (task_id));
 diesel::joinable!(emojis -> users (user_id));
 diesel::joinable!(face_results -> face_tasks (task_id));
@@ -134,18 +199,27 @@ diesel::joinable!(face_tasks -> users (user_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
+diesel::joinable!(user_emoji_counts -> users (user_id));
 diesel::joinable!(user_face_counts -> users (user_id));
 diesel::joinable!(user_face_days -> users (user_id));
 diesel::joinable!(user_face_seen -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    animal_days,
+    animal_totals,
     emoji_likes,
+    emoji_window_likes,
     emojis,
     face_results,
     face_tasks,
+    face_usage_days,
+    face_usage_totals,
+    gallery_totals,
+    ranking_windows,
     refresh_tokens,
     session_families,
     user_challenges,
+    user_emoji_counts,
     user_face_counts,
     user_face_days,
     user_face_seen,

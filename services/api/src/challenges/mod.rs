@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{not_found, ApiResult},
-    http::{PageOf, PageQuery, Paging, Text},
+    http::{PageOf, Paging, ShortPageQuery, Text},
     state::AppState,
 };
 
@@ -201,7 +201,7 @@ pub async fn mine(state: web::Data<AppState>, who: AuthUser) -> ApiResult<HttpRe
 /// The challenges someone achieved, most recent first.
 #[utoipa::path(
     get, path = "/api/v1/users/{username}/challenges", tag = "challenges",
-    params(("username" = String, Path, description = "Handle"), PageQuery),
+    params(("username" = String, Path, description = "Handle"), ShortPageQuery),
     responses(
         (status = 200, body = PageOf<Achievement>),
         (status = 400, description = "Bad `page` or `size`", body = Problem),
@@ -212,7 +212,7 @@ pub async fn mine(state: web::Data<AppState>, who: AuthUser) -> ApiResult<HttpRe
 pub async fn theirs(
     state: web::Data<AppState>,
     username: web::Path<String>,
-    query: web::Query<PageQuery>,
+    query: web::Query<ShortPageQuery>,
 ) -> ApiResult<HttpResponse> {
     let paging = query.paging()?;
     Ok(HttpResponse::Ok().json(achieved(&state, username.into_inner(), paging).await?))

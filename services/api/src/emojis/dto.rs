@@ -21,6 +21,16 @@ pub struct CreateEmojiRequest {
     pub visibility: Visibility,
 }
 
+/// Change an emoji's caption and/or who may see it (at least one of the two).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateEmojiRequest {
+    /// New caption, at most 200 characters (empty removes it).
+    pub caption: Option<String>,
+    /// `public` shares it in the gallery; `private` takes it out.
+    pub visibility: Option<Visibility>,
+}
+
 /// What the gallery shows of a person.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Owner {
@@ -101,17 +111,20 @@ pub struct LikeState {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct GalleryQuery {
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); at most 1,000 items deep (then follow `next_cursor`).
     #[param(minimum = 1, default = 1)]
     pub page: Option<u32>,
     /// Page size, 1..=100 (default 20).
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub size: Option<u32>,
+    /// The `next_cursor` of the previous page (with the same `sort` and `period`); not
+    /// with `page`.
+    pub cursor: Option<String>,
     /// `new` (default, newest first) or `popular` (most liked first).
     #[param(example = "popular")]
     pub sort: Option<String>,
-    /// With `sort=popular`: count likes received in the last `week` or `month` of product
-    /// days, or over `all` time (default).
+    /// With `sort=popular`: rank by likes received in the last `week` or `month` of product
+    /// days (only emojis liked in that window are listed), or over `all` time (default).
     #[param(example = "week")]
     pub period: Option<String>,
 }
@@ -124,10 +137,12 @@ pub struct MyEmojisQuery {
     /// not; `liked`: the emojis you liked, most recently liked first.
     #[param(example = "made")]
     pub case: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); at most 1,000 items deep (then follow `next_cursor`).
     #[param(minimum = 1, default = 1)]
     pub page: Option<u32>,
     /// Page size, 1..=100 (default 20).
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub size: Option<u32>,
+    /// The `next_cursor` of the previous page (same `case`); not with `page`.
+    pub cursor: Option<String>,
 }

@@ -1,6 +1,6 @@
 //! `/emojis` and `/users/{..}/emojis` handlers.
 
-use actix_web::{delete, get, http::header, post, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, http::header, patch, post, put, web, HttpRequest, HttpResponse};
 use moji_auth::AuthUser;
 use moji_telemetry::Problem;
 use uuid::Uuid;
@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::{
     dto::{
         CreateEmojiRequest, EmojiPage, EmojiView, GalleryQuery, LikeState, MyEmojis, MyEmojisQuery,
+        UpdateEmojiRequest,
     },
     service as gallery,
 };
@@ -53,7 +54,7 @@ pub async fn create_emoji(
     security((), ("bearer" = [])),
     responses(
         (status = 200, body = EmojiPage),
-        (status = 400, description = "Bad `page` or `size` (1..=100)", body = Problem),
+        (status = 400, description = "Bad `page` or `size` (1..=100), a page deeper than 1,000 items, or a `cursor` not from this list", body = Problem),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
         (status = 422, description = "Unknown `sort` or `period`, or `period` without `sort=popular`", body = Problem),
     )
@@ -90,6 +91,31 @@ pub async fn get_emoji(
 ) -> ApiResult<HttpResponse> {
     let who = optional_user(&state, &req).await?;
     let emoji = gallery::get_emoji(&state, who.as_ref(), id.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(emoji))
+}
+
+/// Change an emoji's caption and/or visibility (its owner or an admin). Making it private
+/// takes it out of the gallery, the rankings and other people's liked lists at once.
+#[utoipa::path(
+    patch, path = "/api/v1/emojis/{id}", tag = "gallery", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "Emoji id")),
+    request_body = UpdateEmojiRequest,
+    responses(
+        (status = 200, body = EmojiView),
+        (status = 401, body = Problem),
+        (status = 403, description = "Not yours and not an admin", body = Problem),
+        (status = 404, body = Problem),
+        (status = 422, description = "Bad caption or visibility, or neither sent", body = Problem),
+    )
+)]
+#[patch("/emojis/{id}")]
+pub async fn update_emoji(
+    state: web::Data<AppState>,
+    who: AuthUser,
+    id: web::Path<Uuid>,
+    body: web::Json<UpdateEmojiRequest>,
+) -> ApiResult<HttpResponse> {
+    let emoji = gallery::update_emoji(&state, &who, id.into_inner(), body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(emoji))
 }
 
@@ -164,7 +190,7 @@ pub async fn unlike_emoji(
     params(MyEmojisQuery),
     responses(
         (status = 200, description = "A page of emojis for `made` and `liked`, of tasks for `used`", body = MyEmojis),
-        (status = 400, description = "Bad `page` or `size`", body = Problem),
+        (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 422, description = "Unknown `case`", body = Problem),
         (status = 401, body = Problem),
     )
@@ -185,7 +211,7 @@ pub async fn my_emojis(
     security((), ("bearer" = [])),
     responses(
         (status = 200, body = EmojiPage),
-        (status = 400, description = "Bad `page` or `size`", body = Problem),
+        (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 404, description = "No such user", body = Problem),
     )
 )]

@@ -13,6 +13,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(create_emoji)
         .service(list_emojis)
         .service(get_emoji)
+        .service(update_emoji)
         .service(delete_emoji)
         .service(like_emoji)
         .service(unlike_emoji)
@@ -24,11 +25,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        handlers::create_emoji, handlers::list_emojis, handlers::get_emoji, handlers::delete_emoji,
+        handlers::create_emoji, handlers::list_emojis, handlers::get_emoji, handlers::update_emoji,
+        handlers::delete_emoji,
         handlers::like_emoji, handlers::unlike_emoji, handlers::my_emojis, handlers::user_emojis,
     ),
     components(schemas(
-        dto::CreateEmojiRequest, dto::Owner, dto::EmojiView, dto::EmojiPage, dto::UsedEmoji,
+        dto::CreateEmojiRequest, dto::UpdateEmojiRequest, dto::Owner, dto::EmojiView, dto::EmojiPage, dto::UsedEmoji,
         dto::MyEmojis, dto::LikeState,
     )),
     tags((name = "gallery", description = "Saved and shared emojis, likes, emoji rankings"))

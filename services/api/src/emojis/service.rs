@@ -3,15 +3,18 @@
 use moji_auth::AuthUser;
 use moji_common::{new_id, results::EmojiResult, ErrorCode, Period, TaskKind, TaskStatus};
 use moji_db::{
-    emojis::{self, EmojiWithOwner, NewEmoji, Order, Saved},
-    face_tasks, users,
+    emojis::{self, EmojiWithOwner, NewEmoji, Saved},
+    face_tasks,
+    gallery::{self, GalleryRow, Order},
+    keyset::Page,
+    results as done_tasks, users,
 };
 use moji_telemetry::FieldError;
 use uuid::Uuid;
 
 use super::dto::{
     CreateEmojiRequest, EmojiPage, EmojiView, GalleryQuery, LikeState, MyEmojis, MyEmojisQuery,
-    Owner, UsedEmoji,
+    Owner, UpdateEmojiRequest, UsedEmoji,
 };
 use crate::{
     error::{not_found, validated, ApiError, ApiResult},
@@ -56,31 +59,19 @@ async fn view(
     })
 }
 
-/// Renders a page of rows (each with its likes in the window, if any) with the caller's likes.
+/// Renders a page of gallery rows (each already knowing whether the viewer likes it).
 async fn emoji_page(
     state: &AppState,
-    who: Option<&AuthUser>,
-    rows: Vec<(EmojiWithOwner, Option<i64>)>,
-    total: i64,
+    page: Page<GalleryRow>,
+    windowed: bool,
     paging: Paging,
 ) -> ApiResult<EmojiPage> {
-    let liked = match who {
-        Some(w) => {
-            let (user, ids): (Uuid, Vec<Uuid>) =
-                (w.user_id, rows.iter().map(|r| r.0.emoji.id).collect());
-            state
-                .db
-                .run(move |c| emojis::liked_among(c, user, &ids))
-                .await?
-        }
-        None => Default::default(),
-    };
-    let mut items = Vec::with_capacity(rows.len());
-    for (row, in_period) in rows {
-        let mine = liked.contains(&row.emoji.id);
-        items.push(view(state, row, mine, in_period).await?);
+    let mut items = Vec::with_capacity(page.items.len());
+    for row in page.items {
+        let in_period = windowed.then_some(row.ranked_likes);
+        items.push(view(state, row.emoji, row.liked_by_me, in_period).await?);
     }
-    Ok(paging.page(items, total))
+    Ok(paging.keyset(items, page.total, page.next))
 }
 
 /// Checks a caption: at most 200 characters, no control characters but line breaks.
@@ -174,7 +165,7 @@ pub async fn create_emoji(
 }
 
 /// The gallery order a query asks for (422 for unknown values, or a window with `new`).
-fn order(state: &AppState, query: &GalleryQuery) -> ApiResult<Order> {
+fn order(query: &GalleryQuery) -> ApiResult<Order> {
     let popular = match query.sort.as_deref() {
         None | Some("new") => false,
         Some("popular") => true,
@@ -193,11 +184,7 @@ fn order(state: &AppState, query: &GalleryQuery) -> ApiResult<Order> {
             "only applies to sort=popular",
         )])),
         (true, None | Some(Period::All)) => Ok(Order::Popular),
-        (true, Some(window)) => Ok(Order::PopularSince(
-            state
-                .calendar
-                .start_of(crate::rankings::window_start(state, window)),
-        )),
+        (true, Some(window)) => Ok(Order::Window(window)),
     }
 }
 
@@ -207,19 +194,22 @@ pub async fn gallery(
     who: Option<&AuthUser>,
     query: GalleryQuery,
 ) -> ApiResult<EmojiPage> {
-    let paging = Paging::new(query.page, query.size)?;
-    let order = order(state, &query)?;
+    let paging = Paging::with_cursor(query.page, query.size, query.cursor.as_deref())?;
+    let order = order(&query)?;
+    let window_start = match order {
+        Order::Window(period) => state
+            .calendar
+            .start_of(crate::rankings::window_start(state, period)),
+        Order::New | Order::Popular => chrono::DateTime::UNIX_EPOCH,
+    };
+    let viewer = who.map(|w| w.user_id);
     let page = state
         .db
-        .run(move |c| emojis::public_page(c, order, paging.offset(), paging.limit()))
+        .run(move |c| {
+            gallery::public_page(c, order, window_start, viewer, paging.start, paging.limit())
+        })
         .await?;
-    let windowed = matches!(order, Order::PopularSince(_));
-    let rows = page
-        .items
-        .into_iter()
-        .map(|(row, likes)| (row, windowed.then_some(likes)))
-        .collect();
-    emoji_page(state, who, rows, page.total, paging).await
+    emoji_page(state, page, matches!(order, Order::Window(_)), paging).await
 }
 
 /// Someone's public emojis, newest first; 404 for an unknown username.
@@ -235,12 +225,12 @@ pub async fn user_emojis(
         .run(move |c| users::by_username(c, &name))
         .await
         .map_err(not_found("user"))?;
+    let viewer = who.map(|w| w.user_id);
     let page = state
         .db
-        .run(move |c| emojis::user_page(c, user.id, true, paging.offset(), paging.limit()))
+        .run(move |c| gallery::user_page(c, user.id, true, viewer, paging.start, paging.limit()))
         .await?;
-    let rows = page.items.into_iter().map(|r| (r, None)).collect();
-    emoji_page(state, who, rows, page.total, paging).await
+    emoji_page(state, page, false, paging).await
 }
 
 /// Loads an emoji the caller may see: 404 when missing, 403 when private and not theirs.
@@ -315,26 +305,69 @@ pub async fn set_like(
     })
 }
 
+/// Changes the caption and/or visibility of one of the caller's emojis (admins may too).
+pub async fn update_emoji(
+    state: &AppState,
+    who: &AuthUser,
+    id: Uuid,
+    req: UpdateEmojiRequest,
+) -> ApiResult<EmojiView> {
+    if req.caption.is_none() && req.visibility.is_none() {
+        return Err(ApiError::Validation(vec![FieldError::new(
+            "caption",
+            "send `caption`, `visibility` or both",
+        )]));
+    }
+    let new_caption = match req.caption {
+        Some(raw) => Some(caption(Some(raw))?),
+        None => None,
+    };
+    let row = state
+        .db
+        .run(move |c| emojis::by_id(c, id))
+        .await
+        .map_err(not_found("emoji"))?;
+    if row.emoji.user_id != who.user_id && !who.is_admin() {
+        return Err(ApiError::Forbidden(
+            "only the emoji's owner or an admin can change it".into(),
+        ));
+    }
+    let visibility = req.visibility;
+    let row = state
+        .db
+        .run(move |c| emojis::update(c, id, new_caption, visibility))
+        .await
+        .map_err(not_found("emoji"))?;
+    let user = who.user_id;
+    let liked = state
+        .db
+        .run(move |c| emojis::liked_among(c, user, &[id]))
+        .await?
+        .contains(&id);
+    tracing::info!(emoji_id = %id, by = %who.user_id, "emoji changed");
+    view(state, row, liked, None).await
+}
+
 /// The caller's saved, liked or used emojis.
 pub async fn my_emojis(
     state: &AppState,
     who: &AuthUser,
     query: MyEmojisQuery,
 ) -> ApiResult<MyEmojis> {
-    let paging = Paging::new(query.page, query.size)?;
+    let paging = Paging::with_cursor(query.page, query.size, query.cursor.as_deref())?;
     let user = who.user_id;
-    let (offset, limit) = (paging.offset(), paging.limit());
+    let (start, limit) = (paging.start, paging.limit());
     let page = match query.case.as_deref() {
         None | Some("made") => {
             state
                 .db
-                .run(move |c| emojis::user_page(c, user, false, offset, limit))
+                .run(move |c| gallery::user_page(c, user, false, Some(user), start, limit))
                 .await?
         }
         Some("liked") => {
             state
                 .db
-                .run(move |c| emojis::liked_page(c, user, offset, limit))
+                .run(move |c| gallery::liked_page(c, user, start, limit))
                 .await?
         }
         Some("used") => return used(state, who, paging).await.map(MyEmojis::Used),
@@ -345,9 +378,8 @@ pub async fn my_emojis(
             )]))
         }
     };
-    let rows = page.items.into_iter().map(|r| (r, None)).collect();
     Ok(MyEmojis::Emojis(
-        emoji_page(state, Some(who), rows, page.total, paging).await?,
+        emoji_page(state, page, false, paging).await?,
     ))
 }
 
@@ -361,13 +393,7 @@ async fn used(
     let page = state
         .db
         .run(move |c| {
-            emojis::results_page(
-                c,
-                user,
-                Some(TaskKind::Emoji),
-                paging.offset(),
-                paging.limit(),
-            )
+            done_tasks::page(c, user, Some(TaskKind::Emoji), paging.start, paging.limit())
         })
         .await?;
     let mut items = Vec::with_capacity(page.items.len());
@@ -380,7 +406,7 @@ async fn used(
             summary,
         });
     }
-    Ok(paging.page(items, page.total))
+    Ok(paging.keyset(items, page.total, page.next))
 }
 
 #[cfg(test)]

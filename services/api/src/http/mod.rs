@@ -1,13 +1,14 @@
 //! What every resource module shares: paging, enum query parameters, the optional caller,
 //! bilingual text and signed file links.
 
+pub mod cursor;
 pub mod links;
 pub mod paging;
 pub mod params;
 pub mod text;
 pub mod viewer;
 
-pub use paging::{PageOf, PageQuery, Paging};
+pub use paging::{PageOf, PageQuery, Paging, ShortPageQuery};
 pub use params::choice;
 pub use text::Text;
 pub use viewer::optional_user;

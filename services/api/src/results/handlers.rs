@@ -25,12 +25,14 @@ pub struct ResultsQuery {
     /// `emoji` or `zodiac`; both when omitted.
     #[param(example = "zodiac")]
     pub kind: Option<String>,
-    /// Page number, from 1 (default 1).
+    /// Page number, from 1 (default 1); at most 1,000 items deep (then follow `next_cursor`).
     #[param(minimum = 1, default = 1)]
     pub page: Option<u32>,
     /// Page size, 1..=100 (default 20).
     #[param(minimum = 1, maximum = 100, default = 20)]
     pub size: Option<u32>,
+    /// The `next_cursor` of the previous page (same `kind`); not with `page`.
+    pub cursor: Option<String>,
 }
 
 /// Your finished results of both kinds (or one), newest first; zodiac ones with their fortune.
@@ -39,7 +41,7 @@ pub struct ResultsQuery {
     params(ResultsQuery),
     responses(
         (status = 200, body = PageOf<ResultItem>),
-        (status = 400, description = "Bad `page` or `size`", body = Problem),
+        (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 401, body = Problem),
         (status = 422, description = "Unknown `kind`", body = Problem),
     )
@@ -51,7 +53,7 @@ pub async fn mine(
     query: web::Query<ResultsQuery>,
 ) -> ApiResult<HttpResponse> {
     let kind: Option<TaskKind> = choice("kind", query.kind.as_deref())?;
-    let paging = Paging::new(query.page, query.size)?;
+    let paging = Paging::with_cursor(query.page, query.size, query.cursor.as_deref())?;
     Ok(HttpResponse::Ok().json(super::my_results(&state, &who, kind, paging).await?))
 }
 

@@ -7,7 +7,7 @@ use actix_web::web;
 use chrono::{DateTime, Utc};
 use moji_auth::AuthUser;
 use moji_common::{results::EmojiResult, Expression, TaskKind, TemplateId};
-use moji_db::{emojis, models::FaceTask};
+use moji_db::models::FaceTask;
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -114,7 +114,7 @@ pub async fn my_results(
     let user = who.user_id;
     let page = state
         .db
-        .run(move |c| emojis::results_page(c, user, kind, paging.offset(), paging.limit()))
+        .run(move |c| moji_db::results::page(c, user, kind, paging.start, paging.limit()))
         .await?;
     let mut items = Vec::with_capacity(page.items.len());
     for done in page.items {
@@ -135,7 +135,7 @@ pub async fn my_results(
             zodiac,
         });
     }
-    Ok(paging.page(items, page.total))
+    Ok(paging.keyset(items, page.total, page.next))
 }
 
 /// Registers `/users/me/results` and `/zodiac/results/{id}`.

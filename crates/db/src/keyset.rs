@@ -1,0 +1,152 @@
+//! Keyset pages: where a page starts (a few rows from the top, or after a row's sort key),
+//! what it holds, and the key the next page starts after. A page walks an index from its
+//! start, so it costs the same at any depth; `offset` is only for the first pages.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+/// The deepest `offset` a page may start at; deeper pages start after a key.
+pub const MAX_OFFSET: i64 = 1_000;
+
+/// The sort key of a row in a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    /// Newest first: creation (or like) time, then id, both descending.
+    Time {
+        /// Creation time of the row.
+        at: DateTime<Utc>,
+        /// Its id (breaks ties).
+        id: Uuid,
+    },
+    /// Most liked first (all time), then newest.
+    Popular {
+        /// Likes of the row.
+        likes: i64,
+        /// Creation time of the row.
+        at: DateTime<Utc>,
+        /// Its id.
+        id: Uuid,
+    },
+    /// Most likes in a ranking window first, then the higher (newer, UUIDv7) id.
+    Window {
+        /// Likes in the window.
+        likes: i64,
+        /// Emoji id.
+        id: Uuid,
+    },
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Skip this many rows from the top (at most [`MAX_OFFSET`]).
+    Offset(i64),
+    /// Right after the row with this key.
+    After(Key),
+}
+
+impl Start {
+    /// The first page.
+    pub const TOP: Start = Start::Offset(0);
+}
+
+/// One page of rows.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// This page's rows.
+    pub items: Vec<T>,
+    /// Rows across all pages.
+    pub total: i64,
+    /// The key the next page starts after; `None` on the last page.
+    pub next: Option<Key>,
+}
+
+impl<T> Page<T> {
+    /// A page from `limit + 1` fetched rows: the extra row only says there is a next page.
+    pub(crate) fn from_rows(
+        mut rows: Vec<T>,
+        limit: i64,
+        total: i64,
+        key: impl Fn(&T) -> Key,
+    ) -> Self {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        let more = rows.len() > limit;
+        rows.truncate(limit);
+        let next = if more { rows.last().map(key) } else { None };
+        Page {
+            items: rows,
+            total,
+            next,
+        }
+    }
+
+    /// The same page with its rows mapped.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(f).collect(),
+            total: self.total,
+            next: self.next,
+        }
+    }
+}
+
+/// The SQL that starts a page, for a list ordered by `columns` (all descending): a keyset
+/// condition (`AND (cols) < (binds)`) and the `OFFSET`. `first_bind` is the number of the
+/// first `$n` the condition may use.
+pub(crate) fn start_sql(start: Start, columns: &str, first_bind: usize) -> (String, String) {
+    match start {
+        Start::Offset(n) => (String::new(), format!(" OFFSET {}", n.clamp(0, MAX_OFFSET))),
+        Start::After(key) => {
+            let arity = match key {
+                Key::Time { .. } | Key::Window { .. } => 2,
+                Key::Popular { .. } => 3,
+            };
+            let binds: Vec<String> = (first_bind..first_bind + arity)
+                .map(|n| format!("${n}"))
+                .collect();
+            (
+                format!(" AND ({columns}) < ({})", binds.join(", ")),
+                String::new(),
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extra_row_means_next_page() {
+        let key = |n: &i64| Key::Window {
+            likes: *n,
+            id: Uuid::nil(),
+        };
+        let page = Page::from_rows(vec![5, 4, 3], 2, 9, key);
+        assert_eq!(page.items, vec![5, 4]);
+        assert_eq!(page.next, Some(key(&4)));
+        let last = Page::from_rows(vec![5, 4], 2, 9, key);
+        assert_eq!(last.next, None);
+    }
+
+    #[test]
+    fn start_clauses() {
+        assert_eq!(
+            start_sql(Start::Offset(40), "a, b", 3),
+            (String::new(), " OFFSET 40".into())
+        );
+        assert_eq!(
+            start_sql(Start::Offset(1_000_000), "a", 1).1,
+            " OFFSET 1000"
+        );
+        let after = Start::After(Key::Popular {
+            likes: 1,
+            at: Utc::now(),
+            id: Uuid::nil(),
+        });
+        assert_eq!(
+            start_sql(after, "x, y, z", 2),
+            (" AND (x, y, z) < ($2, $3, $4)".into(), String::new())
+        );
+    }
+}
