@@ -4,14 +4,17 @@
 //
 // The flow: first load (weight, no errors) → language switch → sign up (after a deliberate
 // validation error; username and display name checked while typing) → upload a face photo →
-// progress events over SSE → result shows `happy` → save → the emoji is in the gallery →
-// like/unlike → popular of the last 7 days → the owner's name leads to their page → token
-// refresh → zodiac with the SSE stream cut (polling fallback), with fortune and lucky item →
-// a signed-out browser sees it is private → publish → the share link opens in the signed-out
-// browser → a taken display name is refused there → my page (results of both kinds, liked,
-// unpublish, statistics by week) → ranking → 360 px layout → log out → a wrong password
-// shows the API's detail. Throughout: no console errors and no failed requests except the
-// ones a step provokes on purpose.
+// progress events over SSE → result shows `happy` → save → the emoji is in the gallery → a
+// second emoji saved private stays out of it → popular of the last 7 days before any like
+// shows its empty state → like/unlike → popular of the last 7 days → the owner's name leads
+// to their page → token refresh → zodiac with the SSE stream cut (polling fallback), with
+// fortune and lucky item → a signed-out browser sees it is private → publish → the share link
+// opens in the signed-out browser → a taken display name is refused there → my page (results
+// of both kinds, liked, unpublish, statistics by week) → publish the private emoji and edit
+// its caption from my page (after a caption the API refuses) → the gallery and the user page
+// page by cursor ("Load more", size 1) → unpublish: it leaves the public gallery → ranking →
+// 360 px layout → log out → a wrong password shows the API's detail. Throughout: no console
+// errors and no failed requests except the ones a step provokes on purpose.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,11 +40,14 @@ const run = Date.now().toString(36);
 // Display names are unique (case-insensitively), so every run uses its own.
 const user = { username: `e2e_${run}`, email: `e2e_${run}@example.com`, password: 'correct horse battery staple', display: `Mina ${run}` };
 const caption = `Houston, we have a smile (${run})`;
+const caption2 = `Second smile, private at first (${run})`;
+const caption3 = `Second smile, now public (${run})`;
 
 let context;
 let userDataDir;
 let page;
 let emojiTaskId;
+let secondEmojiId;
 let zodiacTaskId;
 let animalName;
 let shareLink;
@@ -98,8 +104,12 @@ async function newPage(viewport = { width: 1200, height: 900 }, label = 'desktop
 }
 
 async function go(p, hash) {
+  // The router renders a new <main> for every address; mark the old one so the wait below
+  // cannot be satisfied by what the page showed before (a hash change renders a moment later).
+  const same = p.url() === `${BASE}/${hash}`;
+  if (!same) await p.evaluate(() => document.querySelector('main')?.setAttribute('data-left', '')).catch(() => {});
   await p.goto(`${BASE}/${hash}`);
-  await p.waitForSelector('main h1, main .alert');
+  await p.waitForSelector(same ? 'main h1, main .alert' : 'main:not([data-left]) h1, main:not([data-left]) .alert');
 }
 
 /** A plain sky-blue PNG (no face in it), built here so the test needs no second file. */
@@ -321,7 +331,56 @@ test('save it; the emoji appears in the gallery', async () => {
   assert.match(await card.locator('img').getAttribute('alt'), new RegExp(caption.replace(/[()]/g, '\\$&')));
 });
 
+test('a second emoji, saved private: it stays out of the gallery', async () => {
+  await go(page, '#/');
+  await page.click('.choice:has(input[value=emoji])');
+  await page.setInputFiles('#photo', PHOTO);
+  await page.waitForSelector('.preview-img');
+  await page.click('.make-form button[type=submit]');
+  await page.waitForURL((u) => u.hash.startsWith('#/task/') && !u.hash.endsWith(emojiTaskId));
+  await page.waitForSelector('.face-card', { timeout: TASK_TIMEOUT });
+  await page.fill('#caption', caption2);
+  await page.click('.save-card .segment:has(input[name=visibility][value=private])');
+  await page.click('#save');
+  await page.waitForSelector('.saved');
+  secondEmojiId = await page.getAttribute('.saved', 'data-emoji');
+  assert.ok(secondEmojiId, 'the saved emoji’s id');
+  assert.equal(await page.locator('#open-gallery').count(), 0, 'no gallery link for a private emoji');
+  await go(page, '#/gallery');
+  await page.locator('.gallery .emoji-card', { hasText: caption }).waitFor();
+  assert.equal(await page.locator(`.gallery .emoji-card[data-id="${secondEmojiId}"]`).count(), 0, 'private: not in the gallery');
+});
+
+test('popular of the last 7 days before any like: a clear empty state', async () => {
+  // On a fresh stack nobody has liked anything yet, so the API's window is really empty. A
+  // stack with other people's likes this week cannot show it: then the empty answer is
+  // stubbed, so the client's empty state is still what is checked.
+  const real = await page.evaluate(async () => (await (await fetch('/api/v1/emojis?sort=popular&period=week&size=1')).json()).total);
+  const stubbed = real !== 0;
+  const week = /\/api\/v1\/emojis\?.*period=week/;
+  if (stubbed) {
+    console.log(`# popular/week already has ${real} emoji on this stack: its empty answer is stubbed`);
+    await page.route(week, (route) => route.fulfill({ json: { items: [], page: 1, size: 12, total: 0, next_cursor: null } }));
+  }
+  try {
+    await go(page, '#/gallery?sort=popular&period=week');
+    const empty = page.locator('.gallery .empty-period[data-period="week"]');
+    await empty.waitFor();
+    assert.equal(await empty.locator('.empty-title').textContent(), 'No likes in the last 7 days yet.');
+    assert.equal(await page.locator('.gallery .grid').count(), 0, 'no empty grid');
+    assert.equal(await page.locator('.gallery .window-hint').count(), 1, 'the window is explained');
+    // Its way out: all time lists every public emoji.
+    await empty.locator('a[href="#/gallery?sort=popular&period=all"]').click();
+    await page.waitForSelector('.grid[data-sort="popular"][data-period="all"]');
+    await page.locator('.emoji-card', { hasText: caption }).waitFor();
+  } finally {
+    if (stubbed) await page.unroute(week);
+  }
+});
+
 test('like and unlike in the gallery', async () => {
+  await go(page, '#/gallery');
+  await page.locator('.gallery .emoji-card', { hasText: caption }).waitFor();
   const like = page.locator('.emoji-card', { hasText: caption }).locator('button.like');
   assert.equal(await like.getAttribute('aria-pressed'), 'false');
   await like.click();
@@ -539,6 +598,125 @@ test('my page: statistics for all time, by week, and a refused range', async () 
   await page.waitForSelector('.chart svg rect');
 });
 
+test('my page: publish a saved emoji and edit its caption', async () => {
+  await go(page, '#/'); // my page anew
+  await go(page, '#/me');
+  await page.click('.segment:has(input[name=case][value=made])');
+  const card = page.locator(`.grid[data-case="made"] .emoji-card[data-id="${secondEmojiId}"]`);
+  await card.waitFor();
+  assert.equal(await card.getAttribute('data-visibility'), 'private');
+  assert.equal(await card.locator('.vis-pill').textContent(), 'Private');
+  assert.equal(await card.locator('.emoji-caption').textContent(), caption2);
+  // Publish.
+  await card.locator('.vis-toggle').click();
+  await page.waitForSelector(`.emoji-card[data-id="${secondEmojiId}"][data-visibility="public"] .vis-toggle[data-to="private"]`);
+  assert.equal(await card.locator('.vis-pill').textContent(), 'Public');
+  // A caption the API refuses (a tab is a control character): its message shows at the field,
+  // the problem's detail above the buttons, and nothing changes.
+  await card.locator('.edit-caption').click();
+  const input = card.locator('.caption-input');
+  assert.equal(await input.inputValue(), caption2);
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('caption-input')), true, 'focus on the field');
+  await input.fill('tab\there');
+  await provoking(new RegExp(`/api/v1/emojis/${secondEmojiId}$`), 'caption with a control character: 422', async () => {
+    await card.locator('.save-caption').click();
+    await card.locator('.field-error:not([hidden])').waitFor();
+  });
+  assert.ok((await card.locator('.field-error').textContent()).length > 0, 'the field’s message');
+  assert.equal(await input.getAttribute('aria-invalid'), 'true');
+  assert.equal(await card.locator('.alert-error').getAttribute('data-code'), 'validation_failed');
+  assert.ok((await card.locator('.alert-error .alert-detail').textContent()).length > 0, 'the problem’s detail');
+  assert.equal(await card.locator('.emoji-caption').textContent(), caption2, 'unchanged');
+  // Cancel keeps the old caption; then a good one is saved.
+  await card.locator('.cancel-caption').click();
+  await card.locator('.edit-caption').waitFor();
+  assert.equal(await card.locator('.alert-error').count(), 0);
+  await card.locator('.edit-caption').click();
+  await card.locator('.caption-input').fill(caption3);
+  await card.locator('.save-caption').click();
+  await card.locator('.edit-caption').waitFor();
+  assert.equal(await card.locator('.emoji-caption').textContent(), caption3);
+  // The API has it: a fresh my page shows it, and so does the public gallery.
+  await go(page, '#/gallery');
+  await page.locator(`.gallery .emoji-card[data-id="${secondEmojiId}"]`, { hasText: caption3 }).waitFor();
+});
+
+test('the gallery and a user page page by cursor ("Load more", size 1)', async () => {
+  const listRequests = [];
+  const onRequest = (req) => {
+    if (/\/api\/v1\/(emojis|users\/[^/]+\/emojis)\?/.test(req.url())) listRequests.push(new URL(req.url()));
+  };
+  page.on('request', onRequest);
+  try {
+    await go(page, '#/gallery?size=1');
+    const cards = page.locator('.gallery .grid .emoji-card');
+    await cards.first().waitFor();
+    assert.equal(await cards.count(), 1);
+    const more = page.locator('.gallery .more');
+    const total = Number(await more.getAttribute('data-total'));
+    assert.ok(total >= 2, `the gallery has at least our two emoji (total ${total})`);
+    assert.equal(await more.locator('.more-count').textContent(), `1 of ${total} shown`);
+    const [req] = await Promise.all([
+      page.waitForRequest((r) => r.url().includes('/api/v1/emojis?') && r.url().includes('cursor=')),
+      more.locator('.more-btn').click(),
+    ]);
+    const q = new URL(req.url()).searchParams;
+    assert.equal(q.get('sort'), 'new');
+    assert.equal(q.get('size'), '1');
+    assert.equal(q.get('page'), null, 'a cursor, not a page number');
+    await page.waitForFunction(() => document.querySelectorAll('.gallery .grid .emoji-card').length === 2);
+    const ids = await cards.evaluateAll((lis) => lis.map((li) => li.dataset.id));
+    assert.equal(new Set(ids).size, 2, `two different emoji: ${ids}`);
+    assert.equal(await more.locator('.more-count').textContent(), `2 of ${total} shown`);
+    assert.equal(await more.locator('.more-btn').isVisible(), total > 2, 'Load more stays only while there is more');
+
+    // Someone's page ends: both our public emoji, then no "Load more".
+    await go(page, `#/u/${user.username}?size=1`);
+    const mine = page.locator('.user-page [data-list="user-emojis"] .emoji-card');
+    await mine.first().waitFor();
+    const userMore = page.locator('.user-page .more');
+    assert.equal(await userMore.getAttribute('data-total'), '2');
+    assert.equal(await userMore.locator('.more-btn').isVisible(), true);
+    await userMore.locator('.more-btn').click();
+    await page.waitForSelector('.user-page .more[data-more="false"]');
+    assert.equal(await mine.count(), 2);
+    assert.equal(await userMore.locator('.more-btn').isVisible(), false);
+    assert.equal(await userMore.locator('.more-count').textContent(), '2 of 2 shown');
+    const captions = await mine.locator('.emoji-caption').allTextContents();
+    assert.deepEqual(captions.sort(), [caption, caption3].sort());
+  } finally {
+    page.off('request', onRequest);
+  }
+  assert.ok(listRequests.length >= 4, `list requests: ${listRequests.length}`);
+  for (const u of listRequests) {
+    assert.equal(u.searchParams.get('page'), null, `no page numbers: ${u.pathname}${u.search}`);
+  }
+});
+
+test('unpublish from my page: it leaves the public gallery at once', async () => {
+  await go(page, '#/me');
+  await page.click('.segment:has(input[name=case][value=made])');
+  const card = page.locator(`.grid[data-case="made"] .emoji-card[data-id="${secondEmojiId}"]`);
+  await card.locator('.vis-toggle[data-to="private"]').click();
+  await page.waitForSelector(`.emoji-card[data-id="${secondEmojiId}"][data-visibility="private"] .vis-toggle[data-to="public"]`);
+  assert.equal(await card.locator('.vis-pill').textContent(), 'Private');
+  assert.equal(await card.locator('.emoji-caption').textContent(), caption3, 'the caption stays');
+  // Signed out: not in the gallery (newest first, where it was), and the owner's page has one.
+  const other = await signedOutPage();
+  await other.goto(`${BASE}/#/gallery`);
+  await other.locator('.gallery .emoji-card', { hasText: caption }).waitFor();
+  assert.equal(await other.locator(`.gallery .emoji-card[data-id="${secondEmojiId}"]`).count(), 0, 'gone from the gallery');
+  await other.goto(`${BASE}/#/u/${user.username}`);
+  await other.waitForSelector('.user-page .more[data-total="1"]');
+  assert.equal(await other.locator('.user-page [data-list="user-emojis"] .emoji-card').count(), 1);
+  assert.equal(await other.locator(`.user-page .emoji-card[data-id="${secondEmojiId}"]`).count(), 0);
+  // And it is still mine, private, on my page.
+  await go(page, '#/');
+  await go(page, '#/me');
+  await page.click('.segment:has(input[name=case][value=made])');
+  await page.waitForSelector(`.grid[data-case="made"] .emoji-card[data-id="${secondEmojiId}"][data-visibility="private"]`);
+});
+
 test('ranking: templates × expressions and zodiac', async () => {
   await go(page, '#/ranking');
   await page.waitForSelector('table.heat td.has');
@@ -558,7 +736,8 @@ test('360 px wide: no sideways scrolling on any page', async () => {
       '#/',
       `#/task/${emojiTaskId}`,
       `#/task/${zodiacTaskId}`,
-      '#/gallery?sort=popular&period=week&page=1',
+      '#/gallery?sort=popular&period=week',
+      '#/gallery?size=1',
       `#/u/${user.username}`,
       `#/z/${zodiacTaskId}`,
       '#/ranking',

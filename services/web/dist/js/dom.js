@@ -1,7 +1,8 @@
-// Small DOM helpers: element builders, error boxes, toasts. No framework, no innerHTML with
-// data (text always goes through textContent, so API strings can never inject markup).
+// Small DOM helpers: element builders, error boxes, toasts, async sections, lists read by
+// cursor. No framework, no innerHTML with data (text always goes through textContent, so API
+// strings can never inject markup).
 
-import { t } from './i18n.js';
+import { t, formatNumber } from './i18n.js';
 
 /**
  * h('button', {class: 'btn', onclick: fn, 'aria-label': 'x'}, 'text', child, [more])
@@ -102,18 +103,25 @@ export function toast(text, kind = 'info') {
   toastTimer = setTimeout(() => clear(region), 5000);
 }
 
+const sections = new WeakMap();
+
 /** Renders an async section: a spinner, then `build(data)`, or the error with a retry. */
 export function section(el, load, build) {
+  // When the section is loaded again before an earlier load has answered (a quick switch of
+  // tabs, say), only the latest answer is shown.
   const run = async () => {
+    const mine = (sections.get(el) ?? 0) + 1;
+    sections.set(el, mine);
+    const latest = () => sections.get(el) === mine;
     clear(el).append(loading());
     el.setAttribute('aria-busy', 'true');
     try {
       const data = await load();
-      append(clear(el), [build(data)]);
+      if (latest()) append(clear(el), [build(data)]);
     } catch (err) {
-      clear(el).append(errorBox(err, run));
+      if (latest()) clear(el).append(errorBox(err, run));
     } finally {
-      el.removeAttribute('aria-busy');
+      if (latest()) el.removeAttribute('aria-busy');
     }
   };
   run();
@@ -130,6 +138,95 @@ export function pager(page, size, total, go) {
     h('button', { type: 'button', class: 'btn btn-ghost', disabled: page <= 1, onclick: () => go(page - 1), text: `← ${t('common.prev')}` }),
     h('span', { class: 'pager-info', text: t('common.pageOf', { page, pages }) }),
     h('button', { type: 'button', class: 'btn btn-ghost', disabled: page >= pages, onclick: () => go(page + 1), text: `${t('common.next')} →` }),
+  );
+}
+
+/** `?size=` of the address, kept within what the API takes (1..100). */
+export function sizeOf(query, fallback) {
+  const n = Number.parseInt(query.get('size') ?? '', 10);
+  return Number.isFinite(n) ? Math.min(100, Math.max(1, n)) : fallback;
+}
+
+/**
+ * A list read page by page with the API's cursors (`{items, total, next_cursor}`): the first
+ * page, then a "Load more" button that appends the next one (`?cursor=<next_cursor>`) until
+ * the API says there is no more. No page numbers are ever built, so any depth works.
+ *   load(cursor)  the page after `cursor` (null: the first page), a promise
+ *   list()        the empty list element the items go into
+ *   item(x)       one item's element
+ *   empty(page)   what to show when the first page has nothing
+ *   key(x)        an item's identity: one that moved between pages (a like changed its
+ *                 rank, say) is not shown twice
+ * Shows "n of total" under the list; the first page's failure is the section's error with a
+ * retry, a later page's failure shows above the button, which stays to try again.
+ */
+export function cursorList(el, { load, list, item, empty, key = (x) => x.id }) {
+  let listEl = null;
+  let seen = new Set();
+  let shown = 0;
+  let total = 0;
+  let next = null;
+  const count = h('p', { class: 'more-count', 'aria-live': 'polite' });
+  const status = h('div', { class: 'more-status' });
+  const more = h('button', { type: 'button', class: 'btn more-btn', text: t('common.more') });
+  const foot = h('div', { class: 'more' }, count, status, more);
+
+  const paint = () => {
+    foot.dataset.shown = String(shown);
+    foot.dataset.total = String(total);
+    count.textContent = t('common.shown', { n: formatNumber(shown), total: formatNumber(total) });
+    more.hidden = !next;
+    foot.dataset.more = next ? 'true' : 'false';
+  };
+  /** Appends a page's new items; returns the first one added. */
+  const add = (page) => {
+    let first = null;
+    for (const x of page.items ?? []) {
+      const k = key(x);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      const node = item(x);
+      listEl.append(node);
+      first ??= node;
+      shown += 1;
+    }
+    next = page.next_cursor ?? null;
+    total = Math.max(Number(page.total) || 0, shown);
+    paint();
+    return first;
+  };
+  const loadMore = async () => {
+    if (!next || more.disabled) return;
+    const hadFocus = document.activeElement === more;
+    more.disabled = true;
+    more.textContent = t('common.loading');
+    foot.setAttribute('aria-busy', 'true');
+    clear(status);
+    try {
+      const first = add(await load(next));
+      // Keyboard and screen reader users go on reading at the first new item.
+      if (hadFocus && first) first.querySelector('a[href], button')?.focus();
+    } catch (err) {
+      status.append(errorBox(err, loadMore));
+    } finally {
+      more.disabled = false;
+      more.textContent = t('common.more');
+      foot.removeAttribute('aria-busy');
+    }
+  };
+  more.addEventListener('click', loadMore);
+
+  return section(
+    el,
+    () => load(null),
+    (page) => {
+      if (!page.items?.length) return empty(page);
+      listEl = list();
+      seen = new Set();
+      shown = 0;
+      add(page);
+      return [listEl, foot];
+    },
   );
 }
 

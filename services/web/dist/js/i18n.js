@@ -260,6 +260,24 @@ const en = {
   'me.rangeHint': 'Leave the dates empty to see all time.',
   'me.timeZone': 'Days turn over at midnight, {tz} time.',
   'me.period': 'Period',
+
+  'common.more': 'Load more',
+  'common.shown': '{n} of {total} shown',
+  'gallery.noLikesWeek': 'No likes in the last 7 days yet.',
+  'gallery.noLikesMonth': 'No likes in the last 30 days yet.',
+  'gallery.noLikesHint': 'Emoji show up here once someone likes them. Like the ones you enjoy!',
+  'gallery.windowWeek': 'Emoji liked in the last 7 days, most likes first.',
+  'gallery.windowMonth': 'Emoji liked in the last 30 days, most likes first.',
+  'emoji.caption': 'Caption',
+  'emoji.captionHint': 'Up to 200 characters; leave it empty to remove it.',
+  'emoji.editCaption': 'Edit caption',
+  'emoji.save': 'Save',
+  'emoji.cancel': 'Cancel',
+  'emoji.captionSaved': 'Caption saved.',
+  'emoji.publish': 'Publish',
+  'emoji.unpublish': 'Make private',
+  'emoji.published': 'Published: it is in the gallery now.',
+  'emoji.unpublished': 'Private: it is out of the gallery; only you can see it.',
 };
 
 const ko = {
@@ -519,6 +537,24 @@ const ko = {
   'me.rangeHint': '날짜를 비우면 전체 기간을 보여 줘요.',
   'me.timeZone': '하루는 {tz} 기준 자정에 바뀌어요.',
   'me.period': '기간',
+
+  'common.more': '더 보기',
+  'common.shown': '{total}개 중 {n}개 표시',
+  'gallery.noLikesWeek': '최근 7일 동안 받은 좋아요가 아직 없어요.',
+  'gallery.noLikesMonth': '최근 30일 동안 받은 좋아요가 아직 없어요.',
+  'gallery.noLikesHint': '누군가 좋아요를 누르면 여기에 나와요. 마음에 드는 이모지에 좋아요를 눌러 보세요!',
+  'gallery.windowWeek': '최근 7일 동안 좋아요를 받은 이모지예요. 좋아요가 많은 순서예요.',
+  'gallery.windowMonth': '최근 30일 동안 좋아요를 받은 이모지예요. 좋아요가 많은 순서예요.',
+  'emoji.caption': '한마디',
+  'emoji.captionHint': '200자까지 쓸 수 있어요. 비우면 지워져요.',
+  'emoji.editCaption': '한마디 고치기',
+  'emoji.save': '저장',
+  'emoji.cancel': '취소',
+  'emoji.captionSaved': '한마디를 저장했어요.',
+  'emoji.publish': '공개하기',
+  'emoji.unpublish': '비공개로 바꾸기',
+  'emoji.published': '공개했어요. 이제 갤러리에 보여요.',
+  'emoji.unpublished': '비공개로 바꿨어요. 갤러리에서 빠지고 나만 볼 수 있어요.',
 };
 
 export const dictionaries = { en, ko };

@@ -1,50 +1,64 @@
 // The public gallery: newest or most liked (all time, or likes received in the last 7 / 30
-// days), paged; like / unlike on every card. Sort, period and page live in the URL
-// (#/gallery?sort=popular&period=week&page=2) so they survive navigation.
+// days), read with the API's cursors ("Load more" appends the next page); like / unlike on
+// every card. Sort and period live in the URL (#/gallery?sort=popular&period=week) so they
+// survive navigation; `size` (1–100) may be given there too.
 
 import * as api from '../api.js';
-import { h, section, pager, segmented } from '../dom.js';
+import { h, cursorList, segmented, sizeOf } from '../dom.js';
 import { t } from '../i18n.js';
 import { emojiCard } from '../ui.js';
 
 const SIZE = 12;
 const PERIODS = ['week', 'month', 'all'];
 
+/** The empty state of a window nobody has liked anything in yet. */
+function noLikes(period) {
+  return h(
+    'div',
+    { class: 'empty empty-period', dataset: { period } },
+    h('p', { class: 'empty-icon', 'aria-hidden': 'true', text: '💤' }),
+    h('p', { class: 'empty-title', text: t(period === 'week' ? 'gallery.noLikesWeek' : 'gallery.noLikesMonth') }),
+    h('p', { text: t('gallery.noLikesHint') }),
+    h(
+      'p',
+      { class: 'row center' },
+      h('a', { class: 'btn btn-primary', href: '#/gallery?sort=new', text: t('gallery.new') }),
+      h('a', { class: 'btn btn-ghost', href: '#/gallery?sort=popular&period=all', text: `${t('gallery.popular')} · ${t('gallery.all')}` }),
+    ),
+  );
+}
+
 export function render({ query, navigate }) {
   const sort = query.get('sort') === 'popular' ? 'popular' : 'new';
   const period = sort === 'popular' && PERIODS.includes(query.get('period')) ? query.get('period') : 'all';
-  const page = Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1);
+  const size = sizeOf(query, SIZE);
+  const windowed = period === 'week' || period === 'month';
   const go = (next) => {
     const q = new URLSearchParams({ sort: next.sort });
     if (next.sort === 'popular' && next.period && next.period !== 'all') q.set('period', next.period);
-    q.set('page', String(next.page));
+    if (size !== SIZE) q.set('size', String(size));
     navigate(`#/gallery?${q}`);
   };
 
-  // `period` only goes with sort=popular (the API refuses it with sort=new).
-  const q = new URLSearchParams({ sort });
-  if (sort === 'popular') q.set('period', period);
-  q.set('page', String(page));
-  q.set('size', String(SIZE));
+  // `period` only goes with sort=popular (the API refuses it with sort=new). A cursor carries
+  // its own position; the list's sort and period go with every page.
+  const base = new URLSearchParams({ sort });
+  if (sort === 'popular') base.set('period', period);
+  base.set('size', String(size));
 
-  const body = h('div', { class: 'gallery-body' });
-  section(
-    body,
-    () => api.get(`/emojis?${q}`),
-    (res) => {
-      if (res.items.length === 0) {
-        return h('div', { class: 'empty' }, h('p', { text: t('gallery.empty') }), h('a', { class: 'btn btn-primary', href: '#/', text: t('nav.make') }));
-      }
-      return [
-        h(
-          'ul',
-          { class: 'grid', dataset: { sort, period } },
-          res.items.map((e) => emojiCard(e, { period: sort === 'popular' ? period : null })),
-        ),
-        pager(res.page, res.size, res.total, (p) => go({ sort, period, page: p })),
-      ];
+  const body = cursorList(h('div', { class: 'gallery-body' }), {
+    load: (cursor) => {
+      const q = new URLSearchParams(base);
+      if (cursor) q.set('cursor', cursor);
+      return api.get(`/emojis?${q}`);
     },
-  );
+    list: () => h('ul', { class: 'grid', dataset: { sort, period } }),
+    item: (e) => emojiCard(e, { period: sort === 'popular' ? period : null }),
+    empty: () =>
+      windowed
+        ? noLikes(period)
+        : h('div', { class: 'empty' }, h('p', { text: t('gallery.empty') }), h('a', { class: 'btn btn-primary', href: '#/', text: t('nav.make') })),
+  });
 
   return h(
     'section',
@@ -52,7 +66,13 @@ export function render({ query, navigate }) {
     h(
       'div',
       { class: 'page-head row between' },
-      h('div', {}, h('h1', { text: t('gallery.title') }), h('p', { class: 'lead', text: t('gallery.lead') })),
+      h(
+        'div',
+        {},
+        h('h1', { text: t('gallery.title') }),
+        h('p', { class: 'lead', text: t('gallery.lead') }),
+        windowed && h('p', { class: 'muted small window-hint', text: t(period === 'week' ? 'gallery.windowWeek' : 'gallery.windowMonth') }),
+      ),
       h(
         'div',
         { class: 'controls' },
@@ -64,7 +84,7 @@ export function render({ query, navigate }) {
             { value: 'popular', label: t('gallery.popular') },
           ],
           sort,
-          (v) => go({ sort: v, period, page: 1 }),
+          (v) => go({ sort: v, period }),
         ),
         sort === 'popular' &&
           segmented(
@@ -72,7 +92,7 @@ export function render({ query, navigate }) {
             t('gallery.period'),
             PERIODS.map((p) => ({ value: p, label: t(`gallery.${p}`) })),
             period,
-            (v) => go({ sort, period: v, page: 1 }),
+            (v) => go({ sort, period: v }),
           ),
       ),
     ),

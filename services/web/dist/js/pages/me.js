@@ -1,9 +1,10 @@
 // My page: my results of both kinds (emoji and zodiac, with publish / share for zodiac), the
-// emoji I saved or liked, challenges with progress, and statistics over a date range (all
-// time by default), grouped by day, week or month, as an inline SVG chart.
+// emoji I saved (publish / unpublish, edit the caption) or liked, challenges with progress,
+// and statistics over a date range (all time by default), grouped by day, week or month, as an
+// inline SVG chart. The long lists load more by the API's cursors.
 
 import * as api from '../api.js';
-import { h, section, pager, segmented } from '../dom.js';
+import { h, append, clear, errorBox, toast, section, cursorList, segmented } from '../dom.js';
 import { t, pick, formatDate, formatNumber } from '../i18n.js';
 import { emojiCard, exprEmoji, exprName, exprLabel, barList, logout, luckyItem, publishControl } from '../ui.js';
 import { bucketChart } from '../charts.js';
@@ -91,33 +92,25 @@ function zodiacItem(r) {
   return li;
 }
 
-/** My results of both kinds (`GET /users/me/results`), filtered by kind, paged. */
+/** My results of both kinds (`GET /users/me/results`), filtered by kind, "Load more" by cursor. */
 function results() {
-  const state = { kind: 'all', page: 1 };
+  const state = { kind: 'all' };
   const body = h('div', {});
-  const load = () =>
-    section(
-      body,
-      () => {
-        const q = new URLSearchParams({ page: String(state.page), size: String(SIZE) });
-        if (state.kind !== 'all') q.set('kind', state.kind);
+  const load = () => {
+    const kind = state.kind;
+    cursorList(body, {
+      load: (cursor) => {
+        const q = new URLSearchParams({ size: String(SIZE) });
+        if (kind !== 'all') q.set('kind', kind);
+        if (cursor) q.set('cursor', cursor);
         return api.get(`/users/me/results?${q}`, { auth: 'required' });
       },
-      (res) =>
-        res.items.length === 0
-          ? h('div', { class: 'empty' }, h('p', { text: t('common.empty') }), h('a', { class: 'btn btn-primary', href: '#/', text: t('nav.make') }))
-          : [
-              h(
-                'ul',
-                { class: 'result-list', dataset: { kind: state.kind } },
-                res.items.map((r) => (r.kind === 'zodiac' ? zodiacItem(r) : emojiItem(r))),
-              ),
-              pager(res.page, res.size, res.total, (p) => {
-                state.page = p;
-                load();
-              }),
-            ],
-    );
+      list: () => h('ul', { class: 'result-list', dataset: { kind } }),
+      item: (r) => (r.kind === 'zodiac' ? zodiacItem(r) : emojiItem(r)),
+      key: (r) => r.task_id,
+      empty: () => h('div', { class: 'empty' }, h('p', { text: t('common.empty') }), h('a', { class: 'btn btn-primary', href: '#/', text: t('nav.make') })),
+    });
+  };
   load();
   return h(
     'section',
@@ -137,7 +130,6 @@ function results() {
         state.kind,
         (v) => {
           state.kind = v;
-          state.page = 1;
           load();
         },
       ),
@@ -146,38 +138,209 @@ function results() {
   );
 }
 
-/** Emoji I saved, and emoji I liked (`GET /users/me/emojis?case=made|liked`). */
-function collection() {
-  const state = { kind: 'made', page: 1 };
-  const body = h('div', {});
-  const load = () =>
-    section(
-      body,
-      () => api.get(`/users/me/emojis?case=${state.kind}&page=${state.page}&size=${SIZE}`, { auth: 'required' }),
-      (res) =>
-        res.items.length === 0
-          ? h(
-              'div',
-              { class: 'empty' },
-              h('p', { text: t('common.empty') }),
-              h('a', {
-                class: 'btn btn-primary',
-                href: state.kind === 'liked' ? '#/gallery' : '#/',
-                text: state.kind === 'liked' ? t('nav.gallery') : t('nav.make'),
-              }),
-            )
-          : [
-              h(
-                'ul',
-                { class: 'grid grid-small', dataset: { case: state.kind } },
-                res.items.map((e) => emojiCard(e, { owner: state.kind === 'liked' })),
-              ),
-              pager(res.page, res.size, res.total, (p) => {
-                state.page = p;
-                load();
-              }),
-            ],
+/**
+ * Publish / unpublish one of my saved emoji and edit its caption (`PATCH /emojis/{id}`).
+ * `card` is its gallery card, kept in step with what the API confirmed. Failures show the
+ * problem's detail (and a caption's field error next to the field) inside the card.
+ */
+function manageEmoji(e, card) {
+  const cur = { caption: e.caption ?? '', visibility: e.visibility === 'public' ? 'public' : 'private' };
+  const box = h('div', { class: 'manage', dataset: { id: e.id } });
+  const status = h('div', { class: 'form-status' });
+  let editing = false;
+  let busy = false;
+
+  const paintCard = () => {
+    card.dataset.visibility = cur.visibility;
+    const body = card.querySelector('.emoji-card-body');
+    let cap = card.querySelector('.emoji-caption');
+    if (!cur.caption) cap?.remove();
+    else if (cap) cap.textContent = cur.caption;
+    else body?.prepend((cap = h('p', { class: 'emoji-caption', text: cur.caption })));
+    const img = card.querySelector('.emoji-card-img img');
+    const alt = t('gallery.imgAlt', { expr: exprName(e.expression), name: e.owner?.display_name || e.owner?.username || '' });
+    if (img) img.alt = cur.caption ? `${cur.caption} — ${alt}` : alt;
+  };
+
+  /** Sends a change; true when the API took it. */
+  const send = async (change, onError) => {
+    if (busy) return false;
+    busy = true;
+    box.setAttribute('aria-busy', 'true');
+    for (const b of box.querySelectorAll('button')) b.disabled = true;
+    clear(status);
+    try {
+      const view = await api.patch(`/emojis/${e.id}`, change, { auth: 'required' });
+      cur.caption = view.caption ?? '';
+      cur.visibility = view.visibility === 'public' ? 'public' : 'private';
+      paintCard();
+      return true;
+    } catch (err) {
+      onError(err);
+      return false;
+    } finally {
+      busy = false;
+      box.removeAttribute('aria-busy');
+      for (const b of box.querySelectorAll('button')) b.disabled = false;
+    }
+  };
+
+  const toggle = async () => {
+    const next = cur.visibility === 'public' ? 'private' : 'public';
+    const ok = await send({ visibility: next }, (err) => status.append(errorBox(err, toggle)));
+    if (ok) {
+      paint();
+      box.querySelector('.vis-toggle')?.focus();
+      toast(cur.visibility === 'public' ? t('emoji.published') : t('emoji.unpublished'));
+    }
+  };
+
+  const captionForm = () => {
+    const inputId = `cap-${e.id}`;
+    const errId = `${inputId}-error`;
+    const input = h('input', {
+      id: inputId,
+      class: 'caption-input',
+      name: 'caption',
+      type: 'text',
+      maxlength: '200',
+      value: cur.caption,
+      autocomplete: 'off',
+      'aria-describedby': `${inputId}-hint ${errId}`,
+    });
+    const fieldError = h('p', { class: 'field-error', id: errId, hidden: true });
+    const form = h(
+      'form',
+      { class: 'caption-form stack', novalidate: true },
+      h(
+        'div',
+        { class: 'field', dataset: { field: 'caption' } },
+        h('label', { for: inputId, text: t('emoji.caption') }),
+        input,
+        h('p', { class: 'field-hint', id: `${inputId}-hint`, text: t('emoji.captionHint') }),
+        fieldError,
+      ),
+      h(
+        'div',
+        { class: 'row' },
+        h('button', { type: 'submit', class: 'btn btn-primary btn-small save-caption', text: t('emoji.save') }),
+        h('button', {
+          type: 'button',
+          class: 'btn btn-ghost btn-small cancel-caption',
+          onclick: () => {
+            editing = false;
+            clear(status);
+            paint();
+            box.querySelector('.edit-caption')?.focus();
+          },
+          text: t('emoji.cancel'),
+        }),
+      ),
     );
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      fieldError.hidden = true;
+      input.removeAttribute('aria-invalid');
+      const ok = await send({ caption: input.value }, (err) => {
+        const msg = err.problem?.errors?.find((f) => f.field === 'caption')?.message;
+        if (msg) {
+          fieldError.textContent = msg;
+          fieldError.hidden = false;
+          input.setAttribute('aria-invalid', 'true');
+        }
+        status.append(errorBox(err, null, { fields: !msg }));
+        input.focus();
+      });
+      if (ok) {
+        editing = false;
+        paint();
+        box.querySelector('.edit-caption')?.focus();
+        toast(t('emoji.captionSaved'));
+      }
+    });
+    return form;
+  };
+
+  const paint = () => {
+    box.dataset.visibility = cur.visibility;
+    const isPublic = cur.visibility === 'public';
+    // Every card has these buttons: their accessible names say which emoji they act on.
+    const what = cur.caption || exprName(e.expression);
+    const toggleText = isPublic ? t('emoji.unpublish') : t('emoji.publish');
+    append(clear(box), [
+      h(
+        'p',
+        { class: 'manage-status row' },
+        h('span', { class: 'pill vis-pill', dataset: { visibility: cur.visibility }, text: t(`zodiac.visibility.${cur.visibility}`) }),
+      ),
+      editing
+        ? captionForm()
+        : h(
+            'div',
+            { class: 'row manage-actions' },
+            h('button', {
+              type: 'button',
+              class: ['btn', 'btn-small', 'vis-toggle', isPublic ? 'btn-ghost' : 'btn-primary'],
+              dataset: { to: isPublic ? 'private' : 'public' },
+              onclick: toggle,
+              'aria-label': `${toggleText}: ${what}`,
+              text: toggleText,
+            }),
+            h('button', {
+              type: 'button',
+              class: 'btn btn-ghost btn-small edit-caption',
+              onclick: () => {
+                editing = true;
+                clear(status);
+                paint();
+                box.querySelector('.caption-input')?.focus();
+              },
+              'aria-label': `${t('emoji.editCaption')}: ${what}`,
+              text: t('emoji.editCaption'),
+            }),
+          ),
+      status,
+    ]);
+  };
+  paint();
+  return box;
+}
+
+/** One of my saved emoji: its card with publish / unpublish and caption editing. */
+function savedCard(e) {
+  const card = emojiCard(e, { owner: false });
+  card.dataset.visibility = e.visibility;
+  card.querySelector('.emoji-card-body')?.append(manageEmoji(e, card));
+  return card;
+}
+
+/** Emoji I saved, and emoji I liked (`GET /users/me/emojis?case=made|liked`), "Load more" by cursor. */
+function collection() {
+  const state = { kind: 'made' };
+  const body = h('div', {});
+  const load = () => {
+    const kind = state.kind;
+    cursorList(body, {
+      load: (cursor) => {
+        const q = new URLSearchParams({ case: kind, size: String(SIZE) });
+        if (cursor) q.set('cursor', cursor);
+        return api.get(`/users/me/emojis?${q}`, { auth: 'required' });
+      },
+      list: () => h('ul', { class: 'grid grid-small', dataset: { case: kind } }),
+      item: (e) => (kind === 'made' ? savedCard(e) : emojiCard(e, { owner: true })),
+      empty: () =>
+        h(
+          'div',
+          { class: 'empty' },
+          h('p', { text: t('common.empty') }),
+          h('a', {
+            class: 'btn btn-primary',
+            href: kind === 'liked' ? '#/gallery' : '#/',
+            text: kind === 'liked' ? t('nav.gallery') : t('nav.make'),
+          }),
+        ),
+    });
+  };
   load();
   return h(
     'section',
@@ -196,7 +359,6 @@ function collection() {
         state.kind,
         (v) => {
           state.kind = v;
-          state.page = 1;
           load();
         },
       ),

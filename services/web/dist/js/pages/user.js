@@ -1,32 +1,27 @@
-// Someone's public page (#/u/{username}): their public emoji, newest first and paged (the page
-// lives in the URL), and the challenges they achieved. Readable signed out.
+// Someone's public page (#/u/{username}): their public emoji, newest first, read with the API's
+// cursors ("Load more"; `?size=` in the address sets the page size), and the challenges they
+// achieved (a short list, paged by number). Readable signed out.
 
 import * as api from '../api.js';
-import { h, clear, errorBox, loading, section, pager } from '../dom.js';
+import { h, clear, errorBox, loading, section, pager, cursorList, sizeOf } from '../dom.js';
 import { t, pick, formatDate } from '../i18n.js';
 import { emojiCard } from '../ui.js';
 
 const SIZE = 12;
 const CHALLENGES = 10;
 
-function emojis(username, page, navigate) {
-  const body = h('div', {});
-  const path = `/users/${encodeURIComponent(username)}`;
-  section(
-    body,
-    () => api.get(`${path}/emojis?page=${page}&size=${SIZE}`),
-    (res) =>
-      res.items.length === 0
-        ? h('p', { class: 'empty', text: t('user.noEmojis') })
-        : [
-            h(
-              'ul',
-              { class: 'grid grid-small', dataset: { list: 'user-emojis' } },
-              res.items.map((e) => emojiCard(e, { owner: false })),
-            ),
-            pager(res.page, res.size, res.total, (p) => navigate(`#/u/${encodeURIComponent(username)}?page=${p}`)),
-          ],
-  );
+function emojis(username, size) {
+  const path = `/users/${encodeURIComponent(username)}/emojis`;
+  const body = cursorList(h('div', {}), {
+    load: (cursor) => {
+      const q = new URLSearchParams({ size: String(size) });
+      if (cursor) q.set('cursor', cursor);
+      return api.get(`${path}?${q}`);
+    },
+    list: () => h('ul', { class: 'grid grid-small', dataset: { list: 'user-emojis' } }),
+    item: (e) => emojiCard(e, { owner: false }),
+    empty: () => h('p', { class: 'empty', text: t('user.noEmojis') }),
+  });
   return h('section', { class: 'card', 'aria-labelledby': 'user-emojis' }, h('h2', { id: 'user-emojis', class: 'h-small', text: t('user.emojis') }), body);
 }
 
@@ -74,14 +69,14 @@ function challenges(username) {
   );
 }
 
-export function render({ params, query, navigate }) {
+export function render({ params, query }) {
   let username = params[0];
   try {
     username = decodeURIComponent(username);
   } catch {
     // not percent-encoded: as is
   }
-  const page = Math.max(1, Number.parseInt(query.get('page') ?? '1', 10) || 1);
+  const size = sizeOf(query, SIZE);
   const root = h('section', { class: 'user-page stack-lg', dataset: { user: username } });
   const load = async () => {
     clear(root).append(loading());
@@ -104,7 +99,7 @@ export function render({ params, query, navigate }) {
             me && h('p', { class: 'small' }, t('user.itsYou'), ' ', h('a', { href: '#/me', text: t('me.title') })),
           ),
         ),
-        emojis(p.username, page, navigate),
+        emojis(p.username, size),
         challenges(p.username),
       );
       document.title = `${name} · Moji`;
