@@ -15,8 +15,8 @@ pub enum DbError {
     /// A unique constraint rejected the write; holds the constraint (index) name.
     #[error("unique constraint {0} violated")]
     UniqueViolation(String),
-    /// A page was asked to start after a key of another list's order.
-    #[error("the cursor belongs to another list or order")]
+    /// A page was asked to start after a key of another sort order.
+    #[error("the cursor belongs to another sort order")]
     BadCursor,
     /// Migrations could not be applied.
     #[error("migrations: {0}")]

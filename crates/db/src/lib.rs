@@ -13,6 +13,7 @@ pub mod insights;
 pub mod keyset;
 pub mod models;
 pub mod pool;
+pub mod prepared;
 pub mod results;
 pub mod schema;
 pub mod sessions;

@@ -55,8 +55,17 @@ impl ManageConnection for PingWhenIdle {
     type Error = diesel::r2d2::Error;
 
     fn connect(&self) -> Result<PooledPg, Self::Error> {
+        let mut conn = self.inner.connect()?;
+        // Prepared statements run their generic plan from the first execution instead of
+        // being planned again per call: a `?page=` gallery page (OFFSET as a bind) otherwise
+        // stayed on custom plans forever, planning on every request (PostgreSQL's cost
+        // guess for an unknown OFFSET is 10 % of the table). Every list query is checked
+        // under generic plans for sequential scans (crates/db/tests/bounded_lists.rs).
+        diesel::sql_query("SET plan_cache_mode = force_generic_plan")
+            .execute(&mut conn)
+            .map_err(diesel::r2d2::Error::QueryError)?;
         Ok(PooledPg {
-            conn: self.inner.connect()?,
+            conn,
             last_used: Instant::now(),
             needs_ping: false,
         })

@@ -68,7 +68,7 @@ impl From<moji_db::DbError> for ApiError {
             moji_db::DbError::NotFound => ApiError::NotFound("resource"),
             moji_db::DbError::Pool(e) => ApiError::Unavailable(format!("database: {e}")),
             moji_db::DbError::BadCursor => ApiError::BadRequest(
-                "`cursor` belongs to another list or sort order; start again without it".into(),
+                "`cursor` belongs to another sort order; start again without it".into(),
             ),
             other => ApiError::Internal(other.to_string()),
         }

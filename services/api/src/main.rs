@@ -8,6 +8,12 @@
 
 use anyhow::{bail, Context};
 
+/// mimalloc rather than glibc malloc: a gallery page allocates hundreds of small strings
+/// (links, JSON), and glibc's malloc/free/consolidate took about a tenth of the api's CPU
+/// under scripts/bench/gallery.sh (perf).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[actix_web::main]
 async fn main() -> anyhow::Result<()> {
     let settings = moji_config::Settings::load().context("loading settings")?;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub upload_limits: Limits,
     /// The product day's time zone (`product.time_zone`).
     pub calendar: ProductCalendar,
+    /// Signed file links made in the last minute, handed out again.
+    pub links: Arc<crate::http::links::LinkCache>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
                 settings.faces.max_image_pixels,
             ),
             calendar: settings.calendar(),
+            links: Arc::default(),
             settings: Arc::new(settings),
             db,
             redis,
