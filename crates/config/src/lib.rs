@@ -250,7 +250,10 @@ impl Default for Settings {
             database: DatabaseSettings {
                 // Loopback: TLS would only cost CPU (about 0.3 ms per face task, measured in the bench).
                 url: "postgres://moji:moji@127.0.0.1:5432/moji?sslmode=disable".into(),
-                pool_size: 10,
+                // About twice the database server's cores: with the api, PostgreSQL and the
+                // load on one 2-core machine, 4 connections served the gallery ~10-30 % faster
+                // than 10 and 32 (scripts/bench/gallery.sh; README "Gallery reads").
+                pool_size: 4,
                 pool_timeout_secs: 5,
             },
             redis: RedisSettings {
