@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::{
     emojis::{Emoji, EmojiWithOwner},
-    keyset::{start_sql, Key, Page, Start, MAX_OFFSET},
+    keyset::{fetched_rows, start_sql, Key, Page, Start, MAX_OFFSET},
     prepared::{Param, PreparedSql},
     DbError,
 };
@@ -119,16 +119,6 @@ impl Ordering {
             ),
         }
     }
-}
-
-/// The rows a page fetches for `limit` asked: one of a few sizes (plus one, which only says
-/// whether there is a next page), so each list has a handful of statement texts to prepare.
-fn fetched_rows(limit: i64) -> i64 {
-    [10, 20, 50, 100]
-        .into_iter()
-        .find(|bucket| *bucket >= limit)
-        .unwrap_or(limit)
-        + 1
 }
 
 fn key_params(start: Start) -> Vec<Param> {

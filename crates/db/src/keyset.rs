@@ -90,6 +90,16 @@ impl<T> Page<T> {
     }
 }
 
+/// The rows a page fetches for `limit` asked: one of a few sizes (plus one, which only says
+/// whether there is a next page), so each list has a handful of statement texts to prepare.
+pub(crate) fn fetched_rows(limit: i64) -> i64 {
+    [10, 20, 50, 100]
+        .into_iter()
+        .find(|bucket| *bucket >= limit)
+        .unwrap_or(limit)
+        + 1
+}
+
 /// The SQL that starts a page, for a list ordered by `columns` (all descending): a keyset
 /// condition (`AND (cols) < (binds)`) and the `OFFSET`. `first_bind` is the number of the
 /// first `$n` the condition may use.

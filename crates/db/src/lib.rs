@@ -8,6 +8,7 @@ pub mod challenges;
 pub mod emojis;
 pub mod error;
 pub mod face_tasks;
+pub mod follows;
 pub mod gallery;
 pub mod insights;
 pub mod keyset;

@@ -99,6 +99,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    follows (follower_id, followee_id) {
+        follower_id -> Uuid,
+        followee_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     gallery_totals (singleton) {
         singleton -> Bool,
         public_emojis -> Int8,
@@ -175,6 +183,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_follow_counts (user_id) {
+        user_id -> Uuid,
+        followers -> Int8,
+        following -> Int8,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -203,6 +219,7 @@ diesel::joinable!(user_emoji_counts -> users (user_id));
 diesel::joinable!(user_face_counts -> users (user_id));
 diesel::joinable!(user_face_days -> users (user_id));
 diesel::joinable!(user_face_seen -> users (user_id));
+diesel::joinable!(user_follow_counts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
@@ -214,6 +231,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     face_tasks,
     face_usage_days,
     face_usage_totals,
+    follows,
     gallery_totals,
     ranking_windows,
     refresh_tokens,
@@ -223,5 +241,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_face_counts,
     user_face_days,
     user_face_seen,
+    user_follow_counts,
     users,
 );

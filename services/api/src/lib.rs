@@ -9,6 +9,7 @@ pub mod emojis;
 pub mod error;
 pub mod faces;
 pub mod files;
+pub mod follows;
 pub mod http;
 pub mod openapi;
 pub mod rankings;

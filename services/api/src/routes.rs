@@ -9,6 +9,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(crate::accounts::routes)
+            .configure(crate::follows::routes)
             .configure(crate::files::routes)
             .configure(crate::faces::routes)
             .configure(crate::results::routes)

@@ -155,16 +155,26 @@ pub struct PublicProfile {
     pub bio: String,
     /// Sign-up time.
     pub created_at: DateTime<Utc>,
+    /// People who follow them.
+    pub followers: i64,
+    /// People they follow.
+    pub following: i64,
+    /// Whether the caller follows them (false when anonymous or for yourself).
+    pub followed_by_me: bool,
 }
 
-impl From<User> for PublicProfile {
-    fn from(u: User) -> Self {
+impl PublicProfile {
+    /// The profile of `u` with their follow counts, as `viewer` sees it.
+    pub fn new(u: User, counts: moji_db::follows::FollowCounts, followed_by_me: bool) -> Self {
         Self {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
             bio: u.bio,
             created_at: u.created_at,
+            followers: counts.followers,
+            following: counts.following,
+            followed_by_me,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! `/users` and `/auth` handlers: parse, call [`super::service`], map the result.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use moji_auth::AuthUser;
 use moji_telemetry::Problem;
 
@@ -12,7 +12,7 @@ use super::{
     },
     service as accounts,
 };
-use crate::{error::ApiResult, state::AppState};
+use crate::{error::ApiResult, http::optional_user, state::AppState};
 
 /// Sign up.
 #[utoipa::path(
@@ -117,15 +117,23 @@ pub async fn change_password(
 #[utoipa::path(
     get, path = "/api/v1/users/{username}", tag = "users",
     params(("username" = String, Path, description = "Handle")),
-    responses((status = 200, body = PublicProfile), (status = 404, body = Problem))
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = PublicProfile),
+        (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
+        (status = 404, body = Problem),
+    )
 )]
 #[get("/users/{username}")]
 pub async fn profile(
     state: web::Data<AppState>,
+    req: HttpRequest,
     username: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
+    let viewer = optional_user(&state, &req).await?.map(|w| w.user_id);
     let user = accounts::profile(&state, username.into_inner()).await?;
-    Ok(HttpResponse::Ok().json(PublicProfile::from(user)))
+    let (counts, mine) = crate::follows::service::profile_counts(&state, viewer, user.id).await?;
+    Ok(HttpResponse::Ok().json(PublicProfile::new(user, counts, mine)))
 }
 /// Log in with username or e-mail.
 #[utoipa::path(
