@@ -29,6 +29,16 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// Last profile change.
     pub updated_at: DateTime<Utc>,
+    /// Up to two outside links (http/https). PostgreSQL arrays may hold NULLs as far as the
+    /// type goes; a CHECK keeps them out, so read them with [`User::links`].
+    pub links: Vec<Option<String>>,
+}
+
+impl User {
+    /// The outside links.
+    pub fn links(&self) -> Vec<String> {
+        self.links.iter().flatten().cloned().collect()
+    }
 }
 
 /// A new account to insert.
@@ -59,6 +69,8 @@ pub struct ProfileChange {
     pub bio: Option<String>,
     /// New e-mail (lower-cased).
     pub email: Option<String>,
+    /// New outside links (validated: at most two, http/https).
+    pub links: Option<Vec<Option<String>>>,
 }
 
 /// One login session and its lineage of refresh tokens.

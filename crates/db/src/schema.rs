@@ -201,6 +201,7 @@ diesel::table! {
         bio -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        links -> Array<Nullable<Text>>,
     }
 }
 

@@ -97,7 +97,11 @@ pub fn update_profile(
     id: Uuid,
     change: &ProfileChange,
 ) -> Result<User, DbError> {
-    if change.display_name.is_none() && change.bio.is_none() && change.email.is_none() {
+    if change.display_name.is_none()
+        && change.bio.is_none()
+        && change.email.is_none()
+        && change.links.is_none()
+    {
         return by_id(conn, id);
     }
     Ok(diesel::update(users::table.find(id))

@@ -72,6 +72,9 @@ pub struct UpdateMeRequest {
     pub bio: Option<String>,
     /// New e-mail address.
     pub email: Option<String>,
+    /// New outside links, replacing the old ones: at most two http(s) addresses (`[]` clears).
+    #[schema(example = json!(["https://shop.example.com"]))]
+    pub links: Option<Vec<String>>,
 }
 
 /// Password change.
@@ -121,6 +124,8 @@ pub struct MeResponse {
     pub bio: String,
     /// `user` or `admin`.
     pub role: String,
+    /// Outside links (http/https, at most two).
+    pub links: Vec<String>,
     /// Sign-up time.
     pub created_at: DateTime<Utc>,
     /// Last change.
@@ -129,6 +134,7 @@ pub struct MeResponse {
 
 impl From<User> for MeResponse {
     fn from(u: User) -> Self {
+        let links = u.links();
         Self {
             id: u.id,
             username: u.username,
@@ -136,6 +142,7 @@ impl From<User> for MeResponse {
             display_name: u.display_name,
             bio: u.bio,
             role: u.role,
+            links,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -153,6 +160,8 @@ pub struct PublicProfile {
     pub display_name: String,
     /// Self-description.
     pub bio: String,
+    /// Outside links (http/https, at most two).
+    pub links: Vec<String>,
     /// Sign-up time.
     pub created_at: DateTime<Utc>,
     /// People who follow them.
@@ -166,11 +175,13 @@ pub struct PublicProfile {
 impl PublicProfile {
     /// The profile of `u` with their follow counts, as `viewer` sees it.
     pub fn new(u: User, counts: moji_db::follows::FollowCounts, followed_by_me: bool) -> Self {
+        let links = u.links();
         Self {
             id: u.id,
             username: u.username,
             display_name: u.display_name,
             bio: u.bio,
+            links,
             created_at: u.created_at,
             followers: counts.followers,
             following: counts.following,

@@ -251,6 +251,12 @@ pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -
             .map(|d| validation::display_name(&d, &mut errors)),
         bio: req.bio.map(|b| validation::bio(&b, &mut errors)),
         email: req.email.map(|e| validation::email(&e, &mut errors)),
+        links: req.links.map(|l| {
+            validation::links(&l, &mut errors)
+                .into_iter()
+                .map(Some)
+                .collect()
+        }),
     };
     validated(errors)?;
     let id = who.user_id;

@@ -84,9 +84,64 @@ pub fn bio(raw: &str, errors: &mut Vec<FieldError>) -> String {
     bio
 }
 
+/// Most outside links on a profile.
+pub const MAX_LINKS: usize = 2;
+/// Longest outside link, in characters.
+pub const MAX_LINK_CHARS: usize = 300;
+
+/// Checks profile links: at most two, each an absolute http(s) URL with a host, no spaces,
+/// at most 300 characters. Returns them trimmed.
+pub fn links(raw: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
+    if raw.len() > MAX_LINKS {
+        errors.push(FieldError::new(
+            "links",
+            format!("at most {MAX_LINKS} links"),
+        ));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, link) in raw.iter().enumerate() {
+        let link = link.trim();
+        let field = format!("links[{i}]");
+        let parsed = url::Url::parse(link);
+        let ok = link.chars().count() <= MAX_LINK_CHARS
+            && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+            && parsed.as_ref().is_ok_and(|u| {
+                matches!(u.scheme(), "http" | "https")
+                    && u.host_str().is_some_and(|h| !h.is_empty())
+            });
+        if !ok {
+            errors.push(FieldError::new(
+                field,
+                format!("an http:// or https:// address of at most {MAX_LINK_CHARS} characters"),
+            ));
+        }
+        out.push(link.to_owned());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn profile_links() {
+        let ok = |v: &[&str]| {
+            errs(|e| {
+                links(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>(), e);
+            })
+        };
+        assert_eq!(ok(&["https://example.com/shop", " http://a.kr "]), 0);
+        assert_eq!(ok(&[]), 0);
+        assert_eq!(ok(&["javascript:alert(1)"]), 1);
+        assert_eq!(ok(&["ftp://example.com"]), 1);
+        assert_eq!(ok(&["https://"]), 1);
+        assert_eq!(ok(&["https://a.b/x y"]), 1);
+        assert_eq!(ok(&["example.com"]), 1);
+        assert_eq!(ok(&["https://a.b", "https://c.d", "https://e.f"]), 1);
+        let long = format!("https://a.b/{}", "x".repeat(300));
+        assert_eq!(ok(&[long.as_str()]), 1);
+    }
 
     fn errs<F: FnOnce(&mut Vec<FieldError>)>(f: F) -> usize {
         let mut e = Vec::new();
