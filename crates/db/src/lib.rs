@@ -14,6 +14,7 @@ pub mod insights;
 pub mod keyset;
 pub mod models;
 pub mod pool;
+pub mod posts;
 pub mod prepared;
 pub mod results;
 pub mod schema;

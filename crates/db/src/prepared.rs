@@ -20,8 +20,10 @@ pub enum Param {
     Uuid(Uuid),
     /// `uuid`, possibly NULL.
     OptUuid(Option<Uuid>),
-    /// `text`.
+    /// `text`, fixed.
     Text(&'static str),
+    /// `text`, from input.
+    String(String),
     /// `timestamptz`.
     Time(DateTime<Utc>),
     /// `int4`.
@@ -60,6 +62,7 @@ impl PreparedSql {
             Param::Uuid(v) => out.push_bind_param::<SqlUuid, _>(v),
             Param::OptUuid(v) => out.push_bind_param::<Nullable<SqlUuid>, _>(v),
             Param::Text(v) => out.push_bind_param::<Text, _>(*v),
+            Param::String(v) => out.push_bind_param::<Text, _>(v),
             Param::Time(v) => out.push_bind_param::<Timestamptz, _>(v),
             Param::Int(v) => out.push_bind_param::<Integer, _>(v),
             Param::BigInt(v) => out.push_bind_param::<BigInt, _>(v),

@@ -114,6 +114,37 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_likes (post_id, user_id) {
+        post_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    post_tags (tag, post_id) {
+        tag -> Text,
+        post_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> Uuid,
+        author_id -> Uuid,
+        title -> Text,
+        body -> Text,
+        tags -> Array<Nullable<Text>>,
+        status -> Text,
+        like_count -> Int4,
+        view_count -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ranking_windows (period) {
         period -> Text,
         starts_at -> Timestamptz,
@@ -191,6 +222,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_post_counts (user_id) {
+        user_id -> Uuid,
+        posts -> Int8,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -213,6 +251,10 @@ diesel::joinable!(emojis -> users (user_id));
 diesel::joinable!(face_results -> face_tasks (task_id));
 diesel::joinable!(face_results -> users (user_id));
 diesel::joinable!(face_tasks -> users (user_id));
+diesel::joinable!(post_likes -> posts (post_id));
+diesel::joinable!(post_likes -> users (user_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
@@ -221,6 +263,7 @@ diesel::joinable!(user_face_counts -> users (user_id));
 diesel::joinable!(user_face_days -> users (user_id));
 diesel::joinable!(user_face_seen -> users (user_id));
 diesel::joinable!(user_follow_counts -> users (user_id));
+diesel::joinable!(user_post_counts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
@@ -234,6 +277,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     face_usage_totals,
     follows,
     gallery_totals,
+    post_likes,
+    post_tags,
+    posts,
     ranking_windows,
     refresh_tokens,
     session_families,
@@ -243,5 +289,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_face_days,
     user_face_seen,
     user_follow_counts,
+    user_post_counts,
     users,
 );

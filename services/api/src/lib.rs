@@ -12,6 +12,7 @@ pub mod files;
 pub mod follows;
 pub mod http;
 pub mod openapi;
+pub mod posts;
 pub mod rankings;
 pub mod results;
 pub mod routes;

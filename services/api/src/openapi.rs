@@ -42,6 +42,7 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::accounts::Doc::openapi());
     doc.merge(crate::follows::Doc::openapi());
+    doc.merge(crate::posts::Doc::openapi());
     doc.merge(crate::files::Doc::openapi());
     doc.merge(crate::faces::Doc::openapi());
     doc.merge(crate::results::Doc::openapi());

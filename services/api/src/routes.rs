@@ -10,6 +10,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
         web::scope("/api/v1")
             .configure(crate::accounts::routes)
             .configure(crate::follows::routes)
+            .configure(crate::posts::routes)
             .configure(crate::files::routes)
             .configure(crate::faces::routes)
             .configure(crate::results::routes)

@@ -8,7 +8,7 @@ pub mod params;
 pub mod text;
 pub mod viewer;
 
-pub use paging::{PageOf, PageQuery, Paging, ShortPageQuery};
+pub use paging::{FeedOf, PageOf, PageQuery, Paging, ShortPageQuery};
 pub use params::choice;
 pub use text::Text;
 pub use viewer::optional_user;

@@ -149,6 +149,28 @@ impl ShortPageQuery {
     }
 }
 
+/// A page of a feed: newest first, followed by `next_cursor`, without a total.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FeedOf<T> {
+    /// This page.
+    pub items: Vec<T>,
+    /// Page size.
+    pub size: u32,
+    /// Pass as `cursor` for the next page; null on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl Paging {
+    /// Wraps a page of a feed.
+    pub fn feed<T>(self, items: Vec<T>, next: Option<Key>) -> FeedOf<T> {
+        FeedOf {
+            items,
+            size: self.size,
+            next_cursor: next.as_ref().map(cursor::encode),
+        }
+    }
+}
+
 /// A page of a list.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct PageOf<T> {
