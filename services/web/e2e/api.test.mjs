@@ -1,7 +1,8 @@
 // Unit tests of the client's token handling (dist/js/api.js) with a stubbed fetch and clock:
 // no browser, no server. The rules under test: one refresh in flight at a time, a refresh
 // token is never sent twice, a silent refresh is scheduled a minute before expiry, and a
-// refused refresh ends the session.
+// refused refresh ends the session. Also: the Korean and English dictionaries (dist/js/i18n.js)
+// have the same keys and placeholders.
 
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -166,4 +167,12 @@ test('signed links to our file endpoint become same-origin paths', () => {
   );
   assert.equal(api.fileUrl('https://bucket.s3.amazonaws.com/results/t/emoji.png?X-Amz=1'), 'https://bucket.s3.amazonaws.com/results/t/emoji.png?X-Amz=1');
   assert.match(api.newKey(), /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+});
+
+test('Korean and English texts have the same keys, and the same placeholders', async () => {
+  const { dictionaries } = await import('../dist/js/i18n.js');
+  const { en, ko } = dictionaries;
+  assert.deepEqual(Object.keys(ko).sort(), Object.keys(en).sort());
+  const holes = (text) => (text.match(/\{\w+\}/g) ?? []).sort();
+  for (const key of Object.keys(en)) assert.deepEqual(holes(ko[key]), holes(en[key]), `placeholders of ${key}`);
 });

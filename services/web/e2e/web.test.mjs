@@ -13,8 +13,12 @@
 // of both kinds, liked, unpublish, statistics by week) → publish the private emoji and edit
 // its caption from my page (after a caption the API refuses) → the gallery and the user page
 // page by cursor ("Load more", size 1) → unpublish: it leaves the public gallery → ranking →
-// 360 px layout → log out → a wrong password shows the API's detail. Throughout: no console
-// errors and no failed requests except the ones a step provokes on purpose.
+// follows (a second person B in a tab of their own: A follows B from B's page, counts and
+// both lists; B removes A from the followers after a confirm step; A follows, unfollows, a
+// refused follow shows the problem, re-follows; B's followers page by cursor; no Follow
+// button on your own page) → 360 px layout → log out → a wrong password shows the API's
+// detail. Throughout: no console errors and no failed requests except the ones a step
+// provokes on purpose.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -39,6 +43,8 @@ const MAX_FIRST_LOAD = 300 * 1024;
 const run = Date.now().toString(36);
 // Display names are unique (case-insensitively), so every run uses its own.
 const user = { username: `e2e_${run}`, email: `e2e_${run}@example.com`, password: 'correct horse battery staple', display: `Mina ${run}` };
+// The person the first one follows (and who removes them from the followers again).
+const friend = { username: `e2e_${run}_b`, email: `e2e_${run}_b@example.com`, password: user.password, display: `Jun ${run}` };
 const caption = `Houston, we have a smile (${run})`;
 const caption2 = `Second smile, private at first (${run})`;
 const caption3 = `Second smile, now public (${run})`;
@@ -55,6 +61,8 @@ let shareLink;
 let anonBrowser;
 let anonContext;
 let anon;
+// The friend's own tab in the first browser (tokens live in page memory: its own session).
+let friendPage;
 const problems = []; // console errors, page errors, failed requests, HTTP >= 400
 const allowed = []; // {pattern, why}: failures a step provokes on purpose
 
@@ -177,6 +185,23 @@ async function openShared(p, url, expect) {
     await p.waitForTimeout(500);
   }
   assert.equal(state, expect, `the shared page of ${url}`);
+}
+
+/** Signs `u` up in page `p` through the form and waits for the make page. */
+async function signUp(p, u) {
+  await go(p, '#/signup');
+  await p.fill('#f-username', u.username);
+  await p.fill('#f-email', u.email);
+  await p.fill('#f-password', u.password);
+  await p.fill('#f-display_name', u.display);
+  await p.waitForSelector('[data-field="display_name"] .field-check[data-state="free"]');
+  await p.click('form button[type=submit]');
+  await p.waitForSelector('.make-form');
+}
+
+/** The follower or following count a person's page shows (its `data-n`). */
+async function followCount(p, kind) {
+  return p.getAttribute(`.user-page .follow-count[data-kind="${kind}"]`, 'data-n');
 }
 
 async function noHorizontalScroll(p) {
@@ -724,6 +749,179 @@ test('ranking: templates × expressions and zodiac', async () => {
   assert.equal(await page.locator('.bars-zodiac .bar-row').count(), 12);
 });
 
+test('follows: A follows B from B’s page; the counts and both lists show it', async () => {
+  friendPage = await newPage(undefined, 'friend');
+  await signUp(friendPage, friend);
+  await page.bringToFront(); // a tab in the background runs its timers and frames slowly
+  // My own page: the counts, and no Follow button.
+  await go(page, `#/u/${user.username}`);
+  await page.waitForSelector('.user-page .follow-counts');
+  assert.equal(await followCount(page, 'followers'), '0');
+  assert.equal(await page.locator('.user-page .follow-btn').count(), 0, 'no Follow button on my own page');
+  // B's page: nobody follows B yet.
+  await go(page, `#/u/${friend.username}`);
+  const btn = page.locator('.user-page .follow-btn');
+  await btn.waitFor();
+  assert.equal(await btn.getAttribute('data-following'), 'false');
+  assert.equal(await btn.locator('.follow-text').textContent(), 'Follow');
+  assert.equal(await btn.getAttribute('aria-label'), `Follow ${friend.display}`);
+  assert.equal(await followCount(page, 'followers'), '0');
+  assert.equal(await page.locator('.user-page .follow-count[data-kind="followers"]').textContent(), '0 followers');
+  // Follow: the button and the count take the API's answer.
+  const [res] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/users/${friend.username}/follow`)),
+    btn.click(),
+  ]);
+  assert.equal(res.status(), 200);
+  await page.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  assert.equal(await btn.locator('.follow-text').textContent(), 'Following');
+  assert.equal(await followCount(page, 'followers'), '1');
+  assert.equal(await page.locator('.user-page .follow-count[data-kind="followers"]').textContent(), '1 follower');
+  // Opened anew, the page knows I follow B (the profile is read with my token).
+  await go(page, '#/');
+  await go(page, `#/u/${friend.username}`);
+  await page.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  // The count leads to B's followers: A is there, marked as me, with no buttons.
+  await page.click('.user-page .follow-count[data-kind="followers"]');
+  await page.waitForURL(new RegExp(`#/u/${friend.username}/followers$`));
+  const row = page.locator(`.people[data-list="followers"] .person[data-username="${user.username}"]`);
+  await row.waitFor();
+  assert.equal(await page.locator('.people-page h1').textContent(), `Followers of ${friend.display}`);
+  assert.equal(await row.locator('.user-link').textContent(), user.display);
+  assert.equal(await row.locator('.user-link').getAttribute('href'), `#/u/${user.username}`);
+  assert.equal(await row.locator('.pill-you').count(), 1);
+  assert.equal(await row.locator('.follow-btn, .remove-follower').count(), 0, 'no buttons on my own row, no Remove on someone else’s list');
+  assert.equal(await page.locator('.people-page .more-count').textContent(), '1 of 1 shown');
+  // My following list: B, whose button says Following; the tab counts it.
+  await page.click('.people-tabs .tab[data-kind="following"]');
+  await page.waitForURL(new RegExp(`#/u/${friend.username}/following$`));
+  await page.waitForSelector('.people-page .empty');
+  await go(page, `#/u/${user.username}/following`);
+  const bRow = page.locator(`.people[data-list="following"] .person[data-username="${friend.username}"]`);
+  await bRow.waitFor();
+  assert.equal(await page.locator('.people-page h1').textContent(), 'People you follow');
+  assert.equal(await bRow.locator('.follow-btn').getAttribute('data-following'), 'true');
+  assert.equal(await page.getAttribute('.people-tabs .tab[data-kind="following"] .tab-n', 'data-n'), '1');
+});
+
+test('follows: B removes A from the followers, after a confirm step', async () => {
+  const p = friendPage;
+  await p.bringToFront();
+  await go(p, `#/u/${friend.username}`);
+  await p.waitForSelector('.user-page .follow-count[data-kind="followers"][data-n="1"]');
+  assert.equal(await p.locator('.user-page .follow-btn').count(), 0, 'no Follow button on my own page');
+  await p.click('.user-page .follow-count[data-kind="followers"]');
+  const row = p.locator(`.people[data-list="followers"] .person[data-username="${user.username}"]`);
+  await row.waitFor();
+  assert.equal(await p.locator('.people-page h1').textContent(), 'Your followers');
+  assert.equal(await row.locator('.follow-btn').getAttribute('data-following'), 'false', 'B can follow A back');
+  // Remove, then Cancel: nothing is sent, the row stays.
+  await row.locator('.remove-follower').click();
+  await row.locator('.confirm-remove').waitFor();
+  assert.match(await row.locator('.person-confirm-text').textContent(), new RegExp(`^Remove ${user.display} from your followers\\?`));
+  assert.equal(await p.evaluate(() => document.activeElement?.classList.contains('cancel-remove')), true, 'the safe choice has the focus');
+  await row.locator('.cancel-remove').click();
+  await row.locator('.remove-follower').waitFor();
+  assert.equal(await row.locator('.confirm-remove').count(), 0);
+  // Remove, then confirm: DELETE /users/me/followers/{A}, the row goes, the list is empty.
+  await row.locator('.remove-follower').click();
+  const [res] = await Promise.all([
+    p.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/api/v1/users/me/followers/${user.username}`)),
+    row.locator('.confirm-remove').click(),
+  ]);
+  assert.equal(res.status(), 204);
+  await p.waitForSelector('.people-page .empty');
+  assert.equal(await p.locator('.people .person').count(), 0);
+  assert.equal(await p.getAttribute('.people-tabs .tab[data-kind="followers"] .tab-n', 'data-n'), '0');
+  // A sees it on B's page: no follower, Follow again.
+  await page.bringToFront();
+  await go(page, `#/u/${friend.username}`);
+  await page.waitForSelector('.user-page .follow-btn[data-following="false"]');
+  assert.equal(await followCount(page, 'followers'), '0');
+});
+
+test('follows: A follows again, unfollows and re-follows; a refused follow shows the problem', async () => {
+  const btn = page.locator('.user-page .follow-btn');
+  await btn.click();
+  await page.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  assert.equal(await followCount(page, 'followers'), '1');
+  await btn.click();
+  await page.waitForSelector('.user-page .follow-btn[data-following="false"]');
+  assert.equal(await followCount(page, 'followers'), '0');
+  assert.equal(await btn.locator('.follow-text').textContent(), 'Follow');
+  // The API refuses (stubbed: the page never offers a refusable follow): its detail, field
+  // message and request id show under the button, and nothing changes.
+  const follow = new RegExp(`/api/v1/users/${friend.username}/follow$`);
+  await page.route(follow, (route) =>
+    route.fulfill({
+      status: 422,
+      contentType: 'application/problem+json',
+      json: {
+        type: 'https://moji.dev/problems/validation_failed',
+        title: 'Unprocessable Entity',
+        status: 422,
+        detail: 'some fields are invalid; see `errors`',
+        code: 'validation_failed',
+        errors: [{ field: 'username', message: 'you cannot follow yourself' }],
+        request_id: 'e2e-stub',
+      },
+    }),
+  );
+  try {
+    await provoking(follow, 'a refused follow (stubbed 422)', async () => {
+      await btn.click();
+      await page.waitForSelector('.user-page .follow-status .alert-error');
+    });
+  } finally {
+    await page.unroute(follow);
+  }
+  const alert = page.locator('.user-page .follow-status .alert-error');
+  assert.equal(await alert.getAttribute('data-code'), 'validation_failed');
+  assert.equal(await alert.locator('.alert-detail').textContent(), 'some fields are invalid; see `errors`');
+  assert.match(await alert.locator('.alert-fields').textContent(), /username — you cannot follow yourself/);
+  assert.equal(await btn.getAttribute('data-following'), 'false');
+  assert.equal(await followCount(page, 'followers'), '0');
+  // Its retry button sends the follow again, for real this time.
+  await alert.locator('button').click();
+  await page.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  assert.equal(await page.locator('.user-page .follow-status .alert-error').count(), 0, 'the problem is gone');
+  assert.equal(await followCount(page, 'followers'), '1');
+
+  // A third person follows B (through the API): B's followers, newest first, by cursor.
+  const third = { username: `e2e_${run}_c`, email: `e2e_${run}_c@example.com`, password: user.password };
+  const signed = await fetch(`${BASE}/api/v1/users`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(third),
+  });
+  assert.ok(signed.ok, `sign-up of the third person: ${signed.status}`);
+  const { access_token: token } = await signed.json();
+  const followed = await fetch(`${BASE}/api/v1/users/${friend.username}/follow`, { method: 'PUT', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(followed.status, 200);
+  assert.equal((await followed.json()).followers, 2);
+  await go(page, `#/u/${friend.username}/followers?size=1`);
+  const rows = page.locator('.people[data-list="followers"] .person');
+  await rows.first().waitFor();
+  assert.deepEqual(await rows.evaluateAll((lis) => lis.map((li) => li.dataset.username)), [third.username]);
+  const more = page.locator('.people-page .more');
+  assert.equal(await more.getAttribute('data-total'), '2');
+  const [req] = await Promise.all([
+    page.waitForRequest((r) => r.url().includes(`/api/v1/users/${friend.username}/followers?`) && r.url().includes('cursor=')),
+    more.locator('.more-btn').click(),
+  ]);
+  assert.equal(new URL(req.url()).searchParams.get('size'), '1');
+  await page.waitForSelector('.people-page .more[data-more="false"]');
+  assert.deepEqual(await rows.evaluateAll((lis) => lis.map((li) => li.dataset.username)), [third.username, user.username]);
+  assert.equal(await more.locator('.more-count').textContent(), '2 of 2 shown');
+  // From the list, A follows the third person too (the row's own button).
+  const thirdBtn = page.locator(`.person[data-username="${third.username}"] .follow-btn`);
+  assert.equal(await thirdBtn.getAttribute('data-following'), 'false');
+  await thirdBtn.click();
+  await page.waitForSelector(`.person[data-username="${third.username}"] .follow-btn[data-following="true"]`);
+  await go(page, `#/u/${user.username}`);
+  await page.waitForSelector('.user-page .follow-count[data-kind="following"][data-n="2"]');
+});
+
 test('360 px wide: no sideways scrolling on any page', async () => {
   const phone = await newPage({ width: 360, height: 740 }, 'phone');
   try {
@@ -739,6 +937,9 @@ test('360 px wide: no sideways scrolling on any page', async () => {
       '#/gallery?sort=popular&period=week',
       '#/gallery?size=1',
       `#/u/${user.username}`,
+      `#/u/${friend.username}`,
+      `#/u/${friend.username}/followers`,
+      `#/u/${user.username}/following`,
       `#/z/${zodiacTaskId}`,
       '#/ranking',
       '#/me',
@@ -756,6 +957,21 @@ test('360 px wide: no sideways scrolling on any page', async () => {
     await phone.waitForSelector('.result-item[data-kind="zodiac"] .publish');
     await phone.waitForSelector('.chart svg rect');
     await phone.screenshot({ path: path.join(ARTIFACTS, 'me-360.png'), fullPage: true });
+    await go(phone, `#/u/${friend.username}`);
+    await phone.waitForSelector('.user-page .follow-btn[data-following="true"]');
+    assert.ok(await noHorizontalScroll(phone), 'no horizontal scroll on a person’s page with its Follow button');
+    await phone.screenshot({ path: path.join(ARTIFACTS, 'user-360.png'), fullPage: true });
+    // B's followers at 360 px, with a Remove confirm step open.
+    await friendPage.bringToFront();
+    await friendPage.setViewportSize({ width: 360, height: 740 });
+    await go(friendPage, `#/u/${friend.username}`); // (the followers list it shows is old)
+    await go(friendPage, `#/u/${friend.username}/followers`);
+    const row = friendPage.locator(`.person[data-username="${user.username}"]`);
+    await row.locator('.remove-follower').click();
+    await row.locator('.confirm-remove').waitFor();
+    assert.ok(await noHorizontalScroll(friendPage), 'no horizontal scroll on a followers list with a confirm step open');
+    await friendPage.screenshot({ path: path.join(ARTIFACTS, 'followers-360.png'), fullPage: true });
+    await row.locator('.cancel-remove').click();
     // The header hides its log-out button on phones; my page has one.
     await go(phone, '#/me');
     await phone.click('#me-logout');
@@ -766,6 +982,7 @@ test('360 px wide: no sideways scrolling on any page', async () => {
 });
 
 test('log out; a wrong password shows the API’s detail', async () => {
+  await page.bringToFront();
   await page.click('#logout');
   await page.waitForSelector('.actions a.btn-primary');
   await page.goto(`${BASE}/#/me`);

@@ -157,12 +157,16 @@ export function sizeOf(query, fallback) {
  *   empty(page)   what to show when the first page has nothing
  *   key(x)        an item's identity: one that moved between pages (a like changed its
  *                 rank, say) is not shown twice
+ *   ref(ctl)      optional: receives `{drop(key)}`, which takes an item out of the list (it
+ *                 was deleted, say) and counts it out of "n of total"; the last one gone shows
+ *                 `empty()` when there is nothing more to load
  * Shows "n of total" under the list; the first page's failure is the section's error with a
  * retry, a later page's failure shows above the button, which stays to try again.
  */
-export function cursorList(el, { load, list, item, empty, key = (x) => x.id }) {
+export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref }) {
   let listEl = null;
   let seen = new Set();
+  let nodes = new Map();
   let shown = 0;
   let total = 0;
   let next = null;
@@ -186,6 +190,7 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id }) {
       if (seen.has(k)) continue;
       seen.add(k);
       const node = item(x);
+      nodes.set(k, node);
       listEl.append(node);
       first ??= node;
       shown += 1;
@@ -215,6 +220,18 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id }) {
     }
   };
   more.addEventListener('click', loadMore);
+  ref?.({
+    drop: (k) => {
+      const node = nodes.get(k);
+      if (!node) return;
+      nodes.delete(k); // stays in `seen`: a later page does not bring it back
+      node.remove();
+      shown -= 1;
+      total = Math.max(total - 1, shown);
+      if (shown === 0 && !next) append(clear(el), [empty({ items: [], total: 0, next_cursor: null })]);
+      else paint();
+    },
+  });
 
   return section(
     el,
@@ -223,6 +240,7 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id }) {
       if (!page.items?.length) return empty(page);
       listEl = list();
       seen = new Set();
+      nodes = new Map();
       shown = 0;
       add(page);
       return [listEl, foot];

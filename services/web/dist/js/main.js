@@ -14,6 +14,7 @@ import * as rankingPage from './pages/ranking.js';
 import * as mePage from './pages/me.js';
 import * as zodiacPage from './pages/zodiac.js';
 import * as userPage from './pages/user.js';
+import * as peoplePage from './pages/people.js';
 
 const routes = [
   { path: /^\/?$/, page: makePage, nav: 'make' },
@@ -26,6 +27,7 @@ const routes = [
   { path: /^\/me$/, page: mePage, nav: 'me', auth: true },
   { path: /^\/z\/([\w-]+)$/, page: zodiacPage },
   { path: /^\/u\/([^/?#]+)$/, page: userPage, nav: 'gallery' },
+  { path: /^\/u\/([^/?#]+)\/(followers|following)$/, page: peoplePage, nav: 'gallery' },
 ];
 
 const NAV = [

@@ -1,7 +1,7 @@
-// Shared pieces of the pages: expression emoji, bar lists, emoji cards, like buttons.
+// Shared pieces of the pages: expression emoji, bar lists, emoji cards, like and follow buttons.
 
 import * as api from './api.js';
-import { h, append, clear, toast } from './dom.js';
+import { h, append, clear, errorBox, toast } from './dom.js';
 import { t, tParts, pick, formatNumber, formatDate } from './i18n.js';
 
 /** The seven expressions in the model's order, with the emoji the UI shows for each. */
@@ -115,6 +115,65 @@ export function userLink(owner, { className = 'user-link' } = {}) {
     title: `@${owner.username}`,
     text: owner.display_name || owner.username,
   });
+}
+
+/** Whether the signed-in person may follow `username` (signed in, and not themselves). */
+export function canFollow(username) {
+  return api.signedIn() && Boolean(username) && api.currentUser()?.username !== username;
+}
+
+/**
+ * Follow / unfollow someone (`PUT` / `DELETE /users/{username}/follow`). `person` needs
+ * `username` and `followed_by_me` (and `display_name` for the button's name). The button
+ * says "Follow" or "Following" (pressing it then unfollows) and takes its state from the
+ * API's answer, never from a guess. `onChange(answer, before)` hears every answer
+ * (`{username, followed_by_me, followers, following}`; `before` is the state it replaced).
+ * A failure shows the problem (detail, field errors, request id, retry) in `status` when
+ * given, as a toast otherwise.
+ */
+export function followButton(person, { onChange = () => {}, status = null, small = false } = {}) {
+  const name = person.display_name || person.username;
+  const path = `/users/${encodeURIComponent(person.username)}/follow`;
+  let following = Boolean(person.followed_by_me);
+  let busy = false;
+  const btn = h('button', { type: 'button', dataset: { user: person.username } });
+  const paint = () => {
+    btn.className = ['btn', small && 'btn-small', 'follow-btn', following ? 'is-following' : 'btn-primary'].filter(Boolean).join(' ');
+    btn.dataset.following = String(following);
+    btn.setAttribute('aria-label', t(following ? 'follow.followingLabel' : 'follow.followLabel', { name }));
+    if (following) btn.title = t('follow.unfollowTitle');
+    else btn.removeAttribute('title');
+    append(clear(btn), [
+      h('span', { class: 'follow-icon', 'aria-hidden': 'true', text: following ? '✓' : '+' }),
+      h('span', { class: 'follow-text', text: following ? t('follow.following') : t('follow.follow') }),
+    ]);
+  };
+  const press = async () => {
+    if (busy) return;
+    busy = true;
+    // aria-disabled rather than disabled: the button keeps the keyboard focus.
+    btn.setAttribute('aria-disabled', 'true');
+    btn.setAttribute('aria-busy', 'true');
+    if (status) clear(status);
+    const before = following;
+    try {
+      const res = before ? await api.del(path, { auth: 'required' }) : await api.put(path, { auth: 'required' });
+      following = Boolean(res.followed_by_me);
+      paint();
+      toast(t(following ? 'follow.nowFollowing' : 'follow.notFollowing', { name }));
+      onChange(res, before);
+    } catch (err) {
+      if (status) status.append(errorBox(err, press));
+      else toast(err.problem?.detail ?? t('error.unexpected'), 'error');
+    } finally {
+      busy = false;
+      btn.removeAttribute('aria-disabled');
+      btn.removeAttribute('aria-busy');
+    }
+  };
+  btn.addEventListener('click', press);
+  paint();
+  return btn;
 }
 
 /**

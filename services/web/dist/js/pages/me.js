@@ -1,7 +1,8 @@
-// My page: my results of both kinds (emoji and zodiac, with publish / share for zodiac), the
-// emoji I saved (publish / unpublish, edit the caption) or liked, challenges with progress,
-// and statistics over a date range (all time by default), grouped by day, week or month, as an
-// inline SVG chart. The long lists load more by the API's cursors.
+// My page: links to my public page, my followers and whom I follow; my results of both kinds
+// (emoji and zodiac, with publish / share for zodiac), the emoji I saved (publish / unpublish,
+// edit the caption) or liked, challenges with progress, and statistics over a date range (all
+// time by default), grouped by day, week or month, as an inline SVG chart. The long lists load
+// more by the API's cursors.
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, toast, section, cursorList, segmented } from '../dom.js';
@@ -551,7 +552,13 @@ export function render({ navigate }) {
         { class: 'profile-text' },
         h('h1', { text: user.display_name || user.username }),
         h('p', { class: 'muted', text: `@${user.username} · ${user.email}` }),
-        h('p', { class: 'small' }, h('a', { href: `#/u/${encodeURIComponent(user.username)}`, id: 'me-public', text: t('me.publicPage') })),
+        h(
+          'p',
+          { class: 'small row me-links' },
+          h('a', { href: `#/u/${encodeURIComponent(user.username)}`, id: 'me-public', text: t('me.publicPage') }),
+          h('a', { href: `#/u/${encodeURIComponent(user.username)}/followers`, id: 'me-followers', text: t('me.followers') }),
+          h('a', { href: `#/u/${encodeURIComponent(user.username)}/following`, id: 'me-following', text: t('me.following') }),
+        ),
       ),
       h('button', { type: 'button', class: 'btn btn-ghost btn-small', id: 'me-logout', onclick: () => logout(navigate), text: t('account.logout') }),
     ),

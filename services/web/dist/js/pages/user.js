@@ -1,11 +1,13 @@
-// Someone's public page (#/u/{username}): their public emoji, newest first, read with the API's
-// cursors ("Load more"; `?size=` in the address sets the page size), and the challenges they
-// achieved (a short list, paged by number). Readable signed out.
+// Someone's public page (#/u/{username}): their follower and following counts (links to the
+// lists, #/u/{username}/followers|following) with a Follow / Following button for others,
+// their public emoji, newest first, read with the API's cursors ("Load more"; `?size=` in the
+// address sets the page size), and the challenges they achieved (a short list, paged by
+// number). Readable signed out.
 
 import * as api from '../api.js';
-import { h, clear, errorBox, loading, section, pager, cursorList, sizeOf } from '../dom.js';
-import { t, pick, formatDate } from '../i18n.js';
-import { emojiCard } from '../ui.js';
+import { h, append, clear, errorBox, loading, section, pager, cursorList, sizeOf } from '../dom.js';
+import { t, tParts, pick, formatDate, formatNumber } from '../i18n.js';
+import { emojiCard, canFollow, followButton } from '../ui.js';
 
 const SIZE = 12;
 const CHALLENGES = 10;
@@ -69,6 +71,30 @@ function challenges(username) {
   );
 }
 
+/** "3 followers" / "1 following" (the number in bold) as a link to that list. */
+function countLink(username, kind, n) {
+  const key = kind === 'followers' ? (n === 1 ? 'follow.countFollowersOne' : 'follow.countFollowers') : 'follow.countFollowing';
+  return h(
+    'a',
+    { class: 'follow-count', href: `#/u/${encodeURIComponent(username)}/${kind}`, dataset: { kind, n: String(n) } },
+    tParts(key, { n: h('strong', { class: 'follow-n', text: formatNumber(n) }) }),
+  );
+}
+
+/** The counts (links to the lists) and, for someone else when signed in, the follow button. */
+function social(p) {
+  const counts = h('p', { class: 'follow-counts' });
+  const paint = (followers, following) => append(clear(counts), [countLink(p.username, 'followers', followers), countLink(p.username, 'following', following)]);
+  paint(p.followers ?? 0, p.following ?? 0);
+  const status = h('div', { class: 'follow-status form-status' });
+  return h(
+    'div',
+    { class: 'social' },
+    h('div', { class: 'row social-row' }, counts, canFollow(p.username) && followButton(p, { status, onChange: (res) => paint(res.followers, res.following) })),
+    status,
+  );
+}
+
 export function render({ params, query }) {
   let username = params[0];
   try {
@@ -82,7 +108,8 @@ export function render({ params, query }) {
     clear(root).append(loading());
     root.setAttribute('aria-busy', 'true');
     try {
-      const p = await api.get(`/users/${encodeURIComponent(username)}`, { auth: 'none' });
+      // With the token when signed in: `followed_by_me` is then about me.
+      const p = await api.get(`/users/${encodeURIComponent(username)}`);
       const name = p.display_name || p.username;
       const me = api.currentUser()?.username === p.username;
       clear(root).append(
@@ -96,6 +123,7 @@ export function render({ params, query }) {
             h('h1', { text: name }),
             h('p', { class: 'muted', text: `@${p.username}${p.created_at ? ` · ${t('user.since', { date: formatDate(p.created_at) })}` : ''}` }),
             p.bio && h('p', { class: 'bio', text: p.bio }),
+            social(p),
             me && h('p', { class: 'small' }, t('user.itsYou'), ' ', h('a', { href: '#/me', text: t('me.title') })),
           ),
         ),
