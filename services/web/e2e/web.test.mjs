@@ -16,7 +16,9 @@
 // follows (a second person B in a tab of their own: A follows B from B's page, counts and
 // both lists; B removes A from the followers after a confirm step; A follows, unfollows, a
 // refused follow shows the problem, re-follows; B's followers page by cursor; no Follow
-// button on your own page) → 360 px layout → log out → a wrong password shows the API's
+// button on your own page) → posts (a refused post shows the title's field message; A posts
+// with a Korean tag; B follows A, sees it in the feed, likes it, opens it and its tag page;
+// A edits the title and deletes it: it leaves B's feed) → 360 px layout → log out → a wrong password shows the API's
 // detail. Throughout: no console errors and no failed requests except the ones a step
 // provokes on purpose.
 
@@ -920,6 +922,125 @@ test('follows: A follows again, unfollows and re-follows; a refused follow shows
   await page.waitForSelector(`.person[data-username="${third.username}"] .follow-btn[data-following="true"]`);
   await go(page, `#/u/${user.username}`);
   await page.waitForSelector('.user-page .follow-count[data-kind="following"][data-n="2"]');
+});
+
+test('posts: A writes one with a Korean tag; B sees it in the feed, likes it; tag page; edit; delete', async () => {
+  const tag = `모지${run}`;
+  const title = `Hello from Mina ${run}`;
+  const text = 'line one\nline two <b>not bold</b>';
+  // A's feed: in the navigation when signed in. A refused post (empty title) shows the
+  // API's field message at the title.
+  await page.bringToFront();
+  await go(page, '#/feed');
+  assert.equal(await page.locator('.nav-link[data-nav="feed"]').getAttribute('aria-current'), 'page');
+  const form = page.locator('.compose-form');
+  await form.locator('.post-text-input').fill('no title');
+  await provoking(/\/api\/v1\/posts$/, 'a post without a title: 422', async () => {
+    await form.locator('.post-submit').click();
+    await form.locator('[data-field="title"] .field-error:not([hidden])').waitFor();
+  });
+  assert.equal(await form.locator('[data-field="title"] .field-error').textContent(), '1 to 100 characters');
+  assert.equal(await form.locator('.post-title-input').getAttribute('aria-invalid'), 'true');
+  assert.equal(await form.locator('.alert-error').getAttribute('data-code'), 'validation_failed');
+  // Now a good one: it goes first in the feed.
+  await form.locator('.post-title-input').fill(title);
+  await form.locator('.post-text-input').fill(text);
+  await form.locator('.post-tags-input').fill(`#${tag}, E2E`);
+  const [created] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/posts')),
+    form.locator('.post-submit').click(),
+  ]);
+  assert.equal(created.status(), 201);
+  const post = await created.json();
+  assert.deepEqual(post.tags, [tag, 'e2e']);
+  await page.waitForSelector(`.post-list[data-list="feed"] .post-card[data-id="${post.id}"]`);
+  assert.equal(await page.locator('.post-list[data-list="feed"] .post-card').first().getAttribute('data-id'), post.id);
+  assert.equal(await form.locator('.post-title-input').inputValue(), '', 'the form is emptied');
+  assert.equal(await form.locator('.alert-error').count(), 0);
+
+  // B follows A, then finds the post in their feed and likes it.
+  const b = friendPage;
+  await b.bringToFront();
+  await go(b, `#/u/${user.username}`);
+  await b.locator('.user-page .follow-btn[data-following="false"]').click();
+  await b.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  // A's page lists the post, with A's post count.
+  await b.waitForSelector(`.post-list[data-list="user-posts"] .post-card[data-id="${post.id}"]`);
+  assert.equal(await b.getAttribute('.user-page .post-count', 'data-n'), '1');
+  await go(b, '#/feed');
+  const card = b.locator(`.post-list[data-list="feed"] .post-card[data-id="${post.id}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator('.post-card-title').textContent(), title);
+  assert.equal(await card.locator('.user-link').getAttribute('href'), `#/u/${user.username}`);
+  assert.match(await b.locator('.posts-page .more-count').textContent(), /^\d+ shown$/);
+  const [liked] = await Promise.all([
+    b.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/posts/${post.id}/like`)),
+    card.locator('.like').click(),
+  ]);
+  assert.equal(liked.status(), 200);
+  await card.locator('.like[aria-pressed="true"]').waitFor();
+  assert.equal(await card.locator('.like-count').textContent(), '1');
+
+  // The post's page: title, author, the text as text with its line breaks, tags, likes, views.
+  await card.locator('.post-card-title a').click();
+  await b.waitForURL(new RegExp(`#/p/${post.id}$`));
+  await b.waitForSelector('.post-page h1.post-title');
+  assert.equal(await b.locator('.post-page h1').textContent(), title);
+  assert.equal(await b.locator('.post-page .post-text').textContent(), text);
+  assert.equal(await b.locator('.post-page .post-text b').count(), 0, 'text is never markup');
+  assert.equal(await b.locator('.post-page .like-count').textContent(), '1');
+  assert.equal(await b.locator('.post-page .like').getAttribute('aria-pressed'), 'true');
+  assert.ok(Number(await b.getAttribute('.post-page .views', 'data-n')) >= 1, 'B’s visit is counted');
+  assert.equal(await b.locator('.post-page .edit-post, .post-page .delete-post').count(), 0, 'no Edit or Delete for others');
+  // Its Korean tag leads to the tag's posts.
+  await b.locator(`.post-page .tag[data-tag="${tag}"]`).click();
+  await b.waitForSelector(`.posts-page[data-mode="tag"] .post-card[data-id="${post.id}"]`);
+  assert.equal(await b.locator('.posts-page h1').textContent(), `#${tag}`);
+  await go(b, `#/posts?tag=${encodeURIComponent(tag)}`);
+  await b.waitForSelector(`.post-list[data-list="tag"] .post-card[data-id="${post.id}"]`);
+  // Everyone's latest has it too; and at 360 px nothing scrolls sideways.
+  await go(b, '#/posts');
+  await b.waitForSelector(`.post-list[data-list="latest"] .post-card[data-id="${post.id}"]`);
+  await b.setViewportSize({ width: 360, height: 740 });
+  for (const hash of ['#/feed', `#/p/${post.id}`, `#/t/${encodeURIComponent(tag)}`, `#/u/${user.username}`]) {
+    await go(b, hash);
+    await b.waitForSelector('.post-card, .post-page .post-title');
+    assert.ok(await noHorizontalScroll(b), `no horizontal scroll on ${hash}`);
+  }
+  await b.screenshot({ path: path.join(ARTIFACTS, 'post-360.png'), fullPage: true });
+  await b.setViewportSize({ width: 1200, height: 900 });
+
+  // A edits the title in place.
+  await page.bringToFront();
+  await go(page, `#/p/${post.id}`);
+  await page.locator('.post-page .edit-post').click();
+  const edit = page.locator('.post-page .edit-form');
+  assert.equal(await edit.locator('.post-tags-input').inputValue(), `${tag}, e2e`);
+  await edit.locator('.post-title-input').fill(`${title} (edited)`);
+  const [patched] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/v1/posts/${post.id}`)),
+    edit.locator('.post-submit').click(),
+  ]);
+  assert.equal(patched.status(), 200);
+  await page.waitForSelector('.post-page h1.post-title');
+  assert.equal(await page.locator('.post-page h1').textContent(), `${title} (edited)`);
+  assert.equal(await page.locator('.post-page .like-count').textContent(), '1');
+  // A deletes it (Cancel first, then the confirm step); it leaves B's feed.
+  await page.locator('.post-page .delete-post').click();
+  await page.locator('.post-page .cancel-delete').click();
+  await page.locator('.post-page .delete-post').click();
+  const [deleted] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/api/v1/posts/${post.id}`)),
+    page.locator('.post-page .confirm-delete').click(),
+  ]);
+  assert.equal(deleted.status(), 204);
+  await page.waitForURL(/#\/feed$/);
+  await b.bringToFront();
+  await go(b, '#/feed');
+  await b.waitForSelector('.posts-page .feed-empty, .posts-page .post-card');
+  assert.equal(await b.locator(`.post-card[data-id="${post.id}"]`).count(), 0, 'gone from the feed');
+  assert.equal(await b.locator('.feed-empty a[href="#/posts"]').count(), 1, 'the empty feed suggests everyone’s latest');
+  await page.bringToFront();
 });
 
 test('360 px wide: no sideways scrolling on any page', async () => {

@@ -148,7 +148,7 @@ export function sizeOf(query, fallback) {
 }
 
 /**
- * A list read page by page with the API's cursors (`{items, total, next_cursor}`): the first
+ * A list read page by page with the API's cursors (`{items, total?, next_cursor}`): the first
  * page, then a "Load more" button that appends the next one (`?cursor=<next_cursor>`) until
  * the API says there is no more. No page numbers are ever built, so any depth works.
  *   load(cursor)  the page after `cursor` (null: the first page), a promise
@@ -157,9 +157,11 @@ export function sizeOf(query, fallback) {
  *   empty(page)   what to show when the first page has nothing
  *   key(x)        an item's identity: one that moved between pages (a like changed its
  *                 rank, say) is not shown twice
- *   ref(ctl)      optional: receives `{drop(key)}`, which takes an item out of the list (it
- *                 was deleted, say) and counts it out of "n of total"; the last one gone shows
- *                 `empty()` when there is nothing more to load
+ *   ref(ctl)      optional: receives `{drop(key), prepend(x)}`: drop takes an item out of the
+ *                 list (it was deleted, say) and counts it out of "n of total"; the last one
+ *                 gone shows `empty()` when there is nothing more to load; prepend puts a new
+ *                 item first (false when the empty state is showing)
+ * A page without `total` (the post feeds) shows "n shown" instead of "n of total".
  * Shows "n of total" under the list; the first page's failure is the section's error with a
  * retry, a later page's failure shows above the button, which stays to try again.
  */
@@ -169,6 +171,8 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
   let nodes = new Map();
   let shown = 0;
   let total = 0;
+  // Feeds send no `total` (only `next_cursor`): the count then says "n shown".
+  let counted = true;
   let next = null;
   const count = h('p', { class: 'more-count', 'aria-live': 'polite' });
   const status = h('div', { class: 'more-status' });
@@ -177,8 +181,11 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
 
   const paint = () => {
     foot.dataset.shown = String(shown);
-    foot.dataset.total = String(total);
-    count.textContent = t('common.shown', { n: formatNumber(shown), total: formatNumber(total) });
+    if (counted) foot.dataset.total = String(total);
+    else delete foot.dataset.total;
+    count.textContent = counted
+      ? t('common.shown', { n: formatNumber(shown), total: formatNumber(total) })
+      : t('common.shownNoTotal', { n: formatNumber(shown) });
     more.hidden = !next;
     foot.dataset.more = next ? 'true' : 'false';
   };
@@ -196,6 +203,7 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
       shown += 1;
     }
     next = page.next_cursor ?? null;
+    if (page.total === undefined || page.total === null) counted = false;
     total = Math.max(Number(page.total) || 0, shown);
     paint();
     return first;
@@ -231,6 +239,21 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
       if (shown === 0 && !next) append(clear(el), [empty({ items: [], total: 0, next_cursor: null })]);
       else paint();
     },
+    // Puts a new item first (one just written, say). False when no list is showing (the
+    // empty state): the caller then loads the list again.
+    prepend: (x) => {
+      if (!listEl || !listEl.isConnected) return false;
+      const k = key(x);
+      if (seen.has(k)) return true;
+      seen.add(k);
+      const node = item(x);
+      nodes.set(k, node);
+      listEl.prepend(node);
+      shown += 1;
+      total += 1;
+      paint();
+      return true;
+    },
   });
 
   return section(
@@ -242,6 +265,7 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
       seen = new Set();
       nodes = new Map();
       shown = 0;
+      counted = true;
       add(page);
       return [listEl, foot];
     },

@@ -15,6 +15,8 @@ import * as mePage from './pages/me.js';
 import * as zodiacPage from './pages/zodiac.js';
 import * as userPage from './pages/user.js';
 import * as peoplePage from './pages/people.js';
+import * as postsPage from './pages/posts.js';
+import * as postPage from './pages/post.js';
 
 const routes = [
   { path: /^\/?$/, page: makePage, nav: 'make' },
@@ -28,10 +30,15 @@ const routes = [
   { path: /^\/z\/([\w-]+)$/, page: zodiacPage },
   { path: /^\/u\/([^/?#]+)$/, page: userPage, nav: 'gallery' },
   { path: /^\/u\/([^/?#]+)\/(followers|following)$/, page: peoplePage, nav: 'gallery' },
+  { path: /^\/feed$/, page: postsPage, mode: 'feed', nav: 'feed', auth: true },
+  { path: /^\/posts$/, page: postsPage, mode: 'latest', nav: 'feed' },
+  { path: /^\/t\/([^/?#]+)$/, page: postsPage, mode: 'tag', nav: 'feed' },
+  { path: /^\/p\/([\w-]+)$/, page: postPage, nav: 'feed' },
 ];
 
 const NAV = [
   { id: 'make', href: '#/', icon: '✨', key: 'nav.make' },
+  { id: 'feed', href: '#/feed', icon: '📰', key: 'nav.feed', auth: true },
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
   { id: 'me', href: '#/me', icon: '🙂', key: 'nav.me' },
@@ -76,7 +83,7 @@ function shell() {
     h(
       'ul',
       {},
-      NAV.map((n) =>
+      NAV.filter((n) => !n.auth || api.signedIn()).map((n) =>
         h(
           'li',
           {},

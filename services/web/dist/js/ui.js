@@ -1,4 +1,5 @@
-// Shared pieces of the pages: expression emoji, bar lists, emoji cards, like and follow buttons.
+// Shared pieces of the pages: expression emoji, bar lists, emoji cards, post cards and tags,
+// like and follow buttons.
 
 import * as api from './api.js';
 import { h, append, clear, errorBox, toast } from './dom.js';
@@ -65,8 +66,11 @@ export function pct(x) {
   return v.toFixed(0);
 }
 
-/** Like / unlike toggle; updates itself from the API's answer, rolls back on error. */
-export function likeButton(emoji) {
+/**
+ * Like / unlike toggle; updates itself from the API's answer, rolls back on error. `base` is
+ * the collection (`/emojis` or `/posts`): `PUT` / `DELETE {base}/{id}/like`.
+ */
+export function likeButton(emoji, { base = '/emojis', loginKey = 'gallery.loginToLike' } = {}) {
   const state = { liked: emoji.liked_by_me, count: emoji.like_count, busy: false };
   const count = h('span', { class: 'like-count' });
   const btn = h('button', { type: 'button', class: 'like' }, h('span', { class: 'like-heart', 'aria-hidden': 'true' }), count);
@@ -79,7 +83,7 @@ export function likeButton(emoji) {
   btn.addEventListener('click', async () => {
     if (state.busy) return;
     if (!api.signedIn()) {
-      toast(t('gallery.loginToLike'));
+      toast(t(loginKey));
       location.hash = `#/login?next=${encodeURIComponent(location.hash.slice(1) || '/gallery')}`;
       return;
     }
@@ -90,8 +94,8 @@ export function likeButton(emoji) {
     paint();
     try {
       const res = before.liked
-        ? await api.del(`/emojis/${emoji.id}/like`, { auth: 'required' })
-        : await api.put(`/emojis/${emoji.id}/like`, { auth: 'required' });
+        ? await api.del(`${base}/${emoji.id}/like`, { auth: 'required' })
+        : await api.put(`${base}/${emoji.id}/like`, { auth: 'required' });
       state.liked = res.liked_by_me;
       state.count = res.like_count;
     } catch (err) {
@@ -359,4 +363,147 @@ export async function share(url, text) {
   } catch {
     window.prompt(t('result.share'), full);
   }
+}
+
+// ---- posts --------------------------------------------------------------------------------
+
+/** The address of a tag's posts. */
+export function tagHref(tag) {
+  return `#/t/${encodeURIComponent(tag)}`;
+}
+
+/** A post's tags as links to each tag's posts (nothing when it has none). */
+export function tagList(tags) {
+  if (!tags?.length) return null;
+  return h(
+    'ul',
+    { class: 'tags', 'aria-label': t('posts.tags') },
+    tags.map((tag) => h('li', {}, h('a', { class: 'tag', href: tagHref(tag), dataset: { tag }, text: `#${tag}` }))),
+  );
+}
+
+/** "♡ 3 · 👁 12" style counts: the like button and the view count. */
+export function viewCount(n) {
+  return h(
+    'span',
+    { class: 'views muted small', dataset: { n: String(n ?? 0) }, title: t('posts.views', { n: formatNumber(n ?? 0) }) },
+    h('span', { 'aria-hidden': 'true', text: '👁 ' }),
+    h('span', { class: 'views-n', text: formatNumber(n ?? 0) }),
+    h('span', { class: 'sr-only', text: ` ${t('posts.viewsWord')}` }),
+  );
+}
+
+/**
+ * A post in a list: its title (a link to the post's page), author and date, the text (as
+ * text, line breaks kept; long ones are clamped by the stylesheet), tags, likes and views.
+ * `author: false` leaves out the author (on their own page).
+ */
+export function postCard(p, { author = true } = {}) {
+  return h(
+    'li',
+    { class: 'card post-card', dataset: { id: p.id } },
+    h('h3', { class: 'post-card-title' }, h('a', { href: `#/p/${p.id}`, text: p.title })),
+    h(
+      'p',
+      { class: 'post-meta muted small' },
+      author && h('span', { class: 'post-author' }, tParts('gallery.by', { name: userLink(p.author) })),
+      author && ' · ',
+      h('time', { datetime: p.created_at, text: formatDate(p.created_at, true) }),
+    ),
+    p.text && h('p', { class: 'post-text post-text-clamp', text: p.text }),
+    tagList(p.tags),
+    h('div', { class: 'post-foot' }, likeButton(p, { base: '/posts', loginKey: 'posts.loginToLike' }), viewCount(p.view_count)),
+  );
+}
+
+/** "a, b  #c" -> ['a', 'b', 'c'] (commas or spaces between tags; a leading # is dropped). */
+export function parseTags(text) {
+  return String(text ?? '')
+    .split(/[\s,]+/)
+    .map((x) => x.replace(/^#+/, ''))
+    .filter(Boolean);
+}
+
+let formSeq = 0;
+
+/**
+ * The form that writes or edits a post: title, text, tags (one field, commas or spaces).
+ * `submit({title, text, tags})` sends it and resolves with the post view; a refusal shows
+ * the API's field messages next to their fields (`tags[i]` and `tags` next to the tags) and
+ * the problem under the form. `done(view)` hears a success; `cancel` adds a Cancel button.
+ */
+export function postForm({ initial = {}, submitText, submit, done, cancel = null, className = '' }) {
+  const id = `post-${++formSeq}`;
+  const fields = {};
+  const field = (name, label, control, hint) => {
+    const errId = `${id}-${name}-error`;
+    const hintId = `${id}-${name}-hint`;
+    control.id = `${id}-${name}`;
+    control.name = name;
+    control.setAttribute('aria-describedby', [hint ? hintId : null, errId].filter(Boolean).join(' '));
+    const error = h('p', { class: 'field-error', id: errId, hidden: true });
+    fields[name] = { control, error };
+    return h(
+      'div',
+      { class: 'field', dataset: { field: name } },
+      h('label', { for: control.id, text: label }),
+      control,
+      hint && h('p', { class: 'field-hint', id: hintId, text: hint }),
+      error,
+    );
+  };
+  const title = h('input', { type: 'text', class: 'post-title-input', maxlength: '100', autocomplete: 'off', value: initial.title ?? '' });
+  const text = h('textarea', { class: 'post-text-input', rows: '4', maxlength: '2000' });
+  text.value = initial.text ?? '';
+  const tags = h('input', { type: 'text', class: 'post-tags-input', autocomplete: 'off', value: (initial.tags ?? []).join(', ') });
+  const status = h('div', { class: 'form-status' });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary post-submit', text: submitText });
+  const form = h(
+    'form',
+    { class: ['post-form', 'stack', className], novalidate: true },
+    field('title', t('posts.title'), title, t('posts.titleHint')),
+    field('text', t('posts.text'), text, t('posts.textHint')),
+    field('tags', t('posts.tagsField'), tags, t('posts.tagsHint')),
+    status,
+    h('div', { class: 'row' }, send, cancel && h('button', { type: 'button', class: 'btn btn-ghost post-cancel', onclick: cancel, text: t('emoji.cancel') })),
+  );
+  const reset = () => {
+    clear(status);
+    for (const f of Object.values(fields)) {
+      f.error.hidden = true;
+      f.error.textContent = '';
+      f.control.removeAttribute('aria-invalid');
+    }
+  };
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (send.disabled) return;
+    reset();
+    send.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      const view = await submit({ title: title.value.trim(), text: text.value, tags: parseTags(tags.value) });
+      done(view, { title, text, tags });
+    } catch (err) {
+      let first = null;
+      let unplaced = false;
+      for (const { field: name, message } of err.problem?.errors ?? []) {
+        const f = fields[String(name).replace(/\[\d+\]$/, '')];
+        if (!f) {
+          unplaced = true;
+          continue;
+        }
+        f.error.textContent = f.error.hidden ? message : `${f.error.textContent} ${message}`;
+        f.error.hidden = false;
+        f.control.setAttribute('aria-invalid', 'true');
+        first ??= f.control;
+      }
+      status.append(errorBox(err, null, { fields: unplaced }));
+      (first ?? send).focus();
+    } finally {
+      send.disabled = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+  return form;
 }

@@ -1,6 +1,6 @@
 // Someone's public page (#/u/{username}): their follower and following counts (links to the
 // lists, #/u/{username}/followers|following) with a Follow / Following button for others,
-// their public emoji, newest first, read with the API's cursors ("Load more"; `?size=` in the
+// their latest posts (with their post count) and their public emoji, newest first, both read with the API's cursors ("Load more"; `?size=` in the
 // address sets the page size), and the challenges they achieved (a short list, paged by
 // number). Readable signed out.
 
@@ -8,6 +8,7 @@ import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, section, pager, cursorList, sizeOf } from '../dom.js';
 import { t, tParts, pick, formatDate, formatNumber } from '../i18n.js';
 import { emojiCard, canFollow, followButton } from '../ui.js';
+import { postList } from './posts.js';
 
 const SIZE = 12;
 const CHALLENGES = 10;
@@ -25,6 +26,23 @@ function emojis(username, size) {
     empty: () => h('p', { class: 'empty', text: t('user.noEmojis') }),
   });
   return h('section', { class: 'card', 'aria-labelledby': 'user-emojis' }, h('h2', { id: 'user-emojis', class: 'h-small', text: t('user.emojis') }), body);
+}
+
+/** Their latest posts (GET /posts/latest/{username}, by cursor) and how many they wrote. */
+function posts(username, size) {
+  const count = h('span', { class: 'post-count muted' });
+  const list = postList(`/posts/latest/${encodeURIComponent(username)}`, {
+    size,
+    name: 'user-posts',
+    author: false,
+    empty: () => h('p', { class: 'empty', text: t('user.noPosts') }),
+    // Every page carries `total`: their post count.
+    onPage: (page) => {
+      count.dataset.n = String(page.total ?? 0);
+      count.textContent = ` · ${t('user.postCount', { n: formatNumber(page.total ?? 0) })}`;
+    },
+  });
+  return h('section', { class: 'card', 'aria-labelledby': 'user-posts' }, h('h2', { id: 'user-posts', class: 'h-small' }, t('user.posts'), count), list);
 }
 
 function challenges(username) {
@@ -127,6 +145,7 @@ export function render({ params, query }) {
             me && h('p', { class: 'small' }, t('user.itsYou'), ' ', h('a', { href: '#/me', text: t('me.title') })),
           ),
         ),
+        posts(p.username, size),
         emojis(p.username, size),
         challenges(p.username),
       );

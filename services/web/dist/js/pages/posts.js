@@ -1,0 +1,134 @@
+// Lists of posts, read with the API's cursors ("Load more"; `?size=` in the address sets the
+// page size):
+//   #/feed              signed in: a box to write a post (it goes first in the list once the
+//                       API took it), then my posts and those of the people I follow
+//                       (GET /feed); empty: a hint to follow people and a link to everyone's
+//   #/posts             everyone's latest posts (GET /posts/latest)
+//   #/posts?tag=x, #/t/x  one tag's posts (GET /posts?tag=x)
+
+import * as api from '../api.js';
+import { h, cursorList, sizeOf, toast } from '../dom.js';
+import { t, tParts } from '../i18n.js';
+import { postCard, postForm } from '../ui.js';
+
+const SIZE = 10;
+
+function decode(x) {
+  try {
+    return decodeURIComponent(x);
+  } catch {
+    return x;
+  }
+}
+
+/** A cursor list of posts from `path` (a path with or without a query); `onPage(page)` hears every page. */
+export function postList(path, { size, empty, author = true, ref, name, onPage }) {
+  return cursorList(h('div', { class: 'post-list-wrap' }), {
+    load: (cursor) => {
+      const [base, qs = ''] = path.split('?');
+      const q = new URLSearchParams(qs);
+      q.set('size', String(size));
+      if (cursor) q.set('cursor', cursor);
+      return api.get(`${base}?${q}`).then((page) => {
+        onPage?.(page);
+        return page;
+      });
+    },
+    list: () => h('ul', { class: 'post-list', dataset: { list: name } }),
+    item: (p) => postCard(p, { author }),
+    empty,
+    ref,
+  });
+}
+
+function compose(onPosted) {
+  const form = postForm({
+    submitText: t('posts.publish'),
+    submit: (body) => api.post('/posts', body, { auth: 'required' }),
+    done: (view, { title, text, tags }) => {
+      title.value = '';
+      text.value = '';
+      tags.value = '';
+      toast(t('posts.posted'));
+      onPosted(view);
+    },
+    className: 'compose-form',
+  });
+  return h(
+    'section',
+    { class: 'card compose', 'aria-labelledby': 'compose-h' },
+    h('h2', { id: 'compose-h', class: 'h-small', text: t('posts.compose') }),
+    form,
+  );
+}
+
+export function render({ mode, params, query }) {
+  const size = sizeOf(query, SIZE);
+  const root = h('section', { class: 'posts-page stack-lg', dataset: { mode } });
+
+  if (mode === 'feed') {
+    let ctl = null;
+    const listBox = h('div', {});
+    const load = () =>
+      listBox.replaceChildren(
+        postList('/feed', {
+          size,
+          name: 'feed',
+          ref: (c) => (ctl = c),
+          empty: () =>
+            h(
+              'div',
+              { class: 'empty feed-empty' },
+              h('p', { class: 'empty-icon', 'aria-hidden': 'true', text: '📰' }),
+              h('p', { class: 'empty-title', text: t('posts.feedEmpty') }),
+              h('p', {}, t('posts.feedEmptyHint'), ' ', h('a', { href: '#/posts', class: 'to-latest', text: t('posts.seeLatest') })),
+            ),
+        }),
+      );
+    load();
+    root.append(
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', { text: t('posts.feedTitle') }),
+        h('p', { class: 'muted' }, t('posts.feedLead'), ' ', h('a', { href: '#/posts', text: t('posts.seeLatest') })),
+      ),
+      compose((view) => {
+        if (!ctl?.prepend(view)) load();
+      }),
+      h('section', { 'aria-label': t('posts.feedTitle') }, listBox),
+    );
+    return root;
+  }
+
+  const tag = mode === 'tag' ? decode(params[0] ?? '') : (query.get('tag') ?? '').trim();
+  if (tag) {
+    const norm = tag.replace(/^#+/, '').toLowerCase();
+    root.dataset.tag = norm;
+    root.append(
+      h(
+        'div',
+        { class: 'page-head' },
+        h('h1', { class: 'tag-title', text: `#${norm}` }),
+        h('p', { class: 'muted' }, tParts('posts.tagLead', { tag: `#${norm}` }), ' ', h('a', { href: '#/posts', text: t('posts.seeLatest') })),
+      ),
+      postList(`/posts?tag=${encodeURIComponent(norm)}`, {
+        size,
+        name: 'tag',
+        empty: () => h('p', { class: 'empty', text: t('posts.tagEmpty') }),
+      }),
+    );
+    return root;
+  }
+
+  root.append(
+    h(
+      'div',
+      { class: 'page-head' },
+      h('h1', { text: t('posts.latestTitle') }),
+      h('p', { class: 'muted' }, t('posts.latestLead'), api.signedIn() ? [' ', h('a', { href: '#/feed', text: t('posts.toFeed') })] : null),
+    ),
+    postList('/posts/latest', { size, name: 'latest', empty: () => h('p', { class: 'empty', text: t('posts.latestEmpty') }) }),
+  );
+  return root;
+}
