@@ -10,7 +10,7 @@ use diesel::{
 use uuid::Uuid;
 
 use crate::{
-    keyset::{fetched_rows, start_sql, Key, Page, Start},
+    keyset::{after_sql, fetched_rows, start_params, Key, Page, Start},
     prepared::{Param, PreparedSql},
     schema::{follows, user_follow_counts},
     DbError,
@@ -110,14 +110,16 @@ pub fn page(
         Side::Followers => ("followee_id", "follower_id", "followers"),
         Side::Following => ("follower_id", "followee_id", "following"),
     };
-    let (cond, offset) = match start {
-        Start::Offset(0) => (String::new(), String::new()),
-        Start::Offset(_) => (String::new(), " OFFSET $3".to_owned()),
-        Start::After(Key::Time { .. }) => (
-            start_sql(start, &format!("f.created_at, f.{them}"), 3).0,
-            String::new(),
-        ),
-        Start::After(_) => return Err(DbError::BadCursor),
+    if matches!(
+        start,
+        Start::After(Key::Popular { .. } | Key::Window { .. })
+    ) {
+        return Err(DbError::BadCursor);
+    }
+    let cond = after_sql(start, &format!("f.created_at, f.{them}"), 3);
+    let offset = match start {
+        Start::Offset(n) if n > 0 => " OFFSET $3",
+        _ => "",
     };
     let total =
         format!("coalesce((SELECT {counter} FROM user_follow_counts WHERE user_id = $2), 0)");
@@ -134,13 +136,8 @@ pub fn page(
     let mut query = PreparedSql::new(sql)
         .bind(Param::OptUuid(viewer))
         .bind(Param::Uuid(user_id));
-    match start {
-        Start::Offset(0) => {}
-        Start::Offset(n) => query = query.bind(Param::BigInt(n)),
-        Start::After(Key::Time { at, id }) => {
-            query = query.bind(Param::Time(at)).bind(Param::Uuid(id))
-        }
-        Start::After(_) => return Err(DbError::BadCursor),
+    for param in start_params(start) {
+        query = query.bind(param);
     }
     let rows: Vec<FollowEntry> = query.load(conn)?;
     let total = match rows.first() {

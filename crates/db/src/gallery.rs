@@ -3,6 +3,8 @@
 //! walked along an index from its [`Start`], then their owners, the viewer's likes and the
 //! list's total (a counter row, never a count).
 
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use diesel::{
     pg::PgConnection,
@@ -14,7 +16,7 @@ use uuid::Uuid;
 
 use crate::{
     emojis::{Emoji, EmojiWithOwner},
-    keyset::{fetched_rows, start_sql, Key, Page, Start, MAX_OFFSET},
+    keyset::{after_sql, fetched_rows, start_params, Key, Page, Start},
     prepared::{Param, PreparedSql},
     DbError,
 };
@@ -121,20 +123,6 @@ impl Ordering {
     }
 }
 
-fn key_params(start: Start) -> Vec<Param> {
-    match start {
-        Start::Offset(0) => vec![],
-        Start::Offset(n) => vec![Param::BigInt(n.clamp(0, MAX_OFFSET))],
-        Start::After(Key::Time { at, id }) => vec![Param::Time(at), Param::Uuid(id)],
-        Start::After(Key::Popular { likes, at, id }) => vec![
-            Param::Int(i32::try_from(likes).unwrap_or(i32::MAX)),
-            Param::Time(at),
-            Param::Uuid(id),
-        ],
-        Start::After(Key::Window { likes, id }) => vec![Param::BigInt(likes), Param::Uuid(id)],
-    }
-}
-
 /// One list's SQL, in two shapes (each with `{cond}` and `{limit}` still to fill; `$1` is
 /// the viewer, `$2` the list's own parameter, owner or period):
 /// - `direct` walks the list's index from the top or from a key and joins each of the page's
@@ -143,10 +131,61 @@ fn key_params(start: Start) -> Vec<Param> {
 ///   needs) past `OFFSET $3` rows, then joins only the page's rows: `?page=` 2 and later.
 struct ListSql {
     ordering: Ordering,
-    direct: &'static str,
-    skip: &'static str,
-    keyset_columns: &'static str,
+    direct: String,
+    skip: String,
+    keyset_columns: String,
     total: &'static str,
+}
+
+impl ListSql {
+    /// A list from its templates, with the parts every list shares filled in once.
+    fn new(
+        ordering: Ordering,
+        direct: &str,
+        skip: &str,
+        keyset_columns: String,
+        total: &'static str,
+    ) -> Self {
+        let fill = |sql: &str| {
+            sql.replace("{row}", ROW_TAIL)
+                .replace("{joins}", ROW_JOINS)
+                .replace("{total}", total)
+        };
+        Self {
+            ordering,
+            direct: fill(direct),
+            skip: fill(skip),
+            keyset_columns,
+            total,
+        }
+    }
+
+    /// A list of `emojis e` alone: the rows `filter` keeps, walked along an index in
+    /// `columns` order (all descending; the last is `id`).
+    fn of_emojis(ordering: Ordering, filter: &str, columns: &[&str], total: &'static str) -> Self {
+        let list = |prefix: &str, suffix: &str| {
+            columns
+                .iter()
+                .map(|c| format!("{prefix}{c}{suffix}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let (by_e, by_page) = (list("e.", " DESC"), list("page.", " DESC"));
+        let direct = format!(
+            "SELECT e.*, {{row}}, e.like_count::bigint AS ranked_likes, \
+                    e.created_at AS sort_at, {{total}} AS total \
+             FROM emojis e {{joins}} WHERE {filter}{{cond}} ORDER BY {by_e} LIMIT {{limit}}"
+        );
+        let skip = format!(
+            "WITH page AS (SELECT {} FROM emojis e WHERE {filter} \
+                           ORDER BY {by_e} OFFSET $3 LIMIT {{limit}}) \
+             SELECT e.*, {{row}}, e.like_count::bigint AS ranked_likes, \
+                    e.created_at AS sort_at, {{total}} AS total \
+             FROM page JOIN emojis e ON e.id = page.id {{joins}} ORDER BY {by_page}",
+            list("e.", "")
+        );
+        Self::new(ordering, &direct, &skip, list("e.", ""), total)
+    }
 }
 
 /// What every page selects per row, after the emoji's own columns.
@@ -170,21 +209,17 @@ fn run_list(
     if !list.ordering.accepts(start) {
         return Err(DbError::BadCursor);
     }
-    let (template, cond) = match start {
-        Start::Offset(0) => (list.direct, String::new()),
-        Start::Offset(_) => (list.skip, String::new()),
-        Start::After(_) => (list.direct, start_sql(start, list.keyset_columns, 3).0),
+    let template = match start {
+        Start::Offset(n) if n > 0 => &list.skip,
+        _ => &list.direct,
     };
     let sql = template
-        .replace("{cond}", &cond)
-        .replace("{limit}", &fetched_rows(limit).to_string())
-        .replace("{row}", ROW_TAIL)
-        .replace("{joins}", ROW_JOINS)
-        .replace("{total}", list.total);
+        .replace("{cond}", &after_sql(start, &list.keyset_columns, 3))
+        .replace("{limit}", &fetched_rows(limit).to_string());
     let mut query = PreparedSql::new(sql)
         .bind(Param::OptUuid(viewer))
         .bind(list_param.clone());
-    for param in key_params(start) {
+    for param in start_params(start) {
         query = query.bind(param);
     }
     let rows: Vec<Row> = query.load(conn)?;
@@ -209,107 +244,83 @@ struct Total {
     total: i64,
 }
 
-const NEW: ListSql = ListSql {
-    ordering: Ordering::Created,
-    direct: "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                    {total} AS total \
-             FROM emojis e {joins} WHERE e.visibility = 'public'{cond} \
-             ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT id, created_at FROM emojis WHERE visibility = 'public' \
-                         ORDER BY created_at DESC, id DESC OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                  {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.id {joins} \
-           ORDER BY page.created_at DESC, page.id DESC",
-    keyset_columns: "e.created_at, e.id",
-    total: "(SELECT public_emojis FROM gallery_totals)",
-};
+/// Public emojis and people's totals, by counters (never counted per request).
+const PUBLIC_TOTAL: &str = "(SELECT public_emojis FROM gallery_totals)";
 
-const POPULAR: ListSql = ListSql {
-    ordering: Ordering::Popular,
-    direct: "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                    {total} AS total \
-             FROM emojis e {joins} WHERE e.visibility = 'public'{cond} \
-             ORDER BY e.like_count DESC, e.created_at DESC, e.id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT id, like_count, created_at FROM emojis \
-                         WHERE visibility = 'public' \
-                         ORDER BY like_count DESC, created_at DESC, id DESC \
-                         OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                  {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.id {joins} \
-           ORDER BY page.like_count DESC, page.created_at DESC, page.id DESC",
-    keyset_columns: "e.like_count, e.created_at, e.id",
-    total: "(SELECT public_emojis FROM gallery_totals)",
-};
+static NEW: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::of_emojis(
+        Ordering::Created,
+        "e.visibility = 'public'",
+        &["created_at", "id"],
+        PUBLIC_TOTAL,
+    )
+});
 
-const WINDOW: ListSql = ListSql {
-    ordering: Ordering::Window,
-    direct: "SELECT e.*, {row}, w.likes AS ranked_likes, now() AS sort_at, {total} AS total \
-             FROM emoji_window_likes w JOIN emojis e ON e.id = w.emoji_id {joins} \
-             WHERE w.period = $2 AND w.likes > 0{cond} \
-             ORDER BY w.likes DESC, w.emoji_id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT emoji_id, likes FROM emoji_window_likes \
-                         WHERE period = $2 AND likes > 0 ORDER BY likes DESC, emoji_id DESC \
-                         OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, page.likes AS ranked_likes, now() AS sort_at, {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.emoji_id {joins} \
-           ORDER BY page.likes DESC, page.emoji_id DESC",
-    keyset_columns: "w.likes, w.emoji_id",
-    total: "(SELECT emojis FROM ranking_windows WHERE period = $2)",
-};
+static POPULAR: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::of_emojis(
+        Ordering::Popular,
+        "e.visibility = 'public'",
+        &["like_count", "created_at", "id"],
+        PUBLIC_TOTAL,
+    )
+});
 
-const USER_ALL: ListSql = ListSql {
-    ordering: Ordering::Created,
-    direct: "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                    {total} AS total \
-             FROM emojis e {joins} WHERE e.user_id = $2{cond} \
-             ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT id, created_at FROM emojis WHERE user_id = $2 \
-                         ORDER BY created_at DESC, id DESC OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                  {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.id {joins} \
-           ORDER BY page.created_at DESC, page.id DESC",
-    keyset_columns: "e.created_at, e.id",
-    total: "coalesce((SELECT saved FROM user_emoji_counts WHERE user_id = $2), 0)",
-};
+static USER_ALL: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::of_emojis(
+        Ordering::Created,
+        "e.user_id = $2",
+        &["created_at", "id"],
+        "coalesce((SELECT saved FROM user_emoji_counts WHERE user_id = $2), 0)",
+    )
+});
 
-const USER_PUBLIC: ListSql = ListSql {
-    ordering: Ordering::Created,
-    direct: "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                    {total} AS total \
-             FROM emojis e {joins} WHERE e.user_id = $2 AND e.visibility = 'public'{cond} \
-             ORDER BY e.created_at DESC, e.id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT id, created_at FROM emojis \
-                         WHERE user_id = $2 AND visibility = 'public' \
-                         ORDER BY created_at DESC, id DESC OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, e.created_at AS sort_at, \
-                  {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.id {joins} \
-           ORDER BY page.created_at DESC, page.id DESC",
-    keyset_columns: "e.created_at, e.id",
-    total: "coalesce((SELECT public FROM user_emoji_counts WHERE user_id = $2), 0)",
-};
+static USER_PUBLIC: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::of_emojis(
+        Ordering::Created,
+        "e.user_id = $2 AND e.visibility = 'public'",
+        &["created_at", "id"],
+        "coalesce((SELECT public FROM user_emoji_counts WHERE user_id = $2), 0)",
+    )
+});
 
-const LIKED: ListSql = ListSql {
-    ordering: Ordering::Liked,
-    direct: "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, l.created_at AS sort_at, \
-                    {total} AS total \
-             FROM emoji_likes l JOIN emojis e ON e.id = l.emoji_id {joins} \
-             WHERE l.user_id = $2 AND (e.visibility = 'public' OR e.user_id = $2){cond} \
-             ORDER BY l.created_at DESC, l.emoji_id DESC LIMIT {limit}",
-    skip: "WITH page AS (SELECT l.emoji_id, l.created_at FROM emoji_likes l \
-                         JOIN emojis v ON v.id = l.emoji_id \
-                         WHERE l.user_id = $2 AND (v.visibility = 'public' OR v.user_id = $2) \
-                         ORDER BY l.created_at DESC, l.emoji_id DESC OFFSET $3 LIMIT {limit}) \
-           SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, page.created_at AS sort_at, \
-                  {total} AS total \
-           FROM page JOIN emojis e ON e.id = page.emoji_id {joins} \
-           ORDER BY page.created_at DESC, page.emoji_id DESC",
-    keyset_columns: "l.created_at, l.emoji_id",
-    total: "coalesce((SELECT liked FROM user_emoji_counts WHERE user_id = $2), 0)",
-};
+static WINDOW: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::new(
+        Ordering::Window,
+        "SELECT e.*, {row}, w.likes AS ranked_likes, now() AS sort_at, {total} AS total \
+         FROM emoji_window_likes w JOIN emojis e ON e.id = w.emoji_id {joins} \
+         WHERE w.period = $2 AND w.likes > 0{cond} \
+         ORDER BY w.likes DESC, w.emoji_id DESC LIMIT {limit}",
+        "WITH page AS (SELECT emoji_id, likes FROM emoji_window_likes \
+                       WHERE period = $2 AND likes > 0 ORDER BY likes DESC, emoji_id DESC \
+                       OFFSET $3 LIMIT {limit}) \
+         SELECT e.*, {row}, page.likes AS ranked_likes, now() AS sort_at, {total} AS total \
+         FROM page JOIN emojis e ON e.id = page.emoji_id {joins} \
+         ORDER BY page.likes DESC, page.emoji_id DESC",
+        "w.likes, w.emoji_id".into(),
+        "(SELECT emojis FROM ranking_windows WHERE period = $2)",
+    )
+});
+
+static LIKED: LazyLock<ListSql> = LazyLock::new(|| {
+    ListSql::new(
+        Ordering::Liked,
+        "SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, l.created_at AS sort_at, \
+                {total} AS total \
+         FROM emoji_likes l JOIN emojis e ON e.id = l.emoji_id {joins} \
+         WHERE l.user_id = $2 AND (e.visibility = 'public' OR e.user_id = $2){cond} \
+         ORDER BY l.created_at DESC, l.emoji_id DESC LIMIT {limit}",
+        "WITH page AS (SELECT l.emoji_id, l.created_at FROM emoji_likes l \
+                       JOIN emojis v ON v.id = l.emoji_id \
+                       WHERE l.user_id = $2 AND (v.visibility = 'public' OR v.user_id = $2) \
+                       ORDER BY l.created_at DESC, l.emoji_id DESC OFFSET $3 LIMIT {limit}) \
+         SELECT e.*, {row}, e.like_count::bigint AS ranked_likes, page.created_at AS sort_at, \
+                {total} AS total \
+         FROM page JOIN emojis e ON e.id = page.emoji_id {joins} \
+         ORDER BY page.created_at DESC, page.emoji_id DESC",
+        "l.created_at, l.emoji_id".into(),
+        "coalesce((SELECT liked FROM user_emoji_counts WHERE user_id = $2), 0)",
+    )
+});
 
 /// A page of the public gallery in `order`, with `viewer`'s likes. A [`Order::Window`] page
 /// first moves the window to `window_start` if a new product day has begun.

@@ -5,6 +5,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::prepared::Param;
+
 /// The deepest `offset` a page may start at; deeper pages start after a key.
 pub const MAX_OFFSET: i64 = 1_000;
 
@@ -100,25 +102,36 @@ pub(crate) fn fetched_rows(limit: i64) -> i64 {
         + 1
 }
 
-/// The SQL that starts a page, for a list ordered by `columns` (all descending): a keyset
-/// condition (`AND (cols) < (binds)`) and the `OFFSET`. `first_bind` is the number of the
-/// first `$n` the condition may use.
-pub(crate) fn start_sql(start: Start, columns: &str, first_bind: usize) -> (String, String) {
+/// The keyset condition of a page that starts after a key, for a list ordered by `columns`
+/// (all descending): ` AND (cols) < ($first_bind, …)`; empty for a page that starts at an
+/// offset. Its binds are [`start_params`].
+pub(crate) fn after_sql(start: Start, columns: &str, first_bind: usize) -> String {
+    let Start::After(key) = start else {
+        return String::new();
+    };
+    let arity = match key {
+        Key::Time { .. } | Key::Window { .. } => 2,
+        Key::Popular { .. } => 3,
+    };
+    let binds: Vec<String> = (first_bind..first_bind + arity)
+        .map(|n| format!("${n}"))
+        .collect();
+    format!(" AND ({columns}) < ({})", binds.join(", "))
+}
+
+/// The binds a page's start adds: the key's values, or the offset (at most [`MAX_OFFSET`];
+/// none for the top).
+pub(crate) fn start_params(start: Start) -> Vec<Param> {
     match start {
-        Start::Offset(n) => (String::new(), format!(" OFFSET {}", n.clamp(0, MAX_OFFSET))),
-        Start::After(key) => {
-            let arity = match key {
-                Key::Time { .. } | Key::Window { .. } => 2,
-                Key::Popular { .. } => 3,
-            };
-            let binds: Vec<String> = (first_bind..first_bind + arity)
-                .map(|n| format!("${n}"))
-                .collect();
-            (
-                format!(" AND ({columns}) < ({})", binds.join(", ")),
-                String::new(),
-            )
-        }
+        Start::Offset(0) => vec![],
+        Start::Offset(n) => vec![Param::BigInt(n.clamp(0, MAX_OFFSET))],
+        Start::After(Key::Time { at, id }) => vec![Param::Time(at), Param::Uuid(id)],
+        Start::After(Key::Popular { likes, at, id }) => vec![
+            Param::Int(i32::try_from(likes).unwrap_or(i32::MAX)),
+            Param::Time(at),
+            Param::Uuid(id),
+        ],
+        Start::After(Key::Window { likes, id }) => vec![Param::BigInt(likes), Param::Uuid(id)],
     }
 }
 
@@ -141,22 +154,22 @@ mod tests {
 
     #[test]
     fn start_clauses() {
+        assert_eq!(after_sql(Start::Offset(40), "a, b", 3), "");
+        assert_eq!(start_params(Start::Offset(40)), vec![Param::BigInt(40)]);
         assert_eq!(
-            start_sql(Start::Offset(40), "a, b", 3),
-            (String::new(), " OFFSET 40".into())
+            start_params(Start::Offset(1_000_000)),
+            vec![Param::BigInt(1000)]
         );
-        assert_eq!(
-            start_sql(Start::Offset(1_000_000), "a", 1).1,
-            " OFFSET 1000"
-        );
+        assert_eq!(start_params(Start::TOP), vec![]);
         let after = Start::After(Key::Popular {
             likes: 1,
             at: Utc::now(),
             id: Uuid::nil(),
         });
         assert_eq!(
-            start_sql(after, "x, y, z", 2),
-            (" AND (x, y, z) < ($2, $3, $4)".into(), String::new())
+            after_sql(after, "x, y, z", 2),
+            " AND (x, y, z) < ($2, $3, $4)"
         );
+        assert_eq!(start_params(after).len(), 3);
     }
 }

@@ -11,7 +11,7 @@ use diesel::{
 use uuid::Uuid;
 
 use crate::{
-    keyset::{fetched_rows, start_sql, Key, Page, Start},
+    keyset::{after_sql, fetched_rows, start_params, Key, Page, Start},
     prepared::{Param, PreparedSql},
     schema::{post_likes, post_tags, posts, user_post_counts},
     DbError,
@@ -277,7 +277,7 @@ pub fn page(
     };
     let cond = match start {
         Start::Offset(0) => String::new(),
-        Start::After(Key::Time { .. }) => start_sql(start, cols, 3).0,
+        Start::After(Key::Time { .. }) => after_sql(start, cols, 3),
         // Feeds page by cursor only (bounded walk per author).
         _ => return Err(DbError::BadCursor),
     };
@@ -306,8 +306,8 @@ pub fn page(
     let mut query = PreparedSql::new(sql)
         .bind(Param::OptUuid(viewer))
         .bind(param);
-    if let Start::After(Key::Time { at, id }) = start {
-        query = query.bind(Param::Time(at)).bind(Param::Uuid(id));
+    for param in start_params(start) {
+        query = query.bind(param);
     }
     let rows: Vec<PostRow> = query.load(conn)?;
     // Only an author's posts have a kept total; the other lists are feeds without one.

@@ -14,7 +14,7 @@ use diesel::{
 use uuid::Uuid;
 
 /// A bind value of [`PreparedSql`].
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Param {
     /// `uuid`.
     Uuid(Uuid),
