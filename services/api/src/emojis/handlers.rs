@@ -201,7 +201,7 @@ pub async fn my_emojis(
     who: AuthUser,
     query: web::Query<MyEmojisQuery>,
 ) -> ApiResult<HttpResponse> {
-    Ok(HttpResponse::Ok().json(gallery::my_emojis(&state, &who, query.into_inner()).await?))
+    Ok(HttpResponse::Ok().json(super::mine::my_emojis(&state, &who, query.into_inner()).await?))
 }
 
 /// Someone's public emojis, newest first.

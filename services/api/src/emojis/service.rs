@@ -7,14 +7,13 @@ use moji_db::{
     face_tasks,
     gallery::{self, GalleryRow, Order},
     keyset::Page,
-    results as done_tasks, users,
+    users,
 };
 use moji_telemetry::FieldError;
 use uuid::Uuid;
 
 use super::dto::{
-    CreateEmojiRequest, EmojiPage, EmojiView, GalleryQuery, LikeState, MyEmojis, MyEmojisQuery,
-    Owner, UpdateEmojiRequest, UsedEmoji,
+    CreateEmojiRequest, EmojiPage, EmojiView, GalleryQuery, LikeState, Owner, UpdateEmojiRequest,
 };
 use crate::{
     error::{not_found, validated, ApiError, ApiResult},
@@ -60,7 +59,7 @@ async fn view(
 }
 
 /// Renders a page of gallery rows (each already knowing whether the viewer likes it).
-async fn emoji_page(
+pub(super) async fn emoji_page(
     state: &AppState,
     page: Page<GalleryRow>,
     windowed: bool,
@@ -267,19 +266,31 @@ pub async fn get_emoji(state: &AppState, who: Option<&AuthUser>, id: Uuid) -> Ap
     view(state, row, liked, None).await
 }
 
-/// Deletes an emoji: its owner or an admin. The task and its images stay (they are the
-/// owner's "used" history).
-pub async fn delete_emoji(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<()> {
+/// Loads an emoji the caller may `verb` (delete, change): 404 when missing, 403 unless it
+/// is theirs or they are an admin.
+async fn managed_emoji(
+    state: &AppState,
+    who: &AuthUser,
+    id: Uuid,
+    verb: &str,
+) -> ApiResult<EmojiWithOwner> {
     let row = state
         .db
         .run(move |c| emojis::by_id(c, id))
         .await
         .map_err(not_found("emoji"))?;
     if row.emoji.user_id != who.user_id && !who.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only the emoji's owner or an admin can delete it".into(),
-        ));
+        return Err(ApiError::Forbidden(format!(
+            "only the emoji's owner or an admin can {verb} it"
+        )));
     }
+    Ok(row)
+}
+
+/// Deletes an emoji: its owner or an admin. The task and its images stay (they are the
+/// owner's "used" history).
+pub async fn delete_emoji(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<()> {
+    managed_emoji(state, who, id, "delete").await?;
     state.db.run(move |c| emojis::delete(c, id)).await?;
     tracing::info!(emoji_id = %id, by = %who.user_id, "emoji deleted");
     Ok(())
@@ -322,16 +333,7 @@ pub async fn update_emoji(
         Some(raw) => Some(caption(Some(raw))?),
         None => None,
     };
-    let row = state
-        .db
-        .run(move |c| emojis::by_id(c, id))
-        .await
-        .map_err(not_found("emoji"))?;
-    if row.emoji.user_id != who.user_id && !who.is_admin() {
-        return Err(ApiError::Forbidden(
-            "only the emoji's owner or an admin can change it".into(),
-        ));
-    }
+    managed_emoji(state, who, id, "change").await?;
     let visibility = req.visibility;
     let row = state
         .db
@@ -346,67 +348,6 @@ pub async fn update_emoji(
         .contains(&id);
     tracing::info!(emoji_id = %id, by = %who.user_id, "emoji changed");
     view(state, row, liked, None).await
-}
-
-/// The caller's saved, liked or used emojis.
-pub async fn my_emojis(
-    state: &AppState,
-    who: &AuthUser,
-    query: MyEmojisQuery,
-) -> ApiResult<MyEmojis> {
-    let paging = Paging::with_cursor(query.page, query.size, query.cursor.as_deref())?;
-    let user = who.user_id;
-    let (start, limit) = (paging.start, paging.limit());
-    let page = match query.case.as_deref() {
-        None | Some("made") => {
-            state
-                .db
-                .run(move |c| gallery::user_page(c, user, false, Some(user), start, limit))
-                .await?
-        }
-        Some("liked") => {
-            state
-                .db
-                .run(move |c| gallery::liked_page(c, user, start, limit))
-                .await?
-        }
-        Some("used") => return used(state, who, paging).await.map(MyEmojis::Used),
-        Some(_) => {
-            return Err(ApiError::Validation(vec![FieldError::new(
-                "case",
-                "must be one of: made, used, liked",
-            )]))
-        }
-    };
-    Ok(MyEmojis::Emojis(
-        emoji_page(state, page, false, paging).await?,
-    ))
-}
-
-/// The caller's succeeded emoji tasks, saved or not.
-async fn used(
-    state: &AppState,
-    who: &AuthUser,
-    paging: Paging,
-) -> ApiResult<crate::http::PageOf<UsedEmoji>> {
-    let user = who.user_id;
-    let page = state
-        .db
-        .run(move |c| {
-            done_tasks::page(c, user, Some(TaskKind::Emoji), paging.start, paging.limit())
-        })
-        .await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for done in page.items {
-        let summary = results::emoji_summary(state, &done.task, done.emoji_id).await?;
-        items.push(UsedEmoji {
-            task_id: done.task.id,
-            created_at: done.task.created_at,
-            finished_at: done.task.finished_at,
-            summary,
-        });
-    }
-    Ok(paging.keyset(items, page.total, page.next))
 }
 
 #[cfg(test)]
