@@ -24,6 +24,7 @@ DROP FUNCTION emojis_counts_on_delete();
 DROP TRIGGER emojis_counts_insert ON emojis;
 DROP FUNCTION emojis_counts_on_insert();
 DROP FUNCTION roll_ranking_window(TEXT, TIMESTAMPTZ);
+DROP FUNCTION bump_ranking_windows(TEXT[], BIGINT);
 DROP TABLE emoji_window_likes, ranking_windows;
 DROP FUNCTION bump_user_emoji_counts(UUID, BIGINT, BIGINT, BIGINT);
 DROP TABLE user_emoji_counts, gallery_totals;

@@ -84,6 +84,19 @@ CREATE TABLE emoji_window_likes (
 CREATE INDEX emoji_window_likes_rank_idx ON emoji_window_likes (period, likes DESC, emoji_id DESC);
 CREATE INDEX emoji_window_likes_emoji_idx ON emoji_window_likes (emoji_id);
 
+-- Moves the ranking totals of `periods` by `delta`, always in period order: every writer of
+-- ranking_windows rows takes them in that order, so two writers cannot wait on each other.
+CREATE FUNCTION bump_ranking_windows(periods TEXT[], delta BIGINT)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    p TEXT;
+BEGIN
+    FOR p IN SELECT unnest(periods) ORDER BY 1 LOOP
+        UPDATE ranking_windows SET emojis = emojis + delta WHERE period = p;
+    END LOOP;
+END
+$$;
+
 -- Moves `which` window to start at `new_start` and recounts it from `emoji_likes`; a no-op
 -- when it already starts there (another replica rolled it first). Returns true if it rolled.
 CREATE FUNCTION roll_ranking_window(which TEXT, new_start TIMESTAMPTZ)
@@ -137,7 +150,7 @@ CREATE TRIGGER emojis_counts_insert AFTER INSERT ON emojis
 -- counts, then the ranking windows (emoji_window_likes, then ranking_windows).
 CREATE FUNCTION emojis_counts_on_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    w RECORD;
+    periods TEXT[];
 BEGIN
     IF OLD.visibility = 'public' THEN
         UPDATE gallery_totals SET public_emojis = public_emojis - 1;
@@ -150,9 +163,9 @@ BEGIN
         FROM emoji_likes l JOIN users u ON u.id = l.user_id
         WHERE l.emoji_id = OLD.id AND c.user_id = l.user_id;
         LOCK TABLE emoji_window_likes IN ROW EXCLUSIVE MODE;
-        FOR w IN DELETE FROM emoji_window_likes WHERE emoji_id = OLD.id RETURNING period LOOP
-            UPDATE ranking_windows SET emojis = emojis - 1 WHERE period = w.period;
-        END LOOP;
+        WITH gone AS (DELETE FROM emoji_window_likes WHERE emoji_id = OLD.id RETURNING period)
+        SELECT array_agg(period) INTO periods FROM gone;
+        PERFORM bump_ranking_windows(periods, -1);
     ELSE
         UPDATE user_emoji_counts c SET liked = c.liked - 1
         WHERE c.user_id = OLD.user_id
@@ -169,7 +182,7 @@ CREATE TRIGGER emojis_counts_delete BEFORE DELETE ON emojis
 CREATE FUNCTION emojis_counts_on_visibility() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
     d BIGINT := CASE WHEN NEW.visibility = 'public' THEN 1 ELSE -1 END;
-    w RECORD;
+    periods TEXT[];
 BEGIN
     UPDATE gallery_totals SET public_emojis = public_emojis + d;
     UPDATE user_emoji_counts SET public = public + d WHERE user_id = NEW.user_id;
@@ -179,20 +192,20 @@ BEGIN
     WHERE l.emoji_id = NEW.id AND l.user_id <> NEW.user_id AND c.user_id = l.user_id;
     LOCK TABLE emoji_window_likes IN ROW EXCLUSIVE MODE;
     IF d < 0 THEN
-        FOR w IN DELETE FROM emoji_window_likes WHERE emoji_id = NEW.id RETURNING period LOOP
-            UPDATE ranking_windows SET emojis = emojis - 1 WHERE period = w.period;
-        END LOOP;
+        WITH gone AS (DELETE FROM emoji_window_likes WHERE emoji_id = NEW.id RETURNING period)
+        SELECT array_agg(period) INTO periods FROM gone;
+        PERFORM bump_ranking_windows(periods, -1);
     ELSE
-        FOR w IN
+        WITH back AS (
             INSERT INTO emoji_window_likes (period, emoji_id, likes)
             SELECT r.period, NEW.id, count(*)
             FROM ranking_windows r JOIN emoji_likes l
               ON l.emoji_id = NEW.id AND l.created_at >= r.starts_at
             GROUP BY r.period
             RETURNING period
-        LOOP
-            UPDATE ranking_windows SET emojis = emojis + 1 WHERE period = w.period;
-        END LOOP;
+        )
+        SELECT array_agg(period) INTO periods FROM back;
+        PERFORM bump_ranking_windows(periods, 1);
     END IF;
     RETURN NULL;
 END
