@@ -136,6 +136,149 @@ impl MessageType for UserDeletedV1 {
     const VERSION: u32 = 1;
 }
 
+/// `media.process` v1: api -> inference. Resize and re-encode an uploaded image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MediaProcessV1 {
+    /// The upload being processed.
+    pub media_id: Uuid,
+    /// Its owner.
+    pub user_id: Uuid,
+    /// Object key of the uploaded original.
+    pub source_key: String,
+    /// Where to store the display image (long side at most 1080 px).
+    pub display_key: String,
+    /// Where to store the thumbnail (long side at most 320 px).
+    pub thumbnail_key: String,
+}
+
+impl MessageType for MediaProcessV1 {
+    const TYPE: &'static str = "media.process";
+    const VERSION: u32 = 1;
+}
+
+/// `media.processed` v1: inference -> api. An upload's images are stored, or it failed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct MediaProcessedV1 {
+    /// The processed upload.
+    pub media_id: Uuid,
+    /// Its owner.
+    pub user_id: Uuid,
+    /// What came out.
+    pub outcome: MediaOutcome,
+}
+
+/// How processing an upload ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum MediaOutcome {
+    /// Both images are stored under the keys of the request.
+    Ready {
+        /// Display image width (after orientation).
+        width: u32,
+        /// Display image height (the thumbnail has the same proportions).
+        height: u32,
+    },
+    /// The upload cannot become an image (not decodable, too large, ...).
+    Failed {
+        /// Stable error code, e.g. `invalid_image`.
+        code: ErrorCode,
+        /// Human-readable reason.
+        detail: String,
+    },
+}
+
+impl MessageType for MediaProcessedV1 {
+    const TYPE: &'static str = "media.processed";
+    const VERSION: u32 = 1;
+}
+
+/// What kind of content a `content.*` event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ContentKind {
+    /// A post.
+    Post,
+    /// A product for sale.
+    Product,
+    /// A public emoji.
+    Emoji,
+    /// A person's profile.
+    Profile,
+}
+
+/// The searchable document of a piece of content, as of `updated_at`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ContentDocument {
+    /// What it is.
+    pub kind: ContentKind,
+    /// Its id (a profile's is the account id).
+    pub id: Uuid,
+    /// Who owns it.
+    pub owner_id: Uuid,
+    /// Title, product name, emoji caption or display name.
+    pub title: String,
+    /// Body text, description or bio.
+    pub text: String,
+    /// Tags (posts), empty otherwise.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Price in KRW (products only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price: Option<i64>,
+    /// When this version was written; consumers keep the newest.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// `content.created` v1: api -> recommend. New content is visible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ContentCreatedV1 {
+    /// The new content.
+    pub content: ContentDocument,
+}
+
+impl MessageType for ContentCreatedV1 {
+    const TYPE: &'static str = "content.created";
+    const VERSION: u32 = 1;
+}
+
+/// `content.updated` v1: api -> recommend. Visible content changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ContentUpdatedV1 {
+    /// The content as it is now.
+    pub content: ContentDocument,
+}
+
+impl MessageType for ContentUpdatedV1 {
+    const TYPE: &'static str = "content.updated";
+    const VERSION: u32 = 1;
+}
+
+/// `content.deleted` v1: api -> recommend. Content is gone (or no longer visible).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ContentDeletedV1 {
+    /// What it was.
+    pub kind: ContentKind,
+    /// Its id.
+    pub id: Uuid,
+    /// Who owned it.
+    pub owner_id: Uuid,
+    /// When it went.
+    pub deleted_at: DateTime<Utc>,
+}
+
+impl MessageType for ContentDeletedV1 {
+    const TYPE: &'static str = "content.deleted";
+    const VERSION: u32 = 1;
+}
+
 /// JSON Schemas of every message, as `(file name, schema)`, for `proto/schemas/`.
 #[cfg(feature = "schema")]
 pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
@@ -149,6 +292,11 @@ pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
         one::<TaskSucceededV1>(),
         one::<TaskFailedV1>(),
         one::<UserDeletedV1>(),
+        one::<MediaProcessV1>(),
+        one::<MediaProcessedV1>(),
+        one::<ContentCreatedV1>(),
+        one::<ContentUpdatedV1>(),
+        one::<ContentDeletedV1>(),
     ]
 }
 

@@ -7,7 +7,10 @@
 use std::path::PathBuf;
 
 use moji_common::{
-    messages::{FaceAnalyzeV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1},
+    messages::{
+        ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1, MediaProcessV1,
+        MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
+    },
     results::{EmojiResult, ZodiacResult},
     Envelope, MessageType, TaskKind,
 };
@@ -70,6 +73,21 @@ fn every_fixture_reads_and_writes_back_unchanged() {
             }
             "user.deleted.v1" => {
                 envelope::<UserDeletedV1>(&file, &value);
+            }
+            "media.process.v1" => {
+                envelope::<MediaProcessV1>(&file, &value);
+            }
+            "media.processed.v1" => {
+                envelope::<MediaProcessedV1>(&file, &value);
+            }
+            "content.created.v1" => {
+                envelope::<ContentCreatedV1>(&file, &value);
+            }
+            "content.updated.v1" => {
+                envelope::<ContentUpdatedV1>(&file, &value);
+            }
+            "content.deleted.v1" => {
+                envelope::<ContentDeletedV1>(&file, &value);
             }
             other => panic!("{file}: no test for message type {other}"),
         }

@@ -63,6 +63,28 @@ pub struct Settings {
     pub faces: FaceSettings,
     /// The product day.
     pub product: ProductSettings,
+    /// Image uploads of posts, products and avatars (presigned PUT, then processing).
+    pub media: MediaSettings,
+}
+
+/// Image uploads of posts, products and avatars.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MediaSettings {
+    /// Largest image a person may upload, in bytes (`POST /uploads` refuses larger ones).
+    pub max_upload_bytes: usize,
+    /// Largest image in pixels, read from the header before decoding.
+    pub max_upload_pixels: u64,
+    /// Lifetime of an upload URL, in seconds (at most 900, and at most
+    /// `storage.presign_ttl_secs`).
+    pub upload_url_ttl_secs: u64,
+    /// Uploads nothing refers to are deleted this long after they were issued, in seconds.
+    pub orphan_after_secs: u64,
+    /// Images still processing after this many seconds are failed (their post with them).
+    pub processing_timeout_secs: u64,
+    /// How often one api replica sweeps orphans and stuck processing, in seconds.
+    pub sweep_interval_secs: u64,
+    /// Most uploads one person may hold that nothing refers to yet (429 beyond).
+    pub max_unattached_uploads: u32,
 }
 
 /// The product day: fortunes, streaks, daily statistics, ranking windows and daily quotas
@@ -309,6 +331,15 @@ impl Default for Settings {
             product: ProductSettings {
                 time_zone: "Asia/Seoul".into(),
             },
+            media: MediaSettings {
+                max_upload_bytes: 10 * 1024 * 1024,
+                max_upload_pixels: 40_000_000,
+                upload_url_ttl_secs: 600,
+                orphan_after_secs: 24 * 3600,
+                processing_timeout_secs: 3600,
+                sweep_interval_secs: 600,
+                max_unattached_uploads: 100,
+            },
         }
     }
 }
@@ -405,6 +436,20 @@ impl Settings {
         }
         if self.faces.max_image_bytes == 0 || self.faces.max_image_pixels == 0 {
             return bad("faces.max_image_bytes and faces.max_image_pixels must be > 0".into());
+        }
+        let m = &self.media;
+        if m.max_upload_bytes == 0 || m.max_upload_pixels == 0 || m.max_unattached_uploads == 0 {
+            return bad(
+                "media.max_upload_bytes, max_upload_pixels and max_unattached_uploads must be > 0"
+                    .into(),
+            );
+        }
+        if m.upload_url_ttl_secs == 0 || m.upload_url_ttl_secs > self.storage.presign_ttl_secs {
+            return bad("media.upload_url_ttl_secs must be 1..=storage.presign_ttl_secs".into());
+        }
+        if m.orphan_after_secs < 60 || m.processing_timeout_secs < 60 || m.sweep_interval_secs == 0
+        {
+            return bad("media: orphan_after_secs and processing_timeout_secs must be >= 60, sweep_interval_secs > 0".into());
         }
         if !matches!(
             self.faces.detection.as_str(),

@@ -15,6 +15,9 @@ pub enum DbError {
     /// A unique constraint rejected the write; holds the constraint (index) name.
     #[error("unique constraint {0} violated")]
     UniqueViolation(String),
+    /// The write conflicts with the current state of the rows it touches.
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// A page was asked to start after a key of another sort order.
     #[error("the cursor belongs to another sort order")]
     BadCursor,

@@ -12,7 +12,9 @@ pub mod follows;
 pub mod gallery;
 pub mod insights;
 pub mod keyset;
+pub mod media;
 pub mod models;
+pub mod outbox;
 pub mod pool;
 pub mod posts;
 pub mod prepared;
@@ -21,5 +23,6 @@ pub mod schema;
 pub mod sessions;
 pub mod users;
 
+pub use diesel::pg::PgConnection;
 pub use error::DbError;
 pub use pool::{run_migrations, Db, PgPool};

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::{
     keyset::{after_sql, fetched_rows, start_params, Key, Page, Start},
+    media, outbox,
     prepared::{Param, PreparedSql},
     schema::{post_likes, post_tags, posts, user_post_counts},
     DbError,
@@ -44,6 +45,9 @@ pub struct PostRow {
     /// `pending`, `published` or `failed`.
     #[diesel(sql_type = Text)]
     pub status: String,
+    /// Why a `failed` post failed.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub failure: Option<String>,
     /// Likes.
     #[diesel(sql_type = Int4)]
     pub like_count: i32,
@@ -81,6 +85,9 @@ pub struct NewPost {
     pub body: String,
     /// Distinct tags, lower-case.
     pub tags: Vec<String>,
+    /// Uploads to attach, in order (checked by the caller: the author's, issued, unused).
+    /// With images the post is `pending` until they are processed.
+    pub images: Vec<Uuid>,
 }
 
 /// A change to a post; `None` keeps a field.
@@ -95,7 +102,7 @@ pub struct PostChange {
 }
 
 const ROW: &str = "p.id, p.author_id, u.username, u.display_name, p.title, p.body, p.tags, \
-    p.status, p.like_count, p.view_count, (ml.hit IS NOT NULL) AS liked_by_me, p.created_at, \
+    p.status, p.failure, p.like_count, p.view_count, (ml.hit IS NOT NULL) AS liked_by_me, p.created_at, \
     p.updated_at";
 const JOINS: &str = "JOIN users u ON u.id = p.author_id \
     LEFT JOIN LATERAL (SELECT 1 AS hit FROM post_likes l1 \
@@ -124,9 +131,21 @@ fn write_tags(
     Ok(())
 }
 
-/// Writes a post (published at once: it has no images to wait for) and its tags.
-pub fn create(conn: &mut PgConnection, new: &NewPost) -> Result<PostRow, DbError> {
+/// Writes a post, its tags and its images, and queues the messages `announce` makes of it in
+/// the same transaction.
+/// Without images it is published at once; with images it is `pending` and they start
+/// processing ([`DbError::Conflict`] if one is no longer an unused upload).
+pub fn create(
+    conn: &mut PgConnection,
+    new: &NewPost,
+    announce: impl FnOnce(&PostRow) -> Vec<outbox::Message>,
+) -> Result<PostRow, DbError> {
     conn.transaction(|conn| {
+        let status = if new.images.is_empty() {
+            "published"
+        } else {
+            "pending"
+        };
         let at: DateTime<Utc> = diesel::insert_into(posts::table)
             .values((
                 posts::id.eq(new.id),
@@ -134,11 +153,22 @@ pub fn create(conn: &mut PgConnection, new: &NewPost) -> Result<PostRow, DbError
                 posts::title.eq(&new.title),
                 posts::body.eq(&new.body),
                 posts::tags.eq(new.tags.iter().cloned().map(Some).collect::<Vec<_>>()),
+                posts::status.eq(status),
             ))
             .returning(posts::created_at)
             .get_result(conn)?;
         write_tags(conn, new.id, at, &new.tags)?;
-        by_id(conn, new.id, Some(new.author_id))
+        if !new.images.is_empty() {
+            if media::start_processing(conn, &new.images)? != new.images.len() {
+                return Err(DbError::Conflict(
+                    "an image was used or removed meanwhile; upload it again".into(),
+                ));
+            }
+            media::attach_to_post(conn, new.id, &new.images)?;
+        }
+        let row = by_id(conn, new.id, Some(new.author_id))?;
+        outbox::push(conn, &announce(&row))?;
+        Ok(row)
     })
 }
 
@@ -159,12 +189,14 @@ pub fn add_view(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
     Ok(())
 }
 
-/// Applies a change and returns the post; [`DbError::NotFound`] if there is none.
+/// Applies a change and returns the post, queueing what `announce` makes of it;
+/// [`DbError::NotFound`] if there is none.
 pub fn update(
     conn: &mut PgConnection,
     id: Uuid,
     change: &PostChange,
     viewer: Uuid,
+    announce: impl FnOnce(&PostRow) -> Vec<outbox::Message>,
 ) -> Result<PostRow, DbError> {
     conn.transaction(|conn| {
         let at: DateTime<Utc> = diesel::update(posts::table.find(id))
@@ -182,13 +214,29 @@ pub fn update(
         if let Some(tags) = &change.tags {
             write_tags(conn, id, at, tags)?;
         }
-        by_id(conn, id, Some(viewer))
+        let row = by_id(conn, id, Some(viewer))?;
+        outbox::push(conn, &announce(&row))?;
+        Ok(row)
     })
 }
 
-/// Deletes a post (its likes and tags go with it); false when there was none.
-pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, DbError> {
-    Ok(diesel::delete(posts::table.find(id)).execute(conn)? > 0)
+/// Deletes a post (its likes, tags and image references go with it; the images are swept)
+/// and queues what `announce` makes of the deleted row; false when there was none.
+pub fn delete(
+    conn: &mut PgConnection,
+    id: Uuid,
+    announce: impl FnOnce(&PostRow) -> Vec<outbox::Message>,
+) -> Result<bool, DbError> {
+    conn.transaction(|conn| {
+        let row = match by_id(conn, id, None) {
+            Ok(row) => row,
+            Err(DbError::NotFound) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        diesel::delete(posts::table.find(id)).execute(conn)?;
+        outbox::push(conn, &announce(&row))?;
+        Ok(true)
+    })
 }
 
 /// Likes (`on`) or unlikes a post, idempotently; returns the like count. The like trigger
@@ -232,6 +280,8 @@ pub enum Listing {
     Latest,
     /// One author's.
     By(Uuid),
+    /// All of one author's, pending and failed ones too (for the author).
+    Mine(Uuid),
     /// Posts with this tag.
     Tagged(String),
     /// The feed of this person: theirs and the people they follow.
@@ -260,6 +310,12 @@ pub fn page(
             "p.created_at, p.id",
             "posts p".to_owned(),
             "p.author_id = $2 AND p.status = 'published'",
+            "p.created_at DESC, p.id DESC",
+        ),
+        Listing::Mine(_) => (
+            "p.created_at, p.id",
+            "posts p".to_owned(),
+            "p.author_id = $2",
             "p.created_at DESC, p.id DESC",
         ),
         Listing::Tagged(_) => (
@@ -300,7 +356,7 @@ pub fn page(
     };
     let param = match listing {
         Listing::Latest => Param::OptUuid(None),
-        Listing::By(u) | Listing::FeedOf(u) => Param::Uuid(*u),
+        Listing::By(u) | Listing::Mine(u) | Listing::FeedOf(u) => Param::Uuid(*u),
         Listing::Tagged(t) => Param::String(t.clone()),
     };
     let mut query = PreparedSql::new(sql)

@@ -114,6 +114,45 @@ diesel::table! {
 }
 
 diesel::table! {
+    media (id) {
+        id -> Uuid,
+        owner_id -> Uuid,
+        source_key -> Text,
+        content_type -> Text,
+        bytes -> Int8,
+        status -> Text,
+        attached_at -> Nullable<Timestamptz>,
+        released_at -> Nullable<Timestamptz>,
+        display_key -> Nullable<Text>,
+        thumbnail_key -> Nullable<Text>,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        exchange -> Text,
+        routing_key -> Text,
+        envelope -> Jsonb,
+        created_at -> Timestamptz,
+        claimed_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    post_images (post_id, position) {
+        post_id -> Uuid,
+        position -> Int2,
+        media_id -> Uuid,
+    }
+}
+
+diesel::table! {
     post_likes (post_id, user_id) {
         post_id -> Uuid,
         user_id -> Uuid,
@@ -141,6 +180,7 @@ diesel::table! {
         view_count -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        failure -> Nullable<Text>,
     }
 }
 
@@ -240,6 +280,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         links -> Array<Nullable<Text>>,
+        avatar_media_id -> Nullable<Uuid>,
     }
 }
 
@@ -251,6 +292,8 @@ diesel::joinable!(emojis -> users (user_id));
 diesel::joinable!(face_results -> face_tasks (task_id));
 diesel::joinable!(face_results -> users (user_id));
 diesel::joinable!(face_tasks -> users (user_id));
+diesel::joinable!(post_images -> media (media_id));
+diesel::joinable!(post_images -> posts (post_id));
 diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(post_tags -> posts (post_id));
@@ -277,6 +320,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     face_usage_totals,
     follows,
     gallery_totals,
+    media,
+    outbox,
+    post_images,
     post_likes,
     post_tags,
     posts,

@@ -36,8 +36,9 @@ fn like_counts_stay_exact_under_fifty_concurrent_clients() {
                 title: format!("p{i}"),
                 body: String::new(),
                 tags: vec!["x".into()],
+                images: Vec::new(),
             };
-            posts::create(&mut conn, &new).unwrap().id
+            posts::create(&mut conn, &new, |_| Vec::new()).unwrap().id
         })
         .collect();
     let clients: Vec<_> = (0..50u64)

@@ -17,7 +17,7 @@ use lapin::{
     types::{AMQPValue, FieldTable, LongString},
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties,
 };
-use moji_common::{Envelope, MessageType};
+use moji_common::Envelope;
 
 use crate::{metrics, short, topology, MqError, Topology};
 
@@ -389,7 +389,7 @@ impl Broker {
 
     /// Publishes `envelope` as persistent JSON and waits for the broker's confirm. Retries
     /// across reconnects, so a message may (rarely) arrive twice; consumers dedupe by id.
-    pub async fn publish<P: MessageType>(
+    pub async fn publish<P: serde::Serialize>(
         &self,
         exchange: &str,
         routing_key: &str,

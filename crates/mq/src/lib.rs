@@ -37,7 +37,8 @@ mod topology;
 pub use broker::{Broker, RawMessage};
 pub use consumer::{consume, Incoming, Outcome};
 pub use topology::{
-    Topology, DATASET_GENERATE_KEY, FACE_ANALYZE_KEY, TASK_FAILED_KEY, TASK_SUCCEEDED_KEY,
+    Topology, DATASET_GENERATE_KEY, FACE_ANALYZE_KEY, MEDIA_PROCESSED_KEY, MEDIA_PROCESS_KEY,
+    TASK_FAILED_KEY, TASK_SUCCEEDED_KEY,
 };
 
 use lapin::types::ShortString;

@@ -12,6 +12,10 @@ use crate::{short, MqError};
 pub const FACE_ANALYZE_KEY: &str = "face.analyze";
 /// Routing key of `dataset.generate` tasks on the tasks exchange.
 pub const DATASET_GENERATE_KEY: &str = "dataset.generate";
+/// Routing key of `media.process` tasks on the tasks exchange.
+pub const MEDIA_PROCESS_KEY: &str = "media.process";
+/// Routing key of `media.processed` events on the events exchange.
+pub const MEDIA_PROCESSED_KEY: &str = "media.processed";
 /// Routing key of `task.succeeded` events on the events exchange.
 pub const TASK_SUCCEEDED_KEY: &str = "task.succeeded";
 /// Routing key of `task.failed` events on the events exchange.
@@ -74,6 +78,16 @@ impl Topology {
         format!("{}inference.dataset", self.prefix)
     }
 
+    /// `{prefix}inference.media`, bound to the tasks exchange with `media.process`.
+    pub fn media_queue(&self) -> String {
+        format!("{}inference.media", self.prefix)
+    }
+
+    /// `{prefix}api.media-processed`, bound to the events exchange with `media.processed`.
+    pub fn api_media_queue(&self) -> String {
+        format!("{}api.media-processed", self.prefix)
+    }
+
     /// `{prefix}api.task-succeeded`, bound to the events exchange with `task.succeeded`.
     /// One queue per message type: a typed consumer dead-letters anything else.
     pub fn api_succeeded_queue(&self) -> String {
@@ -122,6 +136,16 @@ impl Topology {
                 name: self.api_failed_queue(),
                 exchange: self.events_exchange(),
                 keys: vec![TASK_FAILED_KEY],
+            },
+            WorkQueue {
+                name: self.media_queue(),
+                exchange: self.tasks_exchange(),
+                keys: vec![MEDIA_PROCESS_KEY],
+            },
+            WorkQueue {
+                name: self.api_media_queue(),
+                exchange: self.events_exchange(),
+                keys: vec![MEDIA_PROCESSED_KEY],
             },
         ]
     }
@@ -261,7 +285,7 @@ mod tests {
         for name in t.all_queues() {
             assert!(name.starts_with("t1."), "{name}");
         }
-        assert_eq!(t.all_queues().len(), 8);
+        assert_eq!(t.all_queues().len(), 12);
     }
 
     #[test]
@@ -275,6 +299,12 @@ mod tests {
         assert_eq!(queues[2].keys, vec!["task.succeeded"]);
         assert_eq!(queues[3].exchange, "moji.events");
         assert_eq!(queues[3].keys, vec!["task.failed"]);
+        assert_eq!(queues[4].name, "inference.media");
+        assert_eq!(queues[4].exchange, "moji.tasks");
+        assert_eq!(queues[4].keys, vec!["media.process"]);
+        assert_eq!(queues[5].name, "api.media-processed");
+        assert_eq!(queues[5].exchange, "moji.events");
+        assert_eq!(queues[5].keys, vec!["media.processed"]);
     }
 
     #[test]

@@ -39,6 +39,24 @@ pub fn encode_png_rgba(img: &RgbaImage) -> Result<Vec<u8>, RenderError> {
     )
 }
 
+/// Encodes an RGB image as baseline JPEG (no metadata: nothing of the upload's EXIF survives).
+/// `quality` is clamped to 1..=100.
+pub fn encode_jpeg(img: &RgbImage, quality: u8) -> Result<Vec<u8>, RenderError> {
+    let (w, h) = img.dimensions();
+    if w == 0 || h == 0 {
+        return Err(RenderError::EmptyImage(w, h));
+    }
+    let side = |v: u32| u16::try_from(v).map_err(|_| RenderError::InvalidSize(v));
+    let mut buf = Vec::new();
+    jpeg_encoder::Encoder::new(&mut buf, quality.clamp(1, 100)).encode(
+        img.as_raw(),
+        side(w)?,
+        side(h)?,
+        jpeg_encoder::ColorType::Rgb,
+    )?;
+    Ok(buf)
+}
+
 /// A JPEG thumbnail whose longer side is at most `max_side` (smaller images are not enlarged),
 /// aspect ratio kept. `quality` is clamped to 1..=100.
 pub fn thumbnail_jpeg(img: &RgbImage, max_side: u32, quality: u8) -> Result<Vec<u8>, RenderError> {

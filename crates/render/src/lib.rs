@@ -12,7 +12,7 @@ mod encode;
 
 pub use composite::{compose, compose_with, ComposeOptions};
 pub use emoji::{render_emoji, svg_source, template_ids};
-pub use encode::{encode_png, encode_png_rgba, thumbnail_jpeg};
+pub use encode::{encode_jpeg, encode_png, encode_png_rgba, thumbnail_jpeg};
 pub use image::{RgbImage, RgbaImage};
 pub use moji_catalog::{Expression, FaceBox};
 

@@ -9,6 +9,7 @@
 
 mod key;
 mod signing;
+mod sigv4;
 
 use std::{sync::Arc, time::Duration};
 
@@ -60,6 +61,17 @@ pub enum StorageError {
     Config(String),
 }
 
+/// A presigned upload: where and how to PUT the bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresignedUpload {
+    /// The URL to `PUT` to.
+    pub url: Url,
+    /// Headers the PUT must carry exactly as given (they are part of the signature).
+    pub headers: Vec<(String, String)>,
+    /// When the URL stops working.
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What `head` and `list` report about an object.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ObjectInfo {
@@ -95,7 +107,7 @@ struct Inner {
 
 enum Backend {
     Local { signer: LocalSigner, base_url: Url },
-    S3 { s3: Arc<AmazonS3> },
+    S3 { s3: Arc<AmazonS3>, region: String },
 }
 
 impl std::fmt::Debug for Storage {
@@ -146,7 +158,8 @@ impl Storage {
             }
             StorageBackend::S3 => {
                 let s3 = Arc::new(build_s3(s)?);
-                (s3.clone(), Backend::S3 { s3 })
+                let region = s.region.clone();
+                (s3.clone(), Backend::S3 { s3, region })
             }
         };
         Ok(Self {
@@ -255,6 +268,96 @@ impl Storage {
         self.presign(http::Method::PUT, key, ttl).await
     }
 
+    /// A URL that lets its holder PUT exactly `bytes` bytes of `content_type` to `key` for
+    /// `ttl`: on S3 both headers are part of the SigV4 signature; locally they are part of
+    /// the HMAC and checked by [`Self::verify_local_upload`].
+    pub async fn presign_upload(
+        &self,
+        key: &str,
+        content_type: &str,
+        bytes: u64,
+        ttl: Duration,
+    ) -> Result<PresignedUpload, StorageError> {
+        let path = to_path(key)?;
+        if ttl > self.inner.max_ttl {
+            return Err(StorageError::TtlTooLong);
+        }
+        if ttl.as_secs() == 0 {
+            return Err(StorageError::TtlTooShort);
+        }
+        let now = Utc::now();
+        let secs = i64::try_from(ttl.as_secs()).map_err(|_| StorageError::TtlTooLong)?;
+        let expires_at = now + chrono::Duration::seconds(secs);
+        let headers = vec![("Content-Type".to_owned(), content_type.to_owned())];
+        let url = match &self.inner.backend {
+            Backend::S3 { s3, region } => {
+                // object_store knows the object's URL (endpoint, path style); sign it anew.
+                let mut base = s3
+                    .signed_url(http::Method::PUT, &path, ttl)
+                    .await
+                    .map_err(|e| backend_error(key, e))?;
+                base.set_query(None);
+                let credential = s3.credentials().get_credential().await?;
+                let signing = sigv4::SigningKey {
+                    key_id: &credential.key_id,
+                    secret: &credential.secret_key,
+                    token: credential.token.as_deref(),
+                    region,
+                };
+                let length = bytes.to_string();
+                sigv4::presign(
+                    &base,
+                    "PUT",
+                    &[("content-type", content_type), ("content-length", &length)],
+                    &signing,
+                    now,
+                    ttl.as_secs(),
+                )?
+            }
+            Backend::Local { signer, base_url } => {
+                let expires = expires_at.timestamp();
+                let bound = format!("{content_type}\n{bytes}");
+                let sig = signer.sign_bound("PUT", key, expires, Some(&bound))?;
+                let mut url = local_url(base_url, key)?;
+                url.query_pairs_mut()
+                    .clear()
+                    .append_pair("method", "PUT")
+                    .append_pair("expires", &expires.to_string())
+                    .append_pair("ct", content_type)
+                    .append_pair("len", &bytes.to_string())
+                    .append_pair("sig", &sig);
+                url
+            }
+        };
+        Ok(PresignedUpload {
+            url,
+            headers,
+            expires_at,
+        })
+    }
+
+    /// Checks a local upload URL made by [`Self::presign_upload`]: key, expiry, the bound
+    /// content type and size, and the signature (constant-time).
+    pub fn verify_local_upload(
+        &self,
+        key: &str,
+        expires: i64,
+        content_type: &str,
+        bytes: u64,
+        signature: &str,
+    ) -> Result<(), StorageError> {
+        validate_key(key)?;
+        let Backend::Local { signer, .. } = &self.inner.backend else {
+            return Err(StorageError::BadSignature);
+        };
+        let bound = format!("{content_type}\n{bytes}");
+        signer.verify_bound("PUT", key, expires, Some(&bound), signature)?;
+        if Utc::now().timestamp() > expires {
+            return Err(StorageError::Expired);
+        }
+        Ok(())
+    }
+
     async fn presign(
         &self,
         method: http::Method,
@@ -269,7 +372,7 @@ impl Storage {
             return Err(StorageError::TtlTooShort);
         }
         match &self.inner.backend {
-            Backend::S3 { s3 } => Ok(s3
+            Backend::S3 { s3, .. } => Ok(s3
                 .signed_url(method, &path, ttl)
                 .await
                 .map_err(|e| backend_error(key, e))?),
@@ -277,11 +380,7 @@ impl Storage {
                 let secs = i64::try_from(ttl.as_secs()).map_err(|_| StorageError::TtlTooLong)?;
                 let expires = Utc::now().timestamp() + secs;
                 let sig = signer.sign(method.as_str(), key, expires)?;
-                let mut url = base_url.clone();
-                url.path_segments_mut()
-                    .map_err(|()| StorageError::Config("public_base_url cannot be a base".into()))?
-                    .pop_if_empty()
-                    .extend(key.split('/'));
+                let mut url = local_url(base_url, key)?;
                 url.query_pairs_mut()
                     .clear()
                     .append_pair("method", method.as_str())
@@ -313,6 +412,16 @@ impl Storage {
         }
         Ok(())
     }
+}
+
+/// `base_url` with the key's segments appended.
+fn local_url(base_url: &Url, key: &str) -> Result<Url, StorageError> {
+    let mut url = base_url.clone();
+    url.path_segments_mut()
+        .map_err(|()| StorageError::Config("public_base_url cannot be a base".into()))?
+        .pop_if_empty()
+        .extend(key.split('/'));
+    Ok(url)
 }
 
 fn build_s3(s: &StorageSettings) -> Result<AmazonS3, StorageError> {

@@ -33,7 +33,13 @@ impl LocalSigner {
         Self::new(rand::random::<[u8; 32]>().to_vec())
     }
 
-    fn mac(&self, method: &str, key: &str, expires: i64) -> Result<HmacSha256, StorageError> {
+    fn mac(
+        &self,
+        method: &str,
+        key: &str,
+        expires: i64,
+        bound: Option<&str>,
+    ) -> Result<HmacSha256, StorageError> {
         // HMAC accepts keys of any length, so this cannot fail in practice.
         let mut mac = HmacSha256::new_from_slice(&self.secret)
             .map_err(|e| StorageError::Config(format!("signing key: {e}")))?;
@@ -42,6 +48,11 @@ impl LocalSigner {
         mac.update(key.as_bytes());
         mac.update(b"\n");
         mac.update(expires.to_string().as_bytes());
+        // Uploads also bind their content type and size: "\n<type>\n<bytes>".
+        if let Some(bound) = bound {
+            mac.update(b"\n");
+            mac.update(bound.as_bytes());
+        }
         Ok(mac)
     }
 
@@ -52,7 +63,22 @@ impl LocalSigner {
         key: &str,
         expires: i64,
     ) -> Result<String, StorageError> {
-        Ok(URL_SAFE_NO_PAD.encode(self.mac(method, key, expires)?.finalize().into_bytes()))
+        self.sign_bound(method, key, expires, None)
+    }
+
+    /// Like [`Self::sign`], with `bound` (e.g. `"image/jpeg\n1234"`) appended to the message.
+    pub(crate) fn sign_bound(
+        &self,
+        method: &str,
+        key: &str,
+        expires: i64,
+        bound: Option<&str>,
+    ) -> Result<String, StorageError> {
+        Ok(URL_SAFE_NO_PAD.encode(
+            self.mac(method, key, expires, bound)?
+                .finalize()
+                .into_bytes(),
+        ))
     }
 
     /// Checks `signature` in constant time; does not look at the clock.
@@ -63,10 +89,22 @@ impl LocalSigner {
         expires: i64,
         signature: &str,
     ) -> Result<(), StorageError> {
+        self.verify_bound(method, key, expires, None, signature)
+    }
+
+    /// Checks a signature made by [`Self::sign_bound`]; constant-time, clock not consulted.
+    pub(crate) fn verify_bound(
+        &self,
+        method: &str,
+        key: &str,
+        expires: i64,
+        bound: Option<&str>,
+        signature: &str,
+    ) -> Result<(), StorageError> {
         let given = URL_SAFE_NO_PAD
             .decode(signature.trim_end_matches('='))
             .map_err(|_| StorageError::BadSignature)?;
-        self.mac(method, key, expires)?
+        self.mac(method, key, expires, bound)?
             .verify_slice(&given)
             .map_err(|_| StorageError::BadSignature)
     }

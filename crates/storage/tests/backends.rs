@@ -509,3 +509,92 @@ async fn two_handles_share_state() {
         ));
     }
 }
+
+/// An upload URL on S3 signs the content type and size as headers; the PUT that carries them
+/// stores the object with its type.
+#[tokio::test]
+async fn s3_upload_url_binds_type_and_size() {
+    let storage = s3_storage().await;
+    let http = reqwest::Client::new();
+    let key = "uploads/u1/0190f0e4-bbbb.jpg";
+    let body = Bytes::from_static(b"\xFF\xD8\xFF pretend jpeg");
+    let up = storage
+        .presign_upload(
+            key,
+            "image/jpeg",
+            body.len() as u64,
+            Duration::from_secs(120),
+        )
+        .await
+        .unwrap();
+    let q = query(&up.url);
+    assert_eq!(q["X-Amz-SignedHeaders"], "content-length;content-type;host");
+    assert_eq!(q["X-Amz-Expires"], "120");
+    assert!(up.url.path().ends_with(key), "{}", up.url);
+    assert_eq!(
+        up.headers,
+        [("Content-Type".to_owned(), "image/jpeg".to_owned())]
+    );
+    let left = up.expires_at - chrono::Utc::now();
+    assert!(left <= chrono::Duration::seconds(120) && left > chrono::Duration::seconds(100));
+    let mut put = http.put(up.url.clone()).body(body.clone());
+    for (name, value) in &up.headers {
+        put = put.header(name, value);
+    }
+    let resp = put.send().await.unwrap();
+    assert!(resp.status().is_success(), "PUT: {}", resp.status());
+    assert_eq!(storage.get(key).await.unwrap(), body);
+    let get = storage
+        .presign_get(key, Duration::from_secs(60))
+        .await
+        .unwrap();
+    let resp = http.get(get).send().await.unwrap();
+    assert_eq!(resp.headers()["content-type"], "image/jpeg");
+    // Longer than the storage allows is refused before signing.
+    assert!(matches!(
+        storage
+            .presign_upload(key, "image/jpeg", 1, Duration::from_secs(901))
+            .await,
+        Err(StorageError::TtlTooLong)
+    ));
+}
+
+/// A local upload URL verifies only with the content type and size it was signed for.
+#[tokio::test]
+async fn local_upload_url_binds_type_and_size() {
+    let (storage, _dir) = local_storage();
+    let key = "uploads/u1/0190f0e4-cccc.png";
+    let up = storage
+        .presign_upload(key, "image/png", 1234, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(up.url.path(), format!("/api/v1/files/{key}"));
+    let q = query(&up.url);
+    assert_eq!(
+        (q["method"].as_str(), q["ct"].as_str(), q["len"].as_str()),
+        ("PUT", "image/png", "1234")
+    );
+    let expires: i64 = q["expires"].parse().unwrap();
+    assert_eq!(expires, up.expires_at.timestamp());
+    storage
+        .verify_local_upload(key, expires, "image/png", 1234, &q["sig"])
+        .unwrap();
+    for (ct, len, k, exp) in [
+        ("image/jpeg", 1234, key, expires),
+        ("image/png", 1235, key, expires),
+        ("image/png", 1234, "uploads/u1/other.png", expires),
+        ("image/png", 1234, key, expires + 60),
+    ] {
+        assert!(
+            matches!(
+                storage.verify_local_upload(k, exp, ct, len, &q["sig"]),
+                Err(StorageError::BadSignature)
+            ),
+            "{ct} {len} {k} {exp}"
+        );
+    }
+    // A download signature is not an upload signature, and the other way round.
+    assert!(storage
+        .verify_local_url(&http::Method::PUT, key, expires, &q["sig"])
+        .is_err());
+}

@@ -28,6 +28,7 @@ mod detect;
 mod expression;
 mod features;
 mod mat;
+pub mod photo;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};

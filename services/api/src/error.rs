@@ -54,6 +54,14 @@ pub enum ApiError {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// Over a limit of requests or held resources (429), with the seconds to wait if known.
+    #[error("rate limited: {detail}")]
+    RateLimited {
+        /// Human text.
+        detail: String,
+        /// Seconds until retrying can succeed, when known.
+        retry_after_secs: Option<u64>,
+    },
     /// A dependency is down (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -67,6 +75,10 @@ impl From<moji_db::DbError> for ApiError {
         match e {
             moji_db::DbError::NotFound => ApiError::NotFound("resource"),
             moji_db::DbError::Pool(e) => ApiError::Unavailable(format!("database: {e}")),
+            moji_db::DbError::Conflict(detail) => ApiError::Conflict {
+                code: ErrorCode::Conflict,
+                detail,
+            },
             moji_db::DbError::BadCursor => ApiError::BadRequest(
                 "`cursor` belongs to another sort order; start again without it".into(),
             ),
@@ -114,7 +126,9 @@ impl ResponseError for ApiError {
             Self::InvalidImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::TooManyAttempts { .. } | Self::RateLimited { .. } => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -159,6 +173,18 @@ impl ResponseError for ApiError {
                     format!("too many failed attempts; try again in {retry_after_secs} s"),
                 );
                 if let Ok(v) = retry_after_secs.to_string().parse() {
+                    resp.headers_mut()
+                        .insert(actix_web::http::header::RETRY_AFTER, v);
+                }
+                return resp;
+            }
+            Self::RateLimited {
+                detail,
+                retry_after_secs,
+            } => {
+                let mut resp =
+                    moji_telemetry::problem(status, ErrorCode::RateLimited, detail.clone());
+                if let Some(v) = retry_after_secs.and_then(|s| s.to_string().parse().ok()) {
                     resp.headers_mut()
                         .insert(actix_web::http::header::RETRY_AFTER, v);
                 }

@@ -7,6 +7,7 @@ pub mod challenges;
 pub mod cli;
 pub mod emojis;
 pub mod error;
+pub mod events;
 pub mod faces;
 pub mod files;
 pub mod follows;
@@ -18,6 +19,7 @@ pub mod results;
 pub mod routes;
 pub mod state;
 pub mod statistics;
+pub mod uploads;
 
 use actix_web::{
     body::MessageBody,
@@ -131,13 +133,14 @@ where
     })
 }
 
-/// Starts the consumers of `task.succeeded` and `task.failed`, which persist results; they
-/// run until `shutdown` is cancelled.
+/// Starts the consumers of `task.succeeded` and `task.failed`, which persist results, and of
+/// `media.processed`, which settles posts; with them the outbox relay and the upload sweep.
+/// They run until `shutdown` is cancelled.
 pub fn spawn_consumers(
     state: &AppState,
     shutdown: tokio_util::sync::CancellationToken,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    use moji_common::messages::{TaskFailedV1, TaskSucceededV1};
+    use moji_common::messages::{MediaProcessedV1, TaskFailedV1, TaskSucceededV1};
     let topology = state.broker.topology().clone();
     vec![
         spawn_consumer::<TaskSucceededV1, _, _>(
@@ -151,9 +154,18 @@ pub fn spawn_consumers(
             state,
             topology.api_failed_queue(),
             "api.task-failed",
-            shutdown,
+            shutdown.clone(),
             |st, msg| async move { faces::on_failed(&st, msg).await },
         ),
+        spawn_consumer::<MediaProcessedV1, _, _>(
+            state,
+            topology.api_media_queue(),
+            "api.media-processed",
+            shutdown.clone(),
+            |st, msg| async move { uploads::processed::on_processed(&st, msg).await },
+        ),
+        events::relay::spawn(state, shutdown.clone()),
+        uploads::sweep::spawn(state, shutdown),
     ]
 }
 

@@ -44,6 +44,7 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     doc.merge(crate::follows::Doc::openapi());
     doc.merge(crate::posts::Doc::openapi());
     doc.merge(crate::files::Doc::openapi());
+    doc.merge(crate::uploads::Doc::openapi());
     doc.merge(crate::faces::Doc::openapi());
     doc.merge(crate::results::Doc::openapi());
     doc.merge(crate::catalogue::Doc::openapi());

@@ -11,6 +11,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .configure(crate::accounts::routes)
             .configure(crate::follows::routes)
             .configure(crate::posts::routes)
+            .configure(crate::uploads::routes)
             .configure(crate::files::routes)
             .configure(crate::faces::routes)
             .configure(crate::results::routes)

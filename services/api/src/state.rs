@@ -31,6 +31,8 @@ pub struct AppState {
     pub calendar: ProductCalendar,
     /// Signed file links made in the last minute, handed out again.
     pub links: Arc<crate::http::links::LinkCache>,
+    /// Wakes the outbox relay after a commit that queued messages.
+    pub outbox: Arc<crate::events::relay::Wake>,
 }
 
 impl AppState {
@@ -56,6 +58,7 @@ impl AppState {
             ),
             calendar: settings.calendar(),
             links: Arc::default(),
+            outbox: Arc::default(),
             settings: Arc::new(settings),
             db,
             redis,

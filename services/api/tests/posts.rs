@@ -124,7 +124,7 @@ async fn refusals() {
         ),
         (
             json!({"title": "ok", "text": "", "images": ["uploads/x.jpg"]}),
-            "images",
+            "images[0]",
         ),
     ] {
         let r = send(&t.app, post(body)).await;

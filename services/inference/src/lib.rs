@@ -3,6 +3,7 @@
 //! storage, keeps the task's state and progress in Redis, and publishes the outcome.
 //! Its HTTP port serves only `/healthz`, `/readyz` and `/metrics`.
 
+pub mod media;
 pub mod metrics;
 pub mod pipeline;
 pub mod pool;
@@ -53,6 +54,33 @@ pub async fn connect(settings: Settings) -> anyhow::Result<Worker> {
     Worker::new(settings, redis, storage, broker, pool)
 }
 
+/// Consumes `media.process` until `shutdown` is cancelled; in-flight images finish first.
+pub fn spawn_media_consumer(
+    worker: &Worker,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let worker = worker.clone();
+    tokio::spawn(async move {
+        let queue = worker.broker.topology().media_queue();
+        let prefetch = worker.settings.effective_prefetch();
+        let handler_worker = worker.clone();
+        let run = moji_mq::consume::<moji_common::messages::MediaProcessV1, _, _>(
+            &worker.broker,
+            &queue,
+            "inference.media",
+            prefetch,
+            move |msg| {
+                let w = handler_worker.clone();
+                async move { w.handle_media(msg).await }
+            },
+            shutdown,
+        );
+        if let Err(e) = run.await {
+            tracing::error!(error = %e, "media consumer stopped");
+        }
+    })
+}
+
 /// Consumes `face.analyze` until `shutdown` is cancelled; in-flight tasks finish first.
 pub fn spawn_consumer(worker: &Worker, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
     let worker = worker.clone();
@@ -97,6 +125,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let worker = connect(settings).await?;
     let shutdown = CancellationToken::new();
     let consumer = spawn_consumer(&worker, shutdown.clone());
+    let media_consumer = spawn_media_consumer(&worker, shutdown.clone());
     let readiness = readiness(&worker);
     tracing::info!(host = %addr.0, port = addr.1, "inference worker running; metrics at /metrics");
     HttpServer::new(move || {
@@ -111,5 +140,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     .await?;
     shutdown.cancel();
     consumer.await?;
+    media_consumer.await?;
     Ok(())
 }

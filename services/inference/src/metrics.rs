@@ -67,7 +67,11 @@ pub fn init() {
     for step in Step::ALL {
         STEP_SECONDS.with_label_values(&[step.name()]);
     }
-    for kind in TaskKind::ALL.map(TaskKind::as_str) {
+    for kind in TaskKind::ALL
+        .map(TaskKind::as_str)
+        .into_iter()
+        .chain([crate::media::KIND])
+    {
         TASK_SECONDS.with_label_values(&[kind]);
         for outcome in OUTCOMES {
             TASKS.with_label_values(&[kind, outcome]);

@@ -50,6 +50,8 @@ pub struct Worker {
     limits: Limits,
     /// The product day fortunes are drawn for (`product.time_zone`).
     calendar: ProductCalendar,
+    /// Limits of post, product and avatar images (`media.max_upload_*`).
+    pub(crate) media_limits: Limits,
 }
 
 impl Worker {
@@ -67,7 +69,12 @@ impl Worker {
         );
         let calendar = ProductCalendar::new(&settings.product.time_zone)
             .map_err(|e| anyhow::anyhow!("product.time_zone: {e}"))?;
+        let media_limits = Limits::new(
+            settings.media.max_upload_bytes,
+            settings.media.max_upload_pixels,
+        );
         Ok(Self {
+            media_limits,
             settings: Arc::new(settings),
             redis,
             storage,

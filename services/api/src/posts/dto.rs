@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::http::{FeedOf, PageOf};
+use crate::{
+    http::{FeedOf, PageOf},
+    uploads::dto::ImageView,
+};
 
 /// A new post.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -16,8 +19,8 @@ pub struct CreatePostRequest {
     pub title: String,
     /// At most 2,000 characters.
     pub text: String,
-    /// Object keys of uploaded images (at most 10). Image uploads are not available yet:
-    /// send `[]` or leave it out.
+    /// Keys of your uploads (`POST /uploads`), at most 10, in order. With images the post is
+    /// `pending` until they are resized, then `published` (or `failed`, with a reason).
     #[serde(default)]
     pub images: Vec<String>,
     /// At most 10 tags of 1..=30 letters, digits, `_` or `-` (stored lower-case, distinct).
@@ -59,8 +62,13 @@ pub struct PostView {
     pub text: String,
     /// Tags.
     pub tags: Vec<String>,
-    /// `published` (posts with images are `pending` until they are processed, or `failed`).
+    /// `published`; posts with images are `pending` until they are processed, or `failed`
+    /// (only their author sees those).
     pub status: String,
+    /// Why the post failed (with `failed`).
+    pub failure: Option<String>,
+    /// Its images, in order.
+    pub images: Vec<ImageView>,
     /// Likes.
     pub like_count: i32,
     /// Views (each viewer counts once an hour).

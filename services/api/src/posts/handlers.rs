@@ -110,6 +110,27 @@ pub async fn latest_of(
     Ok(HttpResponse::Ok().json(page))
 }
 
+/// My posts, newest first, pending and failed ones included (with their status and reason).
+#[utoipa::path(
+    get, path = "/api/v1/users/me/posts", tag = "posts", security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, body = PostFeed),
+        (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
+        (status = 401, body = Problem),
+    )
+)]
+#[get("/users/me/posts")]
+pub async fn my_posts(
+    state: web::Data<AppState>,
+    who: AuthUser,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let paging = query.paging()?;
+    let listing = Listing::Mine(who.user_id);
+    Ok(HttpResponse::Ok().json(service::feed(&state, Some(who.user_id), listing, paging).await?))
+}
+
 /// My feed: my posts and those of the people I follow, newest first.
 #[utoipa::path(
     get, path = "/api/v1/feed", tag = "posts", security(("bearer" = [])), params(PageQuery),

@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(latest)
         .service(latest_of)
         .service(feed)
+        .service(my_posts)
         .service(get_post)
         .service(update_post)
         .service(delete_post)
@@ -29,7 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[openapi(
     paths(
         handlers::create_post, handlers::list_posts, handlers::latest, handlers::latest_of,
-        handlers::feed, handlers::get_post, handlers::update_post, handlers::delete_post,
+        handlers::feed, handlers::my_posts, handlers::get_post, handlers::update_post, handlers::delete_post,
         handlers::like_post, handlers::unlike_post,
     ),
     components(schemas(

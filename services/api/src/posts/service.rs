@@ -5,9 +5,10 @@ use std::time::Duration;
 use moji_auth::AuthUser;
 use moji_common::new_id;
 use moji_db::{
-    keyset::Start,
+    keyset::{Page, Start},
+    media::{self, PostImage},
     posts::{self, Listing, NewPost, PostChange, PostRow},
-    users,
+    users, DbError,
 };
 use moji_telemetry::FieldError;
 use uuid::Uuid;
@@ -17,8 +18,10 @@ use super::dto::{
 };
 use crate::{
     error::{not_found, validated, ApiError, ApiResult},
+    events::content,
     http::Paging,
     state::AppState,
+    uploads::{attach, service::image_view},
 };
 
 /// Longest title, in characters.
@@ -32,9 +35,46 @@ pub const TAG_MAX_CHARS: usize = 30;
 /// A viewer's views of one post count once in this window.
 pub const VIEW_WINDOW: Duration = Duration::from_secs(3600);
 
-fn view(row: PostRow) -> PostView {
+/// Rows with their images (one statement for all of them).
+fn with_images(
+    c: &mut moji_db::PgConnection,
+    rows: Vec<PostRow>,
+) -> Result<(Vec<PostRow>, Vec<PostImage>), DbError> {
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let images = media::images_of_posts(c, &ids)?;
+    Ok((rows, images))
+}
+
+/// Views of rows, each with its images (links signed, or reused, per image).
+async fn views(
+    state: &AppState,
+    rows: Vec<PostRow>,
+    images: Vec<PostImage>,
+) -> ApiResult<Vec<PostView>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut shown = Vec::new();
+        for image in images.iter().filter(|i| i.post_id == row.id) {
+            shown.push(image_view(state, image).await?);
+        }
+        out.push(view(row, shown));
+    }
+    Ok(out)
+}
+
+/// One row's view.
+async fn view_one(state: &AppState, row: PostRow, images: Vec<PostImage>) -> ApiResult<PostView> {
+    views(state, vec![row], images)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("a post without its view".into()))
+}
+
+fn view(row: PostRow, images: Vec<crate::uploads::dto::ImageView>) -> PostView {
     let tags = row.tags();
     PostView {
+        failure: row.failure,
+        images,
         id: row.id,
         author: Author {
             username: row.username,
@@ -121,17 +161,33 @@ pub async fn create(
         title: title(&req.title, &mut errors),
         body: text(&req.text, &mut errors),
         tags: tags(&req.tags, &mut errors),
+        images: Vec::new(),
     };
-    if !req.images.is_empty() {
-        errors.push(FieldError::new(
-            "images",
-            "image uploads are not available yet; post without images",
-        ));
-    }
     validated(errors)?;
-    let row = state.db.run(move |c| posts::create(c, &new)).await?;
-    tracing::info!(post_id = %row.id, "post written");
-    Ok(view(row))
+    let uploads = attach::check(state, who, "images", &req.images).await?;
+    let work = attach::process_messages(&uploads);
+    let new = NewPost {
+        images: uploads.iter().map(|u| u.id).collect(),
+        ..new
+    };
+    let (row, images) = state
+        .db
+        .run(move |c| {
+            let row = posts::create(c, &new, |row| {
+                let mut messages = content::post_created(row);
+                messages.extend(work);
+                messages
+            })?;
+            with_images(c, vec![row])
+        })
+        .await?;
+    state.outbox.poke();
+    let row = row
+        .into_iter()
+        .next()
+        .ok_or_else(|| ApiError::Internal("the new post vanished".into()))?;
+    tracing::info!(post_id = %row.id, status = %row.status, images = images.len(), "post written");
+    view_one(state, row, images).await
 }
 
 /// One post; a view counts once per viewer (account, or address when anonymous) per hour.
@@ -141,11 +197,19 @@ pub async fn get(
     viewer_key: String,
     id: Uuid,
 ) -> ApiResult<PostView> {
-    let mut row = state
+    let (rows, images) = state
         .db
-        .run(move |c| posts::by_id(c, id, viewer))
+        .run(move |c| {
+            let row = posts::by_id(c, id, viewer)?;
+            with_images(c, vec![row])
+        })
         .await
         .map_err(not_found("post"))?;
+    let mut row = rows.into_iter().next().ok_or(ApiError::NotFound("post"))?;
+    // Pending and failed posts are their author's business only.
+    if row.status != "published" && viewer != Some(row.author_id) {
+        return Err(ApiError::NotFound("post"));
+    }
     let seen = state
         .redis
         .hit(&format!("post-view:{id}:{viewer_key}"), VIEW_WINDOW)
@@ -154,7 +218,7 @@ pub async fn get(
         state.db.run(move |c| posts::add_view(c, id)).await?;
         row.view_count += 1;
     }
-    Ok(view(row))
+    view_one(state, row, images).await
 }
 
 /// The post if `who` wrote it (or, with `admin_ok`, is an admin); 404 / 403 otherwise.
@@ -192,18 +256,27 @@ pub async fn update(
     validated(errors)?;
     owned(state, who, id, false).await?;
     let me = who.user_id;
-    let row = state
+    let (rows, images) = state
         .db
-        .run(move |c| posts::update(c, id, &change, me))
+        .run(move |c| {
+            let row = posts::update(c, id, &change, me, content::post_updated)?;
+            with_images(c, vec![row])
+        })
         .await
         .map_err(not_found("post"))?;
-    Ok(view(row))
+    state.outbox.poke();
+    let row = rows.into_iter().next().ok_or(ApiError::NotFound("post"))?;
+    view_one(state, row, images).await
 }
 
 /// Deletes a post: its author or an admin.
 pub async fn delete(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<()> {
     owned(state, who, id, true).await?;
-    state.db.run(move |c| posts::delete(c, id)).await?;
+    state
+        .db
+        .run(move |c| posts::delete(c, id, content::post_deleted))
+        .await?;
+    state.outbox.poke();
     tracing::info!(post_id = %id, by = %who.user_id, "post deleted");
     Ok(())
 }
@@ -227,6 +300,16 @@ pub async fn set_like(
     })
 }
 
+/// A page with its rows' images.
+fn page_with_images(
+    c: &mut moji_db::PgConnection,
+    page: Page<PostRow>,
+) -> Result<(Page<PostRow>, Vec<PostImage>), DbError> {
+    let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+    let images = media::images_of_posts(c, &ids)?;
+    Ok((page, images))
+}
+
 fn cursor_only(paging: Paging) -> ApiResult<Start> {
     match (paging.page, paging.start) {
         (Some(1) | None, start) => Ok(start),
@@ -244,11 +327,14 @@ pub async fn feed(
     paging: Paging,
 ) -> ApiResult<PostFeed> {
     let start = cursor_only(paging)?;
-    let page = state
+    let (page, images) = state
         .db
-        .run(move |c| posts::page(c, &listing, viewer, start, paging.limit()))
+        .run(move |c| {
+            let page = posts::page(c, &listing, viewer, start, paging.limit())?;
+            page_with_images(c, page)
+        })
         .await?;
-    Ok(paging.feed(page.items.into_iter().map(view).collect(), page.next))
+    Ok(paging.feed(views(state, page.items, images).await?, page.next))
 }
 
 /// Someone's latest posts, with their post count; 404 for an unknown username.
@@ -265,15 +351,15 @@ pub async fn by_author(
         .run(move |c| users::by_username(c, &name))
         .await
         .map_err(not_found("user"))?;
-    let page = state
+    let (page, images) = state
         .db
-        .run(move |c| posts::page(c, &Listing::By(author.id), viewer, start, paging.limit()))
+        .run(move |c| {
+            let page = posts::page(c, &Listing::By(author.id), viewer, start, paging.limit())?;
+            page_with_images(c, page)
+        })
         .await?;
-    Ok(paging.keyset(
-        page.items.into_iter().map(view).collect(),
-        page.total,
-        page.next,
-    ))
+    let total = page.total;
+    Ok(paging.keyset(views(state, page.items, images).await?, total, page.next))
 }
 
 #[cfg(test)]

@@ -1,0 +1,11 @@
+DROP TABLE outbox;
+DROP TRIGGER users_avatar_refs ON users;
+DROP FUNCTION avatar_refs();
+DROP TRIGGER post_images_release ON post_images;
+DROP TRIGGER post_images_attach ON post_images;
+ALTER TABLE users DROP COLUMN avatar_media_id;
+DROP TABLE post_images;
+DROP FUNCTION media_refs();
+DROP INDEX posts_author_all_idx;
+ALTER TABLE posts DROP COLUMN failure;
+DROP TABLE media;
