@@ -29,6 +29,13 @@ pub enum Key {
         /// Its id.
         id: Uuid,
     },
+    /// By price (either direction), then id in the same direction.
+    Price {
+        /// Price of the row.
+        price: i64,
+        /// Its id.
+        id: Uuid,
+    },
     /// Most likes in a ranking window first, then the higher (newer, UUIDv7) id.
     Window {
         /// Likes in the window.
@@ -106,17 +113,26 @@ pub(crate) fn fetched_rows(limit: i64) -> i64 {
 /// (all descending): ` AND (cols) < ($first_bind, …)`; empty for a page that starts at an
 /// offset. Its binds are [`start_params`].
 pub(crate) fn after_sql(start: Start, columns: &str, first_bind: usize) -> String {
+    after_sql_in(start, columns, first_bind, "<")
+}
+
+/// [`after_sql`] for a list ordered by `columns` all ascending: ` AND (cols) > (…)`.
+pub(crate) fn after_sql_ascending(start: Start, columns: &str, first_bind: usize) -> String {
+    after_sql_in(start, columns, first_bind, ">")
+}
+
+fn after_sql_in(start: Start, columns: &str, first_bind: usize, op: &str) -> String {
     let Start::After(key) = start else {
         return String::new();
     };
     let arity = match key {
-        Key::Time { .. } | Key::Window { .. } => 2,
+        Key::Time { .. } | Key::Window { .. } | Key::Price { .. } => 2,
         Key::Popular { .. } => 3,
     };
     let binds: Vec<String> = (first_bind..first_bind + arity)
         .map(|n| format!("${n}"))
         .collect();
-    format!(" AND ({columns}) < ({})", binds.join(", "))
+    format!(" AND ({columns}) {op} ({})", binds.join(", "))
 }
 
 /// The binds a page's start adds: the key's values, or the offset (at most [`MAX_OFFSET`];
@@ -132,6 +148,7 @@ pub(crate) fn start_params(start: Start) -> Vec<Param> {
             Param::Uuid(id),
         ],
         Start::After(Key::Window { likes, id }) => vec![Param::BigInt(likes), Param::Uuid(id)],
+        Start::After(Key::Price { price, id }) => vec![Param::BigInt(price), Param::Uuid(id)],
     }
 }
 

@@ -18,8 +18,10 @@ pub mod outbox;
 pub mod pool;
 pub mod posts;
 pub mod prepared;
+pub mod products;
 pub mod results;
 pub mod schema;
+pub mod search;
 pub mod sessions;
 pub mod users;
 

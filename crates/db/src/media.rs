@@ -1,15 +1,15 @@
 //! Uploaded images: issued with an upload URL, attached to a post (or product, or avatar),
 //! processed by the inference worker, and swept when nothing refers to them.
 //!
-//! Lock order: a post's row before its images' rows, as deleting a post does (the post row,
-//! then the `post_images` cascade, whose trigger releases the images).
+//! Lock order: a post's (product's) row before its images' rows, as deleting one does (its
+//! row, then the `post_images` cascade, whose trigger releases the images).
 
 use chrono::{DateTime, Utc};
 use diesel::{pg::PgConnection, prelude::*};
 use uuid::Uuid;
 
 use crate::{
-    schema::{media, post_images, posts, users},
+    schema::{media, post_images, posts, product_images, products, users},
     DbError,
 };
 
@@ -163,6 +163,29 @@ pub fn attach_to_post(conn: &mut PgConnection, post: Uuid, ids: &[Uuid]) -> Resu
     Ok(())
 }
 
+/// Attaches images to a new product, in order.
+pub fn attach_to_product(
+    conn: &mut PgConnection,
+    product: Uuid,
+    ids: &[Uuid],
+) -> Result<(), DbError> {
+    let rows: Vec<_> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            (
+                product_images::product_id.eq(product),
+                product_images::position.eq(i16::try_from(i).unwrap_or(i16::MAX)),
+                product_images::media_id.eq(*m),
+            )
+        })
+        .collect();
+    diesel::insert_into(product_images::table)
+        .values(rows)
+        .execute(conn)?;
+    Ok(())
+}
+
 /// What processing produced.
 #[derive(Debug, Clone)]
 pub enum Processed {
@@ -179,41 +202,46 @@ pub enum Processed {
     Failed(String),
 }
 
-/// A post whose status this outcome settled.
+/// What an image belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// A post.
+    Post(Uuid),
+    /// A product.
+    Product(Uuid),
+}
+
+/// Something that became visible because its last image is ready.
+#[derive(Debug, Clone)]
+pub enum Published {
+    /// A post.
+    Post(crate::posts::PostRow),
+    /// A product.
+    Product(crate::products::ProductRow),
+}
+
+/// A post or product whose status this outcome settled.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settled {
-    /// The post.
-    pub post_id: Uuid,
+    /// What was settled.
+    pub owner: Owner,
     /// `published` or `failed`.
     pub status: String,
 }
 
 /// Records how processing an image ended (once: a repeated message changes nothing) and
-/// settles the post it belongs to: `published` when all its images are ready, `failed` when
-/// one failed; a post that became visible is queued with what `announce` makes of it, in the
-/// same transaction. Returns the posts that changed.
+/// settles the post or product it belongs to: `published` when all its images are ready,
+/// `failed` when one failed; what became visible is queued with what `announce` makes of
+/// it, in the same transaction. Returns what changed.
 pub fn record(
     conn: &mut PgConnection,
     id: Uuid,
     outcome: &Processed,
-    announce: impl Fn(&crate::posts::PostRow) -> Vec<crate::outbox::Message>,
+    announce: impl Fn(&Published) -> Vec<crate::outbox::Message>,
 ) -> Result<Vec<Settled>, DbError> {
     conn.transaction(|conn| {
-        let post: Option<Uuid> = post_images::table
-            .filter(post_images::media_id.eq(id))
-            .select(post_images::post_id)
-            .first(conn)
-            .optional()?;
-        // The post's row first (see the lock order above).
-        let post = match post {
-            Some(p) => posts::table
-                .find(p)
-                .select(posts::id)
-                .for_update()
-                .first::<Uuid>(conn)
-                .optional()?,
-            None => None,
-        };
+        // The owner's row first (see the lock order above).
+        let owner = lock_owner(conn, id)?;
         let now = Utc::now();
         let changed = match outcome {
             Processed::Ready {
@@ -240,50 +268,122 @@ pub fn record(
                     .execute(conn)?
             }
         };
-        let settled: Vec<Settled> = match post {
-            Some(post) if changed > 0 => settle_post(conn, post)?.into_iter().collect(),
-            _ => Vec::new(),
+        let settled = match owner {
+            Some(owner) if changed > 0 => settle(conn, owner)?,
+            _ => None,
         };
-        for s in settled.iter().filter(|s| s.status == "published") {
-            let row = crate::posts::by_id(conn, s.post_id, None)?;
-            crate::outbox::push(conn, &announce(&row))?;
+        if let Some(s) = settled.as_ref().filter(|s| s.status == "published") {
+            let published = match s.owner {
+                Owner::Post(p) => Published::Post(crate::posts::by_id(conn, p, None)?),
+                Owner::Product(p) => Published::Product(crate::products::by_id(conn, p)?),
+            };
+            crate::outbox::push(conn, &announce(&published))?;
         }
-        Ok(settled)
+        Ok(settled.into_iter().collect())
     })
 }
 
-/// Publishes or fails a pending post from its images' states (its row is locked).
-fn settle_post(conn: &mut PgConnection, post: Uuid) -> Result<Option<Settled>, DbError> {
-    let states: Vec<(i16, String, Option<String>)> = post_images::table
-        .inner_join(media::table)
-        .filter(post_images::post_id.eq(post))
-        .order(post_images::position)
-        .select((post_images::position, media::status, media::failure))
-        .load(conn)?;
-    let failed = states.iter().find(|(_, s, _)| s == "failed");
-    let (status, failure) = match failed {
-        Some((pos, _, why)) => (
+/// Finds and locks the post or product the image belongs to.
+fn lock_owner(conn: &mut PgConnection, id: Uuid) -> Result<Option<Owner>, DbError> {
+    let post: Option<Uuid> = post_images::table
+        .filter(post_images::media_id.eq(id))
+        .select(post_images::post_id)
+        .first(conn)
+        .optional()?;
+    if let Some(p) = post {
+        return Ok(posts::table
+            .find(p)
+            .select(posts::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .optional()?
+            .map(Owner::Post));
+    }
+    let product: Option<Uuid> = product_images::table
+        .filter(product_images::media_id.eq(id))
+        .select(product_images::product_id)
+        .first(conn)
+        .optional()?;
+    match product {
+        Some(p) => Ok(products::table
+            .find(p)
+            .select(products::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .optional()?
+            .map(Owner::Product)),
+        None => Ok(None),
+    }
+}
+
+/// The status a pending owner moves to, from its images' (position, status, failure).
+fn verdict(states: &[(i16, String, Option<String>)]) -> Option<(&'static str, Option<String>)> {
+    if let Some((pos, _, why)) = states.iter().find(|(_, s, _)| s == "failed") {
+        return Some((
             "failed",
             Some(format!(
                 "image {} could not be processed: {}",
                 pos + 1,
                 why.as_deref().unwrap_or("unknown reason")
             )),
-        ),
-        None if states.iter().all(|(_, s, _)| s == "ready") => ("published", None),
-        None => return Ok(None),
+        ));
+    }
+    states
+        .iter()
+        .all(|(_, s, _)| s == "ready")
+        .then_some(("published", None))
+}
+
+/// Publishes or fails a pending post or product from its images' states (its row is locked).
+/// It appears in lists from when it is published, not from when it was written.
+fn settle(conn: &mut PgConnection, owner: Owner) -> Result<Option<Settled>, DbError> {
+    let n = match owner {
+        Owner::Post(post) => {
+            let states: Vec<(i16, String, Option<String>)> = post_images::table
+                .inner_join(media::table)
+                .filter(post_images::post_id.eq(post))
+                .order(post_images::position)
+                .select((post_images::position, media::status, media::failure))
+                .load(conn)?;
+            let Some((status, failure)) = verdict(&states) else {
+                return Ok(None);
+            };
+            let n = diesel::update(posts::table.find(post).filter(posts::status.eq("pending")))
+                .set((
+                    posts::status.eq(status),
+                    posts::failure.eq(failure),
+                    (status == "published").then_some(posts::created_at.eq(Utc::now())),
+                ))
+                .execute(conn)?;
+            (n, status)
+        }
+        Owner::Product(product) => {
+            let states: Vec<(i16, String, Option<String>)> = product_images::table
+                .inner_join(media::table)
+                .filter(product_images::product_id.eq(product))
+                .order(product_images::position)
+                .select((product_images::position, media::status, media::failure))
+                .load(conn)?;
+            let Some((status, failure)) = verdict(&states) else {
+                return Ok(None);
+            };
+            let n = diesel::update(
+                products::table
+                    .find(product)
+                    .filter(products::status.eq("pending")),
+            )
+            .set((
+                products::status.eq(status),
+                products::failure.eq(failure),
+                (status == "published").then_some(products::created_at.eq(Utc::now())),
+            ))
+            .execute(conn)?;
+            (n, status)
+        }
     };
-    let n = diesel::update(posts::table.find(post).filter(posts::status.eq("pending")))
-        .set((
-            posts::status.eq(status),
-            posts::failure.eq(failure),
-            // A post appears in lists when it is published, not when it was written.
-            (status == "published").then_some(posts::created_at.eq(Utc::now())),
-        ))
-        .execute(conn)?;
-    Ok((n > 0).then(|| Settled {
-        post_id: post,
-        status: status.to_owned(),
+    Ok((n.0 > 0).then(|| Settled {
+        owner,
+        status: n.1.to_owned(),
     }))
 }
 
@@ -336,10 +436,10 @@ pub fn sweep(
     })
 }
 
-/// An image of a post, as lists show it.
+/// An image of a post or product, as lists show it.
 #[derive(Debug, Clone, Queryable)]
 pub struct PostImage {
-    /// The post.
+    /// The post (or product).
     pub post_id: Uuid,
     /// Position (0-based).
     pub position: i16,
@@ -377,4 +477,75 @@ pub fn images_of_posts(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<Post
             media::height,
         ))
         .load(conn)?)
+}
+
+/// The images of these products, in order: one statement for a whole page.
+pub fn images_of_products(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<PostImage>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(product_images::table
+        .inner_join(media::table)
+        .filter(product_images::product_id.eq_any(ids))
+        .order((product_images::product_id, product_images::position))
+        .select((
+            product_images::product_id,
+            product_images::position,
+            media::id,
+            media::status,
+            media::display_key,
+            media::thumbnail_key,
+            media::width,
+            media::height,
+        ))
+        .load(conn)?)
+}
+
+/// Sets (or, with `None`, removes) a person's avatar, queueing `messages` (the image's
+/// processing) in the same transaction; the old avatar is released for the sweep by the
+/// users trigger. [`DbError::Conflict`] if the upload is no longer unused.
+pub fn set_avatar(
+    conn: &mut PgConnection,
+    user: Uuid,
+    image: Option<Uuid>,
+    messages: &[crate::outbox::Message],
+) -> Result<(), DbError> {
+    conn.transaction(|conn| {
+        if let Some(id) = image {
+            if start_processing(conn, &[id])? != 1 {
+                return Err(DbError::Conflict(
+                    "the image was used or removed meanwhile; upload it again".into(),
+                ));
+            }
+        }
+        let n = diesel::update(users::table.find(user))
+            .set(users::avatar_media_id.eq(image))
+            .execute(conn)?;
+        if n == 0 {
+            return Err(DbError::NotFound);
+        }
+        crate::outbox::push(conn, messages)
+    })
+}
+
+/// A person's avatar image (its `post_id` is the person's id), if they have one.
+pub fn avatar_of(conn: &mut PgConnection, user: Uuid) -> Result<Option<PostImage>, DbError> {
+    Ok(users::table
+        .inner_join(media::table.on(users::avatar_media_id.eq(media::id.nullable())))
+        .filter(users::id.eq(user))
+        .select((
+            users::id,
+            0i16.into_sql::<diesel::sql_types::SmallInt>(),
+            media::id,
+            media::status,
+            media::display_key,
+            media::thumbnail_key,
+            media::width,
+            media::height,
+        ))
+        .first(conn)
+        .optional()?)
 }

@@ -101,10 +101,10 @@ pub struct PostChange {
     pub tags: Option<Vec<String>>,
 }
 
-const ROW: &str = "p.id, p.author_id, u.username, u.display_name, p.title, p.body, p.tags, \
+pub(crate) const ROW: &str = "p.id, p.author_id, u.username, u.display_name, p.title, p.body, p.tags, \
     p.status, p.failure, p.like_count, p.view_count, (ml.hit IS NOT NULL) AS liked_by_me, p.created_at, \
     p.updated_at";
-const JOINS: &str = "JOIN users u ON u.id = p.author_id \
+pub(crate) const JOINS: &str = "JOIN users u ON u.id = p.author_id \
     LEFT JOIN LATERAL (SELECT 1 AS hit FROM post_likes l1 \
                        WHERE l1.post_id = p.id AND l1.user_id = $1 LIMIT 1) ml ON true";
 

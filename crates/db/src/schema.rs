@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     animal_days (day, animal) {
         day -> Date,
@@ -169,6 +175,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     posts (id) {
         id -> Uuid,
         author_id -> Uuid,
@@ -181,6 +190,34 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         failure -> Nullable<Text>,
+        search -> Tsvector,
+    }
+}
+
+diesel::table! {
+    product_images (product_id, position) {
+        product_id -> Uuid,
+        position -> Int2,
+        media_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    products (id) {
+        id -> Uuid,
+        seller_id -> Uuid,
+        name -> Text,
+        price -> Int8,
+        link -> Nullable<Text>,
+        description -> Text,
+        status -> Text,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        search -> Tsvector,
     }
 }
 
@@ -269,6 +306,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    user_product_counts (user_id) {
+        user_id -> Uuid,
+        products -> Int8,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     users (id) {
         id -> Uuid,
         username -> Text,
@@ -281,6 +328,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         links -> Array<Nullable<Text>>,
         avatar_media_id -> Nullable<Uuid>,
+        search -> Tsvector,
     }
 }
 
@@ -298,6 +346,9 @@ diesel::joinable!(post_likes -> posts (post_id));
 diesel::joinable!(post_likes -> users (user_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(posts -> users (author_id));
+diesel::joinable!(product_images -> media (media_id));
+diesel::joinable!(product_images -> products (product_id));
+diesel::joinable!(products -> users (seller_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
@@ -307,6 +358,7 @@ diesel::joinable!(user_face_days -> users (user_id));
 diesel::joinable!(user_face_seen -> users (user_id));
 diesel::joinable!(user_follow_counts -> users (user_id));
 diesel::joinable!(user_post_counts -> users (user_id));
+diesel::joinable!(user_product_counts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
@@ -326,6 +378,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_likes,
     post_tags,
     posts,
+    product_images,
+    products,
     ranking_windows,
     refresh_tokens,
     session_families,
@@ -336,5 +390,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_face_seen,
     user_follow_counts,
     user_post_counts,
+    user_product_counts,
     users,
 );

@@ -43,6 +43,8 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     doc.merge(crate::accounts::Doc::openapi());
     doc.merge(crate::follows::Doc::openapi());
     doc.merge(crate::posts::Doc::openapi());
+    doc.merge(crate::products::Doc::openapi());
+    doc.merge(crate::search::Doc::openapi());
     doc.merge(crate::files::Doc::openapi());
     doc.merge(crate::uploads::Doc::openapi());
     doc.merge(crate::faces::Doc::openapi());

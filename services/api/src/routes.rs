@@ -11,6 +11,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .configure(crate::accounts::routes)
             .configure(crate::follows::routes)
             .configure(crate::posts::routes)
+            .configure(crate::products::routes)
+            .configure(crate::search::routes)
             .configure(crate::uploads::routes)
             .configure(crate::files::routes)
             .configure(crate::faces::routes)

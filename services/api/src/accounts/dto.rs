@@ -75,6 +75,11 @@ pub struct UpdateMeRequest {
     /// New outside links, replacing the old ones: at most two http(s) addresses (`[]` clears).
     #[schema(example = json!(["https://shop.example.com"]))]
     pub links: Option<Vec<String>>,
+    /// The key of an upload (`POST /uploads`) to become your avatar once it is processed, or
+    /// `null` to remove it.
+    #[serde(default, deserialize_with = "crate::http::params::explicit_null")]
+    #[schema(value_type = Option<String>)]
+    pub avatar: Option<Option<String>>,
 }
 
 /// Password change.
@@ -170,10 +175,21 @@ pub struct PublicProfile {
     pub following: i64,
     /// Whether the caller follows them (false when anonymous or for yourself).
     pub followed_by_me: bool,
+    /// Their avatar (links when processed), if they set one.
+    pub avatar: Option<crate::uploads::dto::ImageView>,
+    /// Published posts.
+    pub posts: i64,
+    /// Products for sale.
+    pub products: i64,
+    /// Their latest posts (at most 3; `GET /posts/latest/{username}` has more).
+    pub latest_posts: Vec<crate::posts::dto::PostView>,
+    /// Their latest products (at most 3; `GET /products/latest/{username}` has more).
+    pub latest_products: Vec<crate::products::dto::ProductView>,
 }
 
 impl PublicProfile {
     /// The profile of `u` with their follow counts, as `viewer` sees it.
+    /// (Avatar, counts and latest items are added by the caller.)
     pub fn new(u: User, counts: moji_db::follows::FollowCounts, followed_by_me: bool) -> Self {
         let links = u.links();
         Self {
@@ -186,6 +202,11 @@ impl PublicProfile {
             followers: counts.followers,
             following: counts.following,
             followed_by_me,
+            avatar: None,
+            posts: 0,
+            products: 0,
+            latest_posts: Vec::new(),
+            latest_products: Vec::new(),
         }
     }
 }

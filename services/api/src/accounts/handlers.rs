@@ -131,9 +131,8 @@ pub async fn profile(
     username: web::Path<String>,
 ) -> ApiResult<HttpResponse> {
     let viewer = optional_user(&state, &req).await?.map(|w| w.user_id);
-    let user = accounts::profile(&state, username.into_inner()).await?;
-    let (counts, mine) = crate::follows::service::profile_counts(&state, viewer, user.id).await?;
-    Ok(HttpResponse::Ok().json(PublicProfile::new(user, counts, mine)))
+    let profile = accounts::public_profile(&state, viewer, username.into_inner()).await?;
+    Ok(HttpResponse::Ok().json(profile))
 }
 /// Log in with username or e-mail.
 #[utoipa::path(

@@ -259,12 +259,84 @@ pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -
         }),
     };
     validated(errors)?;
+    if let Some(avatar) = req.avatar {
+        set_avatar(state, who, avatar).await?;
+    }
     let id = who.user_id;
     state
         .db
         .run(move |c| users::update_profile(c, id, &change))
         .await
         .map_err(unique_conflict)
+}
+
+/// Makes the upload under `key` the caller's avatar (processed like a post's images), or
+/// removes the avatar.
+async fn set_avatar(state: &AppState, who: &AuthUser, key: Option<String>) -> ApiResult<()> {
+    let uploads = match key {
+        Some(key) => crate::uploads::attach::check(state, who, "avatar", &[key])
+            .await
+            .map_err(|e| match e {
+                // One key: say `avatar`, not `avatar[0]`.
+                ApiError::Validation(fields) => ApiError::Validation(
+                    fields
+                        .into_iter()
+                        .map(|f| moji_telemetry::FieldError::new("avatar", f.message))
+                        .collect(),
+                ),
+                other => other,
+            })?,
+        None => Vec::new(),
+    };
+    let work = crate::uploads::attach::process_messages(&uploads);
+    let (me, image) = (who.user_id, uploads.first().map(|u| u.id));
+    state
+        .db
+        .run(move |c| moji_db::media::set_avatar(c, me, image, &work))
+        .await?;
+    state.outbox.poke();
+    Ok(())
+}
+
+/// Someone's public profile as `viewer` sees it: follow counts, avatar, post and product
+/// counts and their latest three of each.
+pub async fn public_profile(
+    state: &AppState,
+    viewer: Option<Uuid>,
+    username: String,
+) -> ApiResult<super::dto::PublicProfile> {
+    use moji_db::{keyset::Start, media, posts, products};
+    let user = profile(state, username).await?;
+    let id = user.id;
+    let (counts, mine) = crate::follows::service::profile_counts(state, viewer, id).await?;
+    let mut out = super::dto::PublicProfile::new(user, counts, mine);
+    let (avatar, post_page, post_images, product_page, product_images) = state
+        .db
+        .run(move |c| {
+            let avatar = media::avatar_of(c, id)?;
+            let posts = posts::page(c, &posts::Listing::By(id), viewer, Start::TOP, 3)?;
+            let ids: Vec<Uuid> = posts.items.iter().map(|p| p.id).collect();
+            let post_images = media::images_of_posts(c, &ids)?;
+            let filter = products::Filter {
+                seller: Some(id),
+                ..products::Filter::default()
+            };
+            let products = products::page(c, &filter, products::Sort::New, Start::TOP, 3)?;
+            let ids: Vec<Uuid> = products.items.iter().map(|p| p.id).collect();
+            let product_images = media::images_of_products(c, &ids)?;
+            Ok((avatar, posts, post_images, products, product_images))
+        })
+        .await?;
+    out.avatar = match avatar {
+        Some(image) => Some(crate::uploads::service::image_view(state, &image).await?),
+        None => None,
+    };
+    out.posts = post_page.total;
+    out.products = product_page.total;
+    out.latest_posts = crate::posts::service::views(state, post_page.items, post_images).await?;
+    out.latest_products =
+        crate::products::service::views(state, product_page.items, product_images).await?;
+    Ok(out)
 }
 
 /// Changes the password and signs out every other session of the account.
@@ -317,6 +389,18 @@ pub async fn delete_me(state: &AppState, who: &AuthUser) -> ApiResult<()> {
         .broker
         .publish(&topology.events_exchange(), UserDeletedV1::TYPE, &envelope)
         .await?;
+    // The person's uploads (photos, post and product images, avatar) go with the account; a
+    // file left behind here is only storage, so failures are logged, not returned.
+    match state.storage.list(&format!("uploads/{id}")).await {
+        Ok(objects) => {
+            for object in objects {
+                if let Err(e) = state.storage.delete(&object.key).await {
+                    tracing::warn!(key = %object.key, error = %e, "could not delete an upload");
+                }
+            }
+        }
+        Err(e) => tracing::warn!(user_id = %id, error = %e, "could not list uploads to delete"),
+    }
     tracing::info!(user_id = %id, "account deleted");
     Ok(())
 }

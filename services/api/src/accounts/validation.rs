@@ -89,6 +89,16 @@ pub const MAX_LINKS: usize = 2;
 /// Longest outside link, in characters.
 pub const MAX_LINK_CHARS: usize = 300;
 
+/// Whether `link` (trimmed) is an absolute http(s) URL with a host, without spaces or control
+/// characters, of at most `max_chars` characters.
+pub fn is_outside_link(link: &str, max_chars: usize) -> bool {
+    link.chars().count() <= max_chars
+        && !link.chars().any(|c| c.is_whitespace() || c.is_control())
+        && url::Url::parse(link).is_ok_and(|u| {
+            matches!(u.scheme(), "http" | "https") && u.host_str().is_some_and(|h| !h.is_empty())
+        })
+}
+
 /// Checks profile links: at most two, each an absolute http(s) URL with a host, no spaces,
 /// at most 300 characters. Returns them trimmed.
 pub fn links(raw: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
@@ -102,14 +112,7 @@ pub fn links(raw: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     for (i, link) in raw.iter().enumerate() {
         let link = link.trim();
         let field = format!("links[{i}]");
-        let parsed = url::Url::parse(link);
-        let ok = link.chars().count() <= MAX_LINK_CHARS
-            && !link.chars().any(|c| c.is_whitespace() || c.is_control())
-            && parsed.as_ref().is_ok_and(|u| {
-                matches!(u.scheme(), "http" | "https")
-                    && u.host_str().is_some_and(|h| !h.is_empty())
-            });
-        if !ok {
+        if !is_outside_link(link, MAX_LINK_CHARS) {
             errors.push(FieldError::new(
                 field,
                 format!("an http:// or https:// address of at most {MAX_LINK_CHARS} characters"),

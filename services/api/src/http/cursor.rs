@@ -17,6 +17,7 @@ pub fn encode(key: &Key) -> String {
             format!("p.{likes}.{}.{}", at.timestamp_micros(), id.simple())
         }
         Key::Window { likes, id } => format!("w.{likes}.{}", id.simple()),
+        Key::Price { price, id } => format!("k.{price}.{}", id.simple()),
     };
     URL_SAFE_NO_PAD.encode(text)
 }
@@ -46,6 +47,10 @@ pub fn decode(cursor: &str) -> Option<Key> {
             likes: likes(n)?,
             id: id(uuid)?,
         }),
+        ["k", n, uuid] => Some(Key::Price {
+            price: likes(n)?,
+            id: id(uuid)?,
+        }),
         _ => None,
     }
 }
@@ -62,6 +67,7 @@ mod tests {
             Key::Time { at, id },
             Key::Popular { likes: 42, at, id },
             Key::Window { likes: 7, id },
+            Key::Price { price: 15_000, id },
         ] {
             let cursor = encode(&key);
             assert!(cursor.len() < MAX_CURSOR_LEN);

@@ -24,6 +24,16 @@ where
     .transpose()
 }
 
+/// For `#[serde(default, deserialize_with = ...)]` on an `Option<Option<T>>` field: tells an
+/// absent field (`None`, keep) from an explicit `null` (`Some(None)`, remove).
+pub fn explicit_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    Ok(Some(<Option<T> as serde::Deserialize>::deserialize(d)?))
+}
+
 #[cfg(test)]
 mod tests {
     use moji_common::Period;

@@ -46,7 +46,7 @@ fn with_images(
 }
 
 /// Views of rows, each with its images (links signed, or reused, per image).
-async fn views(
+pub async fn views(
     state: &AppState,
     rows: Vec<PostRow>,
     images: Vec<PostImage>,

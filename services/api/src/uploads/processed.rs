@@ -1,5 +1,6 @@
 //! `media.processed` from the inference worker: records the image's outcome and settles its
-//! post (published, with `content.created` queued in the same transaction, or failed).
+//! post or product (published, with `content.created` queued in the same transaction, or
+//! failed).
 
 use moji_common::messages::{MediaOutcome, MediaProcessedV1};
 use moji_db::{
@@ -46,7 +47,7 @@ pub async fn record(
                 }
                 ProcessedOutcome::Failed(why) => Processed::Failed(why),
             };
-            media::record(c, media_id, &processed, content::post_created)
+            media::record(c, media_id, &processed, content::published)
         })
         .await?;
     if !settled.is_empty() {
@@ -68,7 +69,7 @@ pub async fn on_processed(state: &AppState, msg: Incoming<MediaProcessedV1>) -> 
     match record(state, p.media_id, outcome).await {
         Ok(settled) => {
             for s in settled {
-                tracing::info!(post_id = %s.post_id, status = %s.status, "post settled by its images");
+                tracing::info!(owner = ?s.owner, status = %s.status, "settled by its images");
             }
             Outcome::Ack
         }
