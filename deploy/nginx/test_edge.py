@@ -110,6 +110,8 @@ class Upstream(BaseHTTPRequestHandler):
                 received += len(chunk)
         self._json(202, self._seen(received=received))
 
+    do_PUT = do_POST  # noqa: N815 (uploads through signed file URLs)
+
 
 def http_service(name: str, port: int, keepalive: bool = True) -> ThreadingHTTPServer:
     handler = type(f"{name}Handler", (Upstream,), {"service": name, "keepalive": keepalive})
@@ -201,7 +203,7 @@ def test_routing(r: Results, edge: int) -> None:
         ("/docs/", "api"),
         ("/api-docs/openapi.json", "api"),
         ("/api/v1/recommend/posts/1/similar", "recommend"),
-        ("/api/v1/search?q=cat", "recommend"),
+        ("/api/v1/search?q=cat", "api"),
         ("/api/v1/searches", "api"),  # /search is exact, not a prefix
     ]
     for path, want in table:
@@ -321,12 +323,23 @@ def test_body_limits(r: Results, edge: int) -> None:
         )
     status, _, data = request(edge, "POST", "/api/v1/users/me", b"x" * 512 * 1024)
     r.check("512 KiB elsewhere passes the edge (the api enforces its own JSON cap)", status == 202)
+    image = os.urandom(10 * mb)
+    status, _, data = request(
+        edge, "PUT", "/api/v1/files/uploads/u/x.jpg?sig=s", image, {"Content-Type": "image/jpeg"}
+    )
+    r.check(
+        "a 10 MiB image PUT to a signed upload URL reaches the api",
+        status == 202 and seen(data).get("received") == len(image),
+        f"status {status}",
+    )
+    status, _, _ = request(edge, "PUT", "/api/v1/files/uploads/u/x.jpg", os.urandom(12 * mb))
+    r.check("a 12 MiB upload PUT -> 413", status == 413, f"status {status}")
 
 
 def test_down(r: Results, edge: int, recommend: ThreadingHTTPServer) -> None:
     recommend.shutdown()
     recommend.server_close()
-    status, headers, data = request(edge, "GET", "/api/v1/search?q=x")
+    status, headers, data = request(edge, "GET", "/api/v1/recommend/for-you")
     r.check(
         "a service that is down -> 503 problem+json",
         status == 503 and seen(data).get("code") == "service_unavailable",
