@@ -112,7 +112,7 @@ pub fn page(
     };
     if matches!(
         start,
-        Start::After(Key::Popular { .. } | Key::Window { .. })
+        Start::After(Key::Popular { .. } | Key::Window { .. } | Key::Oldest { .. })
     ) {
         return Err(DbError::BadCursor);
     }

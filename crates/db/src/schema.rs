@@ -16,6 +16,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_likes (comment_id, user_id) {
+        comment_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Uuid,
+        post_id -> Uuid,
+        author_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        text -> Text,
+        like_count -> Int4,
+        reply_count -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     emoji_likes (emoji_id, user_id) {
         emoji_id -> Uuid,
         user_id -> Uuid,
@@ -181,6 +203,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         failure -> Nullable<Text>,
+        comment_count -> Int4,
     }
 }
 
@@ -218,6 +241,13 @@ diesel::table! {
         user_id -> Uuid,
         challenge -> Text,
         awarded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_comment_counts (user_id) {
+        user_id -> Uuid,
+        comments -> Int8,
     }
 }
 
@@ -284,6 +314,10 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(comment_likes -> comments (comment_id));
+diesel::joinable!(comment_likes -> users (user_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(emoji_likes -> emojis (emoji_id));
 diesel::joinable!(emoji_likes -> users (user_id));
 diesel::joinable!(emoji_window_likes -> ranking_windows (period));
@@ -301,6 +335,7 @@ diesel::joinable!(posts -> users (author_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
+diesel::joinable!(user_comment_counts -> users (user_id));
 diesel::joinable!(user_emoji_counts -> users (user_id));
 diesel::joinable!(user_face_counts -> users (user_id));
 diesel::joinable!(user_face_days -> users (user_id));
@@ -311,6 +346,8 @@ diesel::joinable!(user_post_counts -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
     animal_totals,
+    comment_likes,
+    comments,
     emoji_likes,
     emoji_window_likes,
     emojis,
@@ -330,6 +367,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     session_families,
     user_challenges,
+    user_comment_counts,
     user_emoji_counts,
     user_face_counts,
     user_face_days,
