@@ -112,7 +112,9 @@ pub fn page(
     };
     if matches!(
         start,
-        Start::After(Key::Popular { .. } | Key::Window { .. } | Key::Price { .. })
+        Start::After(
+            Key::Popular { .. } | Key::Window { .. } | Key::Price { .. } | Key::Oldest { .. }
+        )
     ) {
         return Err(DbError::BadCursor);
     }

@@ -20,6 +20,13 @@ pub enum Key {
         /// Its id (breaks ties).
         id: Uuid,
     },
+    /// Oldest first: creation time, then id, both ascending (a conversation reads top-down).
+    Oldest {
+        /// Creation time of the row.
+        at: DateTime<Utc>,
+        /// Its id (breaks ties).
+        id: Uuid,
+    },
     /// Most liked first (all time), then newest.
     Popular {
         /// Likes of the row.
@@ -110,8 +117,9 @@ pub(crate) fn fetched_rows(limit: i64) -> i64 {
 }
 
 /// The keyset condition of a page that starts after a key, for a list ordered by `columns`
-/// (all descending): ` AND (cols) < ($first_bind, …)`; empty for a page that starts at an
-/// offset. Its binds are [`start_params`].
+/// (all descending, or all ascending for [`Key::Oldest`]): ` AND (cols) < ($first_bind, …)`
+/// (`>` when ascending); empty for a page that starts at an offset. Its binds are
+/// [`start_params`].
 pub(crate) fn after_sql(start: Start, columns: &str, first_bind: usize) -> String {
     after_sql_in(start, columns, first_bind, "<")
 }
@@ -125,14 +133,36 @@ fn after_sql_in(start: Start, columns: &str, first_bind: usize, op: &str) -> Str
     let Start::After(key) = start else {
         return String::new();
     };
-    let arity = match key {
-        Key::Time { .. } | Key::Window { .. } | Key::Price { .. } => 2,
-        Key::Popular { .. } => 3,
+    let (arity, op) = match key {
+        Key::Time { .. } | Key::Window { .. } | Key::Price { .. } => (2, op),
+        // An oldest-first key carries its direction: its lists always walk up.
+        Key::Oldest { .. } => (2, ">"),
+        Key::Popular { .. } => (3, op),
     };
     let binds: Vec<String> = (first_bind..first_bind + arity)
         .map(|n| format!("${n}"))
         .collect();
     format!(" AND ({columns}) {op} ({})", binds.join(", "))
+}
+
+/// Where a page of a list sorted by `accepts`'s kind of key starts, as SQL: the keyset
+/// condition (as [`after_sql`]) and the ` OFFSET $first_bind` clause, either or both empty;
+/// [`DbError::BadCursor`](crate::DbError::BadCursor) for a key of another kind. Their binds
+/// are [`start_params`].
+pub(crate) fn start_sql(
+    start: Start,
+    accepts: impl Fn(&Key) -> bool,
+    columns: &str,
+    first_bind: usize,
+) -> Result<(String, String), crate::DbError> {
+    match start {
+        Start::Offset(0) => Ok((String::new(), String::new())),
+        Start::Offset(_) => Ok((String::new(), format!(" OFFSET ${first_bind}"))),
+        Start::After(key) if accepts(&key) => {
+            Ok((after_sql(start, columns, first_bind), String::new()))
+        }
+        Start::After(_) => Err(crate::DbError::BadCursor),
+    }
 }
 
 /// The binds a page's start adds: the key's values, or the offset (at most [`MAX_OFFSET`];
@@ -141,7 +171,9 @@ pub(crate) fn start_params(start: Start) -> Vec<Param> {
     match start {
         Start::Offset(0) => vec![],
         Start::Offset(n) => vec![Param::BigInt(n.clamp(0, MAX_OFFSET))],
-        Start::After(Key::Time { at, id }) => vec![Param::Time(at), Param::Uuid(id)],
+        Start::After(Key::Time { at, id } | Key::Oldest { at, id }) => {
+            vec![Param::Time(at), Param::Uuid(id)]
+        }
         Start::After(Key::Popular { likes, at, id }) => vec![
             Param::Int(i32::try_from(likes).unwrap_or(i32::MAX)),
             Param::Time(at),
@@ -188,5 +220,43 @@ mod tests {
             " AND (x, y, z) < ($2, $3, $4)"
         );
         assert_eq!(start_params(after).len(), 3);
+        let oldest = Start::After(Key::Oldest {
+            at: Utc::now(),
+            id: Uuid::nil(),
+        });
+        assert_eq!(after_sql(oldest, "a, b", 3), " AND (a, b) > ($3, $4)");
+        assert_eq!(start_params(oldest).len(), 2);
+    }
+
+    #[test]
+    fn a_page_refuses_keys_of_another_order() {
+        let oldest = |k: &Key| matches!(k, Key::Oldest { .. });
+        let key = Key::Time {
+            at: Utc::now(),
+            id: Uuid::nil(),
+        };
+        assert!(start_sql(Start::After(key), oldest, "a, b", 3).is_err());
+        assert_eq!(
+            start_sql(Start::TOP, oldest, "a, b", 3).unwrap(),
+            (String::new(), String::new())
+        );
+        assert_eq!(
+            start_sql(Start::Offset(40), oldest, "a, b", 3).unwrap(),
+            (String::new(), " OFFSET $3".to_owned())
+        );
+        assert_eq!(
+            start_sql(
+                Start::After(Key::Oldest {
+                    at: Utc::now(),
+                    id: Uuid::nil()
+                }),
+                oldest,
+                "a, b",
+                3
+            )
+            .unwrap()
+            .0,
+            " AND (a, b) > ($3, $4)"
+        );
     }
 }

@@ -54,6 +54,9 @@ pub struct PostRow {
     /// Views (once per viewer per hour).
     #[diesel(sql_type = BigInt)]
     pub view_count: i64,
+    /// Comments, replies included.
+    #[diesel(sql_type = Int4)]
+    pub comment_count: i32,
     /// Whether the viewer likes it.
     #[diesel(sql_type = Bool)]
     pub liked_by_me: bool,
@@ -101,9 +104,12 @@ pub struct PostChange {
     pub tags: Option<Vec<String>>,
 }
 
-pub(crate) const ROW: &str = "p.id, p.author_id, u.username, u.display_name, p.title, p.body, p.tags, \
-    p.status, p.failure, p.like_count, p.view_count, (ml.hit IS NOT NULL) AS liked_by_me, p.created_at, \
-    p.updated_at";
+/// The columns of a [`PostRow`] of `posts p` (with [`JOINS`]); also used by the comments
+/// module's list of posts someone liked.
+pub(crate) const ROW: &str = "p.id, p.author_id, u.username, u.display_name, p.title, p.body, \
+    p.tags, p.status, p.failure, p.like_count, p.view_count, p.comment_count, \
+    (ml.hit IS NOT NULL) AS liked_by_me, p.created_at, p.updated_at";
+/// The author and whether viewer `$1` likes the post.
 pub(crate) const JOINS: &str = "JOIN users u ON u.id = p.author_id \
     LEFT JOIN LATERAL (SELECT 1 AS hit FROM post_likes l1 \
                        WHERE l1.post_id = p.id AND l1.user_id = $1 LIMIT 1) ml ON true";
@@ -220,8 +226,8 @@ pub fn update(
     })
 }
 
-/// Deletes a post (its likes, tags and image references go with it; the images are swept)
-/// and queues what `announce` makes of the deleted row; false when there was none.
+/// Deletes a post (its likes, tags, comments and image references go with it; the images are
+/// swept) and queues what `announce` makes of the deleted row; false when there was none.
 pub fn delete(
     conn: &mut PgConnection,
     id: Uuid,

@@ -22,6 +22,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    comment_likes (comment_id, user_id) {
+        comment_id -> Uuid,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> Uuid,
+        post_id -> Uuid,
+        author_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        text -> Text,
+        like_count -> Int4,
+        reply_count -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     emoji_likes (emoji_id, user_id) {
         emoji_id -> Uuid,
         user_id -> Uuid,
@@ -190,6 +212,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         failure -> Nullable<Text>,
+        comment_count -> Int4,
         search -> Tsvector,
     }
 }
@@ -255,6 +278,13 @@ diesel::table! {
         user_id -> Uuid,
         challenge -> Text,
         awarded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_comment_counts (user_id) {
+        user_id -> Uuid,
+        comments -> Int8,
     }
 }
 
@@ -332,6 +362,10 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(comment_likes -> comments (comment_id));
+diesel::joinable!(comment_likes -> users (user_id));
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(emoji_likes -> emojis (emoji_id));
 diesel::joinable!(emoji_likes -> users (user_id));
 diesel::joinable!(emoji_window_likes -> ranking_windows (period));
@@ -352,6 +386,7 @@ diesel::joinable!(products -> users (seller_id));
 diesel::joinable!(refresh_tokens -> session_families (family_id));
 diesel::joinable!(session_families -> users (user_id));
 diesel::joinable!(user_challenges -> users (user_id));
+diesel::joinable!(user_comment_counts -> users (user_id));
 diesel::joinable!(user_emoji_counts -> users (user_id));
 diesel::joinable!(user_face_counts -> users (user_id));
 diesel::joinable!(user_face_days -> users (user_id));
@@ -363,6 +398,8 @@ diesel::joinable!(user_product_counts -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
     animal_totals,
+    comment_likes,
+    comments,
     emoji_likes,
     emoji_window_likes,
     emojis,
@@ -384,6 +421,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     session_families,
     user_challenges,
+    user_comment_counts,
     user_emoji_counts,
     user_face_counts,
     user_face_days,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod catalogue;
 pub mod challenges;
 pub mod cli;
+pub mod comments;
 pub mod emojis;
 pub mod error;
 pub mod events;

@@ -21,6 +21,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .configure(crate::catalogue::routes)
             .configure(crate::emojis::routes)
             .configure(crate::rankings::routes)
-            .configure(crate::challenges::routes),
+            .configure(crate::challenges::routes)
+            // After posts, so `/posts/latest/{username}` wins over `/posts/{id}/comments|likes`.
+            .configure(crate::comments::routes),
     );
 }

@@ -157,6 +157,49 @@ async fn pages_cost_the_same_statements_whatever_their_size() {
         assert!(big <= 4 && big > 0, "{name}: {big} statements: {seen:#?}");
         println!("{name}: {big} statements for 20 items: {seen:?}");
     }
+    // A post with 24 comments (from several people, some liked): its comment pages.
+    for i in 0..24 {
+        let who = &authors[i % authors.len()];
+        let r = send(
+            &t.app,
+            bearer(
+                post_json(
+                    &format!("/api/v1/posts/{last_post}/comments"),
+                    json!({"text": format!("댓글 {i}")}),
+                ),
+                &who.token,
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        if i % 3 == 0 {
+            let id = r.body["id"].as_str().unwrap();
+            let r = send(
+                &t.app,
+                bearer(
+                    TestRequest::put().uri(&format!("/api/v1/comments/{id}/like")),
+                    &reader.token,
+                ),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+    }
+    let comments = |n: u32| {
+        bearer(
+            TestRequest::get().uri(&format!("/api/v1/posts/{last_post}/comments?size={n}")),
+            &reader.token,
+        )
+    };
+    statements_of(&t.app, comments(20)).await;
+    let (small, _) = statements_of(&t.app, comments(2)).await;
+    let (big, seen) = statements_of(&t.app, comments(20)).await;
+    assert_eq!(
+        big, small,
+        "comments: 20 ran {big} statements, 2 ran {small}: {seen:#?}"
+    );
+    assert!(big <= 4 && big > 0, "comments: {big} statements: {seen:#?}");
+    println!("comments: {big} statements for 20 items: {seen:?}");
     // A post page: the post, its images, its view.
     let (n, seen) = statements_of(
         &t.app,

@@ -13,6 +13,7 @@ const MAX_CURSOR_LEN: usize = 200;
 pub fn encode(key: &Key) -> String {
     let text = match key {
         Key::Time { at, id } => format!("t.{}.{}", at.timestamp_micros(), id.simple()),
+        Key::Oldest { at, id } => format!("o.{}.{}", at.timestamp_micros(), id.simple()),
         Key::Popular { likes, at, id } => {
             format!("p.{likes}.{}.{}", at.timestamp_micros(), id.simple())
         }
@@ -35,6 +36,10 @@ pub fn decode(cursor: &str) -> Option<Key> {
     let likes = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0);
     match parts.as_slice() {
         ["t", at, uuid] => Some(Key::Time {
+            at: time(at)?,
+            id: id(uuid)?,
+        }),
+        ["o", at, uuid] => Some(Key::Oldest {
             at: time(at)?,
             id: id(uuid)?,
         }),
@@ -65,6 +70,7 @@ mod tests {
         let id = Uuid::now_v7();
         for key in [
             Key::Time { at, id },
+            Key::Oldest { at, id },
             Key::Popular { likes: 42, at, id },
             Key::Window { likes: 7, id },
             Key::Price { price: 15_000, id },

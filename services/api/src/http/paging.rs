@@ -78,6 +78,16 @@ impl Paging {
         })
     }
 
+    /// Where a feed page starts: feeds page by `cursor` only, so a `page` past 1 is a 400.
+    pub fn feed_start(self) -> ApiResult<Start> {
+        match (self.page, self.start) {
+            (Some(1) | None, start) => Ok(start),
+            _ => Err(ApiError::BadRequest(
+                "feeds page by `cursor` only: follow `next_cursor`".into(),
+            )),
+        }
+    }
+
     /// Rows to skip (0 for a cursor page).
     pub fn offset(self) -> i64 {
         match self.start {
@@ -208,6 +218,8 @@ mod tests {
             Paging::new(Some(u32::MAX), Some(100)).is_err(),
             "no overflow"
         );
+        assert_eq!(first.feed_start().unwrap(), Start::TOP);
+        assert!(p.feed_start().is_err(), "feeds have no page 3");
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct PostView {
     pub like_count: i32,
     /// Views (each viewer counts once an hour).
     pub view_count: i64,
+    /// Comments, replies included (`GET /posts/{id}/comments` lists them).
+    pub comment_count: i32,
     /// Whether the caller likes it (false when anonymous).
     pub liked_by_me: bool,
     /// Written.

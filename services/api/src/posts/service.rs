@@ -5,7 +5,7 @@ use std::time::Duration;
 use moji_auth::AuthUser;
 use moji_common::new_id;
 use moji_db::{
-    keyset::{Page, Start},
+    keyset::Page,
     media::{self, PostImage},
     posts::{self, Listing, NewPost, PostChange, PostRow},
     users, DbError,
@@ -45,7 +45,8 @@ fn with_images(
     Ok((rows, images))
 }
 
-/// Views of rows, each with its images (links signed, or reused, per image).
+/// Views of rows, each with its images (links signed, or reused, per image); also the items
+/// of the comments module's list of posts someone liked.
 pub async fn views(
     state: &AppState,
     rows: Vec<PostRow>,
@@ -86,6 +87,7 @@ fn view(row: PostRow, images: Vec<crate::uploads::dto::ImageView>) -> PostView {
         status: row.status,
         like_count: row.like_count,
         view_count: row.view_count,
+        comment_count: row.comment_count,
         liked_by_me: row.liked_by_me,
         created_at: row.created_at,
         updated_at: row.updated_at,
@@ -301,22 +303,13 @@ pub async fn set_like(
 }
 
 /// A page with its rows' images.
-fn page_with_images(
+pub(crate) fn page_with_images(
     c: &mut moji_db::PgConnection,
     page: Page<PostRow>,
 ) -> Result<(Page<PostRow>, Vec<PostImage>), DbError> {
     let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
     let images = media::images_of_posts(c, &ids)?;
     Ok((page, images))
-}
-
-fn cursor_only(paging: Paging) -> ApiResult<Start> {
-    match (paging.page, paging.start) {
-        (Some(1) | None, start) => Ok(start),
-        _ => Err(ApiError::BadRequest(
-            "feeds page by `cursor` only: follow `next_cursor`".into(),
-        )),
-    }
 }
 
 /// A feed page: everyone's latest, a tag's, or the caller's feed.
@@ -326,7 +319,7 @@ pub async fn feed(
     listing: Listing,
     paging: Paging,
 ) -> ApiResult<PostFeed> {
-    let start = cursor_only(paging)?;
+    let start = paging.feed_start()?;
     let (page, images) = state
         .db
         .run(move |c| {
@@ -344,7 +337,7 @@ pub async fn by_author(
     username: String,
     paging: Paging,
 ) -> ApiResult<PostPage> {
-    let start = cursor_only(paging)?;
+    let start = paging.feed_start()?;
     let name = username.to_lowercase();
     let author = state
         .db

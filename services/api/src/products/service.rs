@@ -287,14 +287,7 @@ async fn page(
     sort: Sort,
     paging: Paging,
 ) -> ApiResult<Page<ProductView>> {
-    let start = match (paging.page, paging.start) {
-        (Some(1) | None, start) => start,
-        _ => {
-            return Err(ApiError::BadRequest(
-                "products page by `cursor` only: follow `next_cursor`".into(),
-            ))
-        }
-    };
+    let start = paging.feed_start()?;
     let (page, images) = state
         .db
         .run(move |c| {

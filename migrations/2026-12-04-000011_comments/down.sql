@@ -1,0 +1,16 @@
+DROP TRIGGER comment_likes_counts_delete ON comment_likes;
+DROP TRIGGER comment_likes_counts_insert ON comment_likes;
+DROP FUNCTION comment_likes_counts();
+DROP TRIGGER comments_stay ON comments;
+DROP FUNCTION comments_stay();
+DROP TRIGGER comments_one_level ON comments;
+DROP FUNCTION comments_one_level();
+DROP TRIGGER comments_counts_delete ON comments;
+DROP TRIGGER comments_counts_insert ON comments;
+DROP FUNCTION comments_counts();
+DROP FUNCTION bump_user_comment_counts(UUID, BIGINT);
+DROP TABLE user_comment_counts;
+DROP INDEX post_likes_latest_idx;
+DROP TABLE comment_likes;
+DROP TABLE comments;
+ALTER TABLE posts DROP COLUMN comment_count;
