@@ -155,3 +155,17 @@ pub fn backlog(conn: &mut PgConnection) -> Result<(i64, f64), DbError> {
     let age = oldest.map_or(0.0, |t| (Utc::now() - t).num_milliseconds() as f64 / 1000.0);
     Ok((n, age))
 }
+
+/// Runs `change` and queues what `announce` makes of its result, in one transaction: for
+/// writes whose functions do not take an `announce` themselves.
+pub fn within<T>(
+    conn: &mut PgConnection,
+    change: impl FnOnce(&mut PgConnection) -> Result<T, DbError>,
+    announce: impl FnOnce(&T) -> Vec<Message>,
+) -> Result<T, DbError> {
+    conn.transaction(|conn| {
+        let out = change(conn)?;
+        push(conn, &announce(&out))?;
+        Ok(out)
+    })
+}

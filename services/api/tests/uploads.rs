@@ -197,6 +197,8 @@ async fn a_post_with_images_is_pending_until_processed_then_published() {
     let t = spawn_with(|s| s.amqp.prefix = format!("t{}.", uuid::Uuid::new_v4().simple())).await;
     let alice = someone(&t.app, "alice").await;
     let bob = someone(&t.app, "bob").await;
+    // Sign-ups announced the two profiles; send those first.
+    assert_eq!(moji_api::events::relay::pass(&t.state).await.unwrap(), 2);
     let first = upload(&t.app, &alice, png(64, 48)).await;
     let second = upload(&t.app, &alice, png(48, 64)).await;
     let r = post_with(&t.app, &alice, json!([first, second])).await;

@@ -101,9 +101,16 @@ pub async fn sign_up(state: &AppState, req: SignUpRequest) -> ApiResult<TokenRes
     };
     let user = state
         .db
-        .run(move |c| users::insert(c, &new))
+        .run(move |c| {
+            moji_db::outbox::within(
+                c,
+                |c| users::insert(c, &new),
+                crate::events::content::profile_created,
+            )
+        })
         .await
         .map_err(unique_conflict)?;
+    state.outbox.poke();
     tracing::info!(user_id = %user.id, "account created");
     start_session(state, user).await
 }
@@ -263,11 +270,19 @@ pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -
         set_avatar(state, who, avatar).await?;
     }
     let id = who.user_id;
-    state
+    let user = state
         .db
-        .run(move |c| users::update_profile(c, id, &change))
+        .run(move |c| {
+            moji_db::outbox::within(
+                c,
+                |c| users::update_profile(c, id, &change),
+                crate::events::content::profile_updated,
+            )
+        })
         .await
-        .map_err(unique_conflict)
+        .map_err(unique_conflict)?;
+    state.outbox.poke();
+    Ok(user)
 }
 
 /// Makes the upload under `key` the caller's avatar (processed like a post's images), or
@@ -377,11 +392,18 @@ pub async fn delete_me(state: &AppState, who: &AuthUser) -> ApiResult<()> {
     let families = state
         .db
         .run(move |c| {
-            let families = sessions::revoke_all_for_user(c, id, None, "account_deleted")?;
-            users::delete(c, id)?;
-            Ok(families)
+            moji_db::outbox::within(
+                c,
+                |c| {
+                    let families = sessions::revoke_all_for_user(c, id, None, "account_deleted")?;
+                    users::delete(c, id)?;
+                    Ok(families)
+                },
+                |_| crate::events::content::profile_deleted(id),
+            )
         })
         .await?;
+    state.outbox.poke();
     revoke_sessions(state, &families).await?;
     let envelope = Envelope::new("api", id, UserDeletedV1 { user_id: id });
     let topology = state.broker.topology();

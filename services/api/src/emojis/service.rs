@@ -17,6 +17,7 @@ use super::dto::{
 };
 use crate::{
     error::{not_found, validated, ApiError, ApiResult},
+    events::content,
     http::{choice, links::download_url, Paging},
     results,
     state::AppState,
@@ -151,7 +152,12 @@ pub async fn create_emoji(
         image_key: result.image_key,
         thumbnail_key: result.thumbnail_key,
     };
-    match state.db.run(move |c| emojis::insert(c, &new)).await? {
+    let saved = state
+        .db
+        .run(move |c| moji_db::outbox::within(c, |c| emojis::insert(c, &new), content::emoji_saved))
+        .await?;
+    state.outbox.poke();
+    match saved {
         Saved::Created(row) => {
             tracing::info!(emoji_id = %row.emoji.id, %task_id, "emoji saved");
             view(state, *row, false, None).await
@@ -290,8 +296,18 @@ async fn managed_emoji(
 /// Deletes an emoji: its owner or an admin. The task and its images stay (they are the
 /// owner's "used" history).
 pub async fn delete_emoji(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<()> {
-    managed_emoji(state, who, id, "delete").await?;
-    state.db.run(move |c| emojis::delete(c, id)).await?;
+    let before = managed_emoji(state, who, id, "delete").await?.emoji;
+    state
+        .db
+        .run(move |c| {
+            moji_db::outbox::within(
+                c,
+                |c| emojis::delete(c, id),
+                |_| content::emoji_deleted(&before),
+            )
+        })
+        .await?;
+    state.outbox.poke();
     tracing::info!(emoji_id = %id, by = %who.user_id, "emoji deleted");
     Ok(())
 }
@@ -333,13 +349,20 @@ pub async fn update_emoji(
         Some(raw) => Some(caption(Some(raw))?),
         None => None,
     };
-    managed_emoji(state, who, id, "change").await?;
+    let before = managed_emoji(state, who, id, "change").await?.emoji;
     let visibility = req.visibility;
     let row = state
         .db
-        .run(move |c| emojis::update(c, id, new_caption, visibility))
+        .run(move |c| {
+            moji_db::outbox::within(
+                c,
+                |c| emojis::update(c, id, new_caption, visibility),
+                |after| content::emoji_changed(&before, &after.emoji),
+            )
+        })
         .await
         .map_err(not_found("emoji"))?;
+    state.outbox.poke();
     let user = who.user_id;
     let liked = state
         .db

@@ -5,8 +5,11 @@ use chrono::{DateTime, Utc};
 use moji_common::messages::{
     ContentCreatedV1, ContentDeletedV1, ContentDocument, ContentKind, ContentUpdatedV1,
 };
+use moji_common::Visibility;
 use moji_db::{
+    emojis::{Emoji, Saved},
     media::Published,
+    models::User,
     outbox::{Exchange, Message},
     posts::PostRow,
     products::ProductRow,
@@ -120,4 +123,78 @@ pub fn published(p: &Published) -> Vec<Message> {
         Published::Post(row) => post_created(row),
         Published::Product(row) => product_created(row),
     }
+}
+
+/// The searchable document of a public emoji: its caption, template and expression.
+pub fn emoji_document(e: &Emoji) -> ContentDocument {
+    ContentDocument {
+        kind: ContentKind::Emoji,
+        id: e.id,
+        owner_id: e.user_id,
+        title: e.caption.clone(),
+        text: format!("{} {}", e.template.as_str(), e.expression.as_str()),
+        tags: Vec::new(),
+        price: None,
+        updated_at: Utc::now(),
+    }
+}
+
+/// `content.created` for an emoji saved as public.
+pub fn emoji_saved(saved: &Saved) -> Vec<Message> {
+    match saved {
+        Saved::Created(row) if row.emoji.visibility == Visibility::Public => {
+            created("published", || emoji_document(&row.emoji))
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What changing an emoji from `before` to `after` means to others: it appeared (made
+/// public), changed (public both times), disappeared (made private) or nothing.
+pub fn emoji_changed(before: &Emoji, after: &Emoji) -> Vec<Message> {
+    match (before.visibility, after.visibility) {
+        (Visibility::Public, Visibility::Public) => updated("published", || emoji_document(after)),
+        (Visibility::Private, Visibility::Public) => created("published", || emoji_document(after)),
+        (Visibility::Public, Visibility::Private) => {
+            deleted("published", ContentKind::Emoji, after.id, after.user_id)
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// `content.deleted` for a deleted public emoji.
+pub fn emoji_deleted(e: &Emoji) -> Vec<Message> {
+    if e.visibility != Visibility::Public {
+        return Vec::new();
+    }
+    deleted("published", ContentKind::Emoji, e.id, e.user_id)
+}
+
+/// The searchable document of a profile: display name (and handle) and bio.
+pub fn profile_document(u: &User) -> ContentDocument {
+    ContentDocument {
+        kind: ContentKind::Profile,
+        id: u.id,
+        owner_id: u.id,
+        title: format!("{} @{}", u.display_name, u.username),
+        text: u.bio.clone(),
+        tags: Vec::new(),
+        price: None,
+        updated_at: u.updated_at,
+    }
+}
+
+/// `content.created` for a new account's profile.
+pub fn profile_created(u: &User) -> Vec<Message> {
+    created("published", || profile_document(u))
+}
+
+/// `content.updated` for a changed profile.
+pub fn profile_updated(u: &User) -> Vec<Message> {
+    updated("published", || profile_document(u))
+}
+
+/// `content.deleted` for a deleted account's profile.
+pub fn profile_deleted(id: Uuid) -> Vec<Message> {
+    deleted("published", ContentKind::Profile, id, id)
 }
