@@ -42,12 +42,22 @@ def cmd_tokens(args):
     print(len(tokens))
 
 
+def describe(status, body):
+    """What an answer holds: a list's items (as the gallery describes them), search results,
+    or one post."""
+    if status // 100 != 2 or not isinstance(body, dict) or "items" in body:
+        return gallery.describe(status, body)
+    if "posts" in body:  # GET /search
+        posts = body["posts"] if isinstance(body["posts"], list) else []
+        first = f", first \"{posts[0].get('title')}\"" if posts and isinstance(posts[0], dict) else ""
+        return f"{len(posts)} posts for q={body.get('q')}, has_more {body.get('has_more')}{first}"
+    keys = ("id", "title", "like_count", "view_count", "username")
+    return ", ".join(f"{k} {body[k]}" for k in keys if k in body)
+
+
 def cmd_probe(args):
     status, body = gallery.http(args.url, token=args.token)
-    detail = gallery.describe(status, body)
-    if status // 100 == 2 and isinstance(body, dict) and "items" not in body:
-        detail = ", ".join(f"{k} {str(v)[:40]}" for k, v in list(body.items())[:4])
-    print(status, detail)
+    print(status, describe(status, body))
 
 
 def views(db_url):
