@@ -65,6 +65,17 @@ pub struct Settings {
     pub product: ProductSettings,
     /// Image uploads of posts, products and avatars (presigned PUT, then processing).
     pub media: MediaSettings,
+    /// Full-text search.
+    pub search: SearchSettings,
+}
+
+/// Full-text search.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SearchSettings {
+    /// How long the matches of a query (ids in rank order) are reused, in seconds; 0 turns
+    /// the cache off. New content shows up in search at most this late; deleted or hidden
+    /// content never shows (rows are loaded fresh).
+    pub cache_ttl_secs: u64,
 }
 
 /// Image uploads of posts, products and avatars.
@@ -331,6 +342,7 @@ impl Default for Settings {
             product: ProductSettings {
                 time_zone: "Asia/Seoul".into(),
             },
+            search: SearchSettings { cache_ttl_secs: 30 },
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,

@@ -9,7 +9,7 @@ use diesel::{pg::PgConnection, prelude::*};
 use uuid::Uuid;
 
 use crate::{
-    schema::{media, post_images, posts, product_images, products, users},
+    schema::{media, post_images, post_tags, posts, product_images, products, users},
     DbError,
 };
 
@@ -348,13 +348,20 @@ fn settle(conn: &mut PgConnection, owner: Owner) -> Result<Option<Settled>, DbEr
             let Some((status, failure)) = verdict(&states) else {
                 return Ok(None);
             };
+            let now = Utc::now();
             let n = diesel::update(posts::table.find(post).filter(posts::status.eq("pending")))
                 .set((
                     posts::status.eq(status),
                     posts::failure.eq(failure),
-                    (status == "published").then_some(posts::created_at.eq(Utc::now())),
+                    (status == "published").then_some(posts::created_at.eq(now)),
                 ))
                 .execute(conn)?;
+            if n > 0 && status == "published" {
+                // Tag lists order by the tag row's copy of the publication time.
+                diesel::update(post_tags::table.filter(post_tags::post_id.eq(post)))
+                    .set(post_tags::created_at.eq(now))
+                    .execute(conn)?;
+            }
             (n, status)
         }
         Owner::Product(product) => {

@@ -187,12 +187,22 @@ pub fn by_id(conn: &mut PgConnection, id: Uuid, viewer: Option<Uuid>) -> Result<
         .map_err(DbError::from)
 }
 
-/// Counts one view.
-pub fn add_view(conn: &mut PgConnection, id: Uuid) -> Result<(), DbError> {
-    diesel::update(posts::table.find(id))
-        .set(posts::view_count.eq(posts::view_count + 1))
-        .execute(conn)?;
-    Ok(())
+/// Adds buffered view counts, all in one statement (posts deleted meanwhile are skipped).
+pub fn add_views(conn: &mut PgConnection, views: &[(Uuid, i64)]) -> Result<usize, DbError> {
+    if views.is_empty() {
+        return Ok(0);
+    }
+    let mut sorted = views.to_vec();
+    // One order for every writer of these rows.
+    sorted.sort_by_key(|(id, _)| *id);
+    let (ids, counts): (Vec<Uuid>, Vec<i64>) = sorted.into_iter().unzip();
+    Ok(diesel::sql_query(
+        "UPDATE posts p SET view_count = p.view_count + v.n \
+         FROM unnest($1::uuid[], $2::bigint[]) AS v(id, n) WHERE p.id = v.id",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<BigInt>, _>(counts)
+    .execute(conn)?)
 }
 
 /// Applies a change and returns the post, queueing what `announce` makes of it;
@@ -343,23 +353,31 @@ pub fn page(
         // Feeds page by cursor only (bounded walk per author).
         _ => return Err(DbError::BadCursor),
     };
-    let sql = match listing {
+    // The page's ids are chosen first, reading only the index columns; authors and the
+    // viewer's likes are then joined to those rows alone, not to every candidate.
+    let top = match listing {
         Listing::FeedOf(_) => {
             let inner_cond = cond.replace("p.created_at, p.id", "q.created_at, q.id");
             format!(
-                "SELECT {ROW} FROM \
+                "SELECT q.id FROM \
                    (SELECT $2::uuid AS a UNION ALL \
                     SELECT followee_id FROM follows WHERE follower_id = $2) authors \
-                 CROSS JOIN LATERAL (SELECT * FROM posts q WHERE q.author_id = authors.a \
-                    AND q.status = 'published'{inner_cond} \
-                    ORDER BY q.created_at DESC, q.id DESC LIMIT {n}) p \
-                 {JOINS} ORDER BY {order} LIMIT {n}"
+                 CROSS JOIN LATERAL (SELECT q.id, q.created_at FROM posts q \
+                    WHERE q.author_id = authors.a AND q.status = 'published'{inner_cond} \
+                    ORDER BY q.created_at DESC, q.id DESC LIMIT {n}) q \
+                 ORDER BY q.created_at DESC, q.id DESC LIMIT {n}"
             )
         }
-        _ => format!(
-            "SELECT {ROW} FROM {from} {JOINS} WHERE {filter}{cond} ORDER BY {order} LIMIT {n}"
+        Listing::Tagged(_) => format!(
+            "SELECT t.post_id AS id FROM {from} WHERE {filter}{cond} ORDER BY {order} LIMIT {n}"
         ),
+        _ => format!("SELECT p.id FROM {from} WHERE {filter}{cond} ORDER BY {order} LIMIT {n}"),
     };
+    // A tag row carries its post's publication time, so one outer order fits every list.
+    let sql = format!(
+        "SELECT {ROW} FROM ({top}) top JOIN posts p ON p.id = top.id {JOINS} \
+         ORDER BY p.created_at DESC, p.id DESC"
+    );
     let param = match listing {
         Listing::Latest => Param::OptUuid(None),
         Listing::By(u) | Listing::Mine(u) | Listing::FeedOf(u) => Param::Uuid(*u),

@@ -75,47 +75,89 @@ pub fn query_of(q: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" & "))
 }
 
-/// Published posts matching `query` (from [`query_of`]), best first (title matches weigh
-/// most), then newest; `limit + 1` rows from `offset` so the caller knows if more follow.
-pub fn posts(
-    conn: &mut PgConnection,
-    query: &str,
-    viewer: Option<Uuid>,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<PostRow>, DbError> {
-    let (row, joins) = (crate::posts::ROW, crate::posts::JOINS);
-    Ok(PreparedSql::new(format!(
-        "SELECT {row} FROM posts p {joins} \
-         WHERE p.status = 'published' AND p.search @@ $2::tsquery \
-         ORDER BY ts_rank(p.search, $2::tsquery) DESC, p.created_at DESC, p.id DESC \
-         LIMIT $3 OFFSET $4"
-    ))
-    .bind(Param::OptUuid(viewer))
-    .bind(Param::String(query.to_owned()))
-    .bind(Param::BigInt(limit + 1))
-    .bind(Param::BigInt(offset))
-    .load(conn)?)
-}
-
-/// Published products matching `query`, best first, then newest.
-pub fn products(
+/// Ids of published posts matching `query` (from [`query_of`]), best first (title matches
+/// weigh most), then newest: `limit + 1` from `offset`, so the caller knows if more follow.
+/// Only the posts themselves are read; [`posts_by_ids`] loads the page.
+pub fn post_ids(
     conn: &mut PgConnection,
     query: &str,
     offset: i64,
     limit: i64,
-) -> Result<Vec<ProductRow>, DbError> {
-    let row = crate::products::ROW;
-    Ok(PreparedSql::new(format!(
-        "SELECT {row} FROM products p JOIN users u ON u.id = p.seller_id \
+) -> Result<Vec<Uuid>, DbError> {
+    let rows: Vec<IdRow> = PreparedSql::new(
+        "SELECT p.id FROM posts p \
          WHERE p.status = 'published' AND p.search @@ $1::tsquery \
          ORDER BY ts_rank(p.search, $1::tsquery) DESC, p.created_at DESC, p.id DESC \
          LIMIT $2 OFFSET $3"
-    ))
+            .to_owned(),
+    )
     .bind(Param::String(query.to_owned()))
     .bind(Param::BigInt(limit + 1))
     .bind(Param::BigInt(offset))
-    .load(conn)?)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The published posts with these ids as `viewer` sees them, in the order given (a post
+/// deleted or hidden since the ids were found is left out).
+pub fn posts_by_ids(
+    conn: &mut PgConnection,
+    ids: &[Uuid],
+    viewer: Option<Uuid>,
+) -> Result<Vec<PostRow>, DbError> {
+    let (row, joins) = (crate::posts::ROW, crate::posts::JOINS);
+    let rows: Vec<PostRow> = diesel::sql_query(format!(
+        "SELECT {row} FROM posts p {joins} WHERE p.id = ANY($2) AND p.status = 'published'"
+    ))
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(viewer)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    Ok(in_order(ids, rows, |r| r.id))
+}
+
+/// Ids of published products matching `query`, best first, then newest (`limit + 1`).
+pub fn product_ids(
+    conn: &mut PgConnection,
+    query: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    let rows: Vec<IdRow> = PreparedSql::new(
+        "SELECT p.id FROM products p \
+         WHERE p.status = 'published' AND p.search @@ $1::tsquery \
+         ORDER BY ts_rank(p.search, $1::tsquery) DESC, p.created_at DESC, p.id DESC \
+         LIMIT $2 OFFSET $3"
+            .to_owned(),
+    )
+    .bind(Param::String(query.to_owned()))
+    .bind(Param::BigInt(limit + 1))
+    .bind(Param::BigInt(offset))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The published products with these ids, in the order given.
+pub fn products_by_ids(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<ProductRow>, DbError> {
+    let row = crate::products::ROW;
+    let rows: Vec<ProductRow> = diesel::sql_query(format!(
+        "SELECT {row} FROM products p JOIN users u ON u.id = p.seller_id \
+         WHERE p.id = ANY($1) AND p.status = 'published'"
+    ))
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    Ok(in_order(ids, rows, |r| r.id))
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// `rows` in the order of `ids`.
+fn in_order<T>(ids: &[Uuid], mut rows: Vec<T>, id: impl Fn(&T) -> Uuid) -> Vec<T> {
+    rows.sort_by_key(|r| ids.iter().position(|i| *i == id(r)).unwrap_or(usize::MAX));
+    rows
 }
 
 /// A person found by search.

@@ -134,13 +134,19 @@ fn product_lists_and_searches_do_not_scan() {
             ("mandar", 14_000),
         ] {
             let terms = search::query_of(q).unwrap();
-            let found = search::posts(&mut conn, &terms, None, 0, 20).unwrap();
+            let found = search::post_ids(&mut conn, &terms, 0, 20).unwrap();
             assert_eq!(found.len(), 21, "{q}: a full page and one more");
+            let rows = search::posts_by_ids(&mut conn, &found, None).unwrap();
+            assert_eq!(
+                rows.iter().map(|r| r.id).collect::<Vec<_>>(),
+                found,
+                "{q}: in rank order"
+            );
             counts.push((q, terms, at_least));
         }
         let terms = search::query_of("한라봉").unwrap();
         assert_eq!(
-            search::products(&mut conn, &terms, 0, 20).unwrap().len(),
+            search::product_ids(&mut conn, &terms, 0, 20).unwrap().len(),
             21
         );
         let terms = search::query_of("user7").unwrap();

@@ -29,11 +29,13 @@
 //! [`TaskStatus::can_transition_to`], applies the change, bumps `updated_at` and publishes the
 //! event in the same atomic step: subscribers see events in the order the changes happened.
 
+mod cache;
 mod error;
 mod hub;
 mod limits;
 mod scripts;
 mod tasks;
+mod views;
 
 use std::time::Duration;
 
@@ -41,6 +43,7 @@ pub use error::StateError;
 pub use limits::WindowCount;
 pub use moji_common::{ErrorCode, TaskKind, TaskStatus};
 pub use tasks::{NewTask, TaskChange, TaskError, TaskEvent, TaskRecord};
+pub use views::ViewCount;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Client;

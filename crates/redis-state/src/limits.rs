@@ -8,7 +8,7 @@ use crate::scripts::{CLAIM, HIT};
 use crate::{ttl_millis, RedisState, StateError};
 
 /// How long a window counter outlives its window (covers clock skew between replicas).
-const WINDOW_GRACE_MS: u64 = 1_000;
+pub(crate) const WINDOW_GRACE_MS: u64 = 1_000;
 
 /// The state of one fixed rate-limit window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,7 +109,7 @@ impl RedisState {
     }
 
     /// Full key of a rate-limit window counter: `{prefix}:rl:<bucket>:<window index>`.
-    fn window_key(&self, bucket: &str, index: u64) -> String {
+    pub(crate) fn window_key(&self, bucket: &str, index: u64) -> String {
         self.key(&format!("rl:{bucket}:{index}"))
     }
 
@@ -121,14 +121,14 @@ impl RedisState {
 
 /// Where "now" falls in a fixed window grid aligned to the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Window {
-    index: u64,
-    resets_in_ms: u64,
+pub(crate) struct Window {
+    pub(crate) index: u64,
+    pub(crate) resets_in_ms: u64,
 }
 
 impl Window {
     /// The window of length `window` containing the current time.
-    fn now(window: Duration) -> Result<Self, StateError> {
+    pub(crate) fn now(window: Duration) -> Result<Self, StateError> {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_err(|e| StateError::InvalidArgument(format!("clock before 1970: {e}")))?

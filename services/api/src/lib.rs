@@ -168,6 +168,7 @@ pub fn spawn_consumers(
             |st, msg| async move { uploads::processed::on_processed(&st, msg).await },
         ),
         events::relay::spawn(state, shutdown.clone()),
+        posts::service::spawn_view_flusher(state, shutdown.clone()),
         uploads::sweep::spawn(state, shutdown),
     ]
 }

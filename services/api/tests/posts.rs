@@ -207,3 +207,50 @@ async fn feed_latest_author_and_tag_lists() {
     let r = send(&t.app, get("/api/v1/posts?tag=nothing")).await;
     assert_eq!(titles(&r.body), Vec::<String>::new());
 }
+
+#[actix_web::test]
+async fn views_are_buffered_in_redis_and_flushed_to_postgres() {
+    let t = spawn().await;
+    let alice = someone(&t.app, "alice").await;
+    let bob = someone(&t.app, "bob").await;
+    let id = write(&t.app, &alice, "조회수", json!([])).await;
+    let path = format!("/api/v1/posts/{id}");
+    for who in [&alice, &bob, &bob] {
+        send(&t.app, get_as(&path, Some(&who.token))).await;
+    }
+    let uuid: uuid::Uuid = id.parse().unwrap();
+    let stored = |state: &moji_api::AppState| {
+        let state = state.clone();
+        async move {
+            state
+                .db
+                .run(move |c| moji_db::posts::by_id(c, uuid, None))
+                .await
+                .unwrap()
+                .view_count
+        }
+    };
+    assert_eq!(stored(&t.state).await, 0, "not written per request");
+    assert_eq!(
+        moji_api::posts::service::flush_views(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(stored(&t.state).await, 2, "two viewers, one view each");
+    let r = send(&t.app, get_as(&path, None)).await;
+    assert_eq!(r.body["view_count"], 3, "stored plus pending: {}", r.text);
+    assert_eq!(
+        moji_api::posts::service::flush_views(&t.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        moji_api::posts::service::flush_views(&t.state)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(stored(&t.state).await, 3);
+}

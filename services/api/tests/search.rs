@@ -76,6 +76,21 @@ async fn korean_and_english_search_with_ranking_and_paging() {
         (1, Some(false))
     );
 
+    // A deleted post leaves the results at once, though the matches are cached.
+    let r = send(&t.app, search("감귤")).await;
+    let id = r.body["posts"][0]["id"].as_str().unwrap().to_owned();
+    let r = send(
+        &t.app,
+        bearer(
+            actix_web::test::TestRequest::delete().uri(&format!("/api/v1/posts/{id}")),
+            &alice.token,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let r = send(&t.app, search("감귤")).await;
+    assert_eq!(titles(&r.body, "posts"), ["오늘의 일기"]);
+
     // Products and people.
     let r = send(
         &t.app,

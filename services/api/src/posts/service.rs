@@ -212,15 +212,52 @@ pub async fn get(
     if row.status != "published" && viewer != Some(row.author_id) {
         return Err(ApiError::NotFound("post"));
     }
-    let seen = state
-        .redis
-        .hit(&format!("post-view:{id}:{viewer_key}"), VIEW_WINDOW)
-        .await?;
-    if seen.count == 1 {
-        state.db.run(move |c| posts::add_view(c, id)).await?;
-        row.view_count += 1;
-    }
+    // Counted in Redis and written to PostgreSQL in batches (see `flush_views`).
+    let seen = state.redis.count_view(id, &viewer_key, VIEW_WINDOW).await?;
+    row.view_count += seen.pending;
     view_one(state, row, images).await
+}
+
+/// How often buffered view counts are written to PostgreSQL.
+pub const VIEW_FLUSH_EVERY: Duration = Duration::from_secs(2);
+
+/// Writes the view counts buffered in Redis to PostgreSQL in one statement; on failure they
+/// go back to Redis for the next flush. Returns how many posts were updated.
+pub async fn flush_views(state: &AppState) -> ApiResult<usize> {
+    let views = state.redis.take_pending_views().await?;
+    if views.is_empty() {
+        return Ok(0);
+    }
+    let batch = views.clone();
+    match state.db.run(move |c| posts::add_views(c, &batch)).await {
+        Ok(n) => Ok(n),
+        Err(e) => {
+            state.redis.return_pending_views(&views).await?;
+            Err(e.into())
+        }
+    }
+}
+
+/// Flushes view counts every [`VIEW_FLUSH_EVERY`] until `shutdown`, and once more then.
+pub fn spawn_view_flusher(
+    state: &AppState,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            let stop = tokio::select! {
+                () = shutdown.cancelled() => true,
+                () = tokio::time::sleep(VIEW_FLUSH_EVERY) => false,
+            };
+            if let Err(e) = flush_views(&state).await {
+                tracing::warn!(error = %e, "view counts not written; will retry");
+            }
+            if stop {
+                break;
+            }
+        }
+    })
 }
 
 /// The post if `who` wrote it (or, with `admin_ok`, is an admin); 404 / 403 otherwise.

@@ -19,6 +19,44 @@ pub const MAX_PAGE: u32 = 10;
 /// Largest page.
 pub const MAX_SIZE: u32 = 50;
 
+/// The ids matching `terms` in rank order (`limit + 1` from `offset`), reused from Redis for
+/// `search.cache_ttl_secs`: matching and ranking is the costly part of a search, and popular
+/// queries repeat. Rows are always loaded fresh, so deleted or hidden content never shows.
+async fn matches(
+    state: &AppState,
+    kind: &str,
+    terms: &str,
+    offset: i64,
+    limit: i64,
+) -> ApiResult<Vec<Uuid>> {
+    let ttl = std::time::Duration::from_secs(state.settings.search.cache_ttl_secs);
+    let name = format!("search:{kind}:{offset}:{limit}:{terms}");
+    if !ttl.is_zero() {
+        // A cache that cannot answer is only slower, never wrong: fall through to the query.
+        if let Ok(Some(hit)) = state.redis.cached(&name).await {
+            if let Ok(ids) = serde_json::from_str::<Vec<Uuid>>(&hit) {
+                return Ok(ids);
+            }
+        }
+    }
+    let (kind, terms_owned) = (kind.to_owned(), terms.to_owned());
+    let ids = state
+        .db
+        .run(move |c| match kind.as_str() {
+            "post" => search::post_ids(c, &terms_owned, offset, limit),
+            _ => search::product_ids(c, &terms_owned, offset, limit),
+        })
+        .await?;
+    if !ttl.is_zero() {
+        if let Ok(text) = serde_json::to_string(&ids) {
+            if let Err(e) = state.redis.cache(&name, &text, ttl).await {
+                tracing::debug!(error = %e, "search matches not cached");
+            }
+        }
+    }
+    Ok(ids)
+}
+
 /// Runs a search.
 pub async fn search(
     state: &AppState,
@@ -76,24 +114,24 @@ pub async fn search(
     let more = |n: usize| n as i64 > limit;
     match kind.as_str() {
         "post" => {
-            let (mut rows, images) = state
+            let mut ids = matches(state, &kind, &terms, offset, limit).await?;
+            results.has_more = more(ids.len());
+            ids.truncate(size as usize);
+            let (rows, images) = state
                 .db
                 .run(move |c| {
-                    let rows = search::posts(c, &terms, viewer, offset, limit)?;
+                    let rows = search::posts_by_ids(c, &ids, viewer)?;
                     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
                     Ok((rows, media::images_of_posts(c, &ids)?))
                 })
                 .await?;
-            results.has_more = more(rows.len());
-            rows.truncate(size as usize);
             results.posts = post_views(state, rows, images).await?;
         }
         "product" => {
-            let mut found =
-                load_views(state, move |c| search::products(c, &terms, offset, limit)).await?;
-            results.has_more = more(found.len());
-            found.truncate(size as usize);
-            results.products = found;
+            let mut ids = matches(state, &kind, &terms, offset, limit).await?;
+            results.has_more = more(ids.len());
+            ids.truncate(size as usize);
+            results.products = load_views(state, move |c| search::products_by_ids(c, &ids)).await?;
         }
         _ => {
             let mut people = state
