@@ -176,3 +176,22 @@ test('Korean and English texts have the same keys, and the same placeholders', a
   const holes = (text) => (text.match(/\{\w+\}/g) ?? []).sort();
   for (const key of Object.keys(en)) assert.deepEqual(holes(ko[key]), holes(en[key]), `placeholders of ${key}`);
 });
+
+test('prices: what the sell form and the market filter accept, and how won read in each language', async () => {
+  const { parsePrice } = await import('../dist/js/pages/sell.js');
+  assert.equal(parsePrice('32000'), 32000);
+  assert.equal(parsePrice('32,000'), 32000);
+  assert.equal(parsePrice(' 32,000원 '), 32000);
+  assert.equal(parsePrice('₩0'), 0);
+  for (const bad of ['', 'lots', '-5', '3.5', '1e5', null]) assert.equal(parsePrice(bad), null, `refused: ${bad}`);
+  const i18n = await import('../dist/js/i18n.js');
+  const before = i18n.lang();
+  try {
+    i18n.setLang('ko');
+    assert.equal(i18n.formatPrice(32000), '32,000원');
+    i18n.setLang('en');
+    assert.equal(i18n.formatPrice(32000), '₩32,000');
+  } finally {
+    i18n.setLang(before);
+  }
+});

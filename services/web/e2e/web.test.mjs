@@ -18,8 +18,13 @@
 // refused follow shows the problem, re-follows; B's followers page by cursor; no Follow
 // button on your own page) → posts (a refused post shows the title's field message; A posts
 // with a Korean tag; B follows A, sees it in the feed, likes it, opens it and its tag page;
-// A edits the title and deletes it: it leaves B's feed) → 360 px layout → log out → a wrong password shows the API's
-// detail. Throughout: no console errors and no failed requests except the ones a step
+// A edits the title and deletes it: it leaves B's feed) → the market SNS (A posts with a photo
+// from the compose form: refused files, a removed photo, the signed PUT with its progress bar,
+// pending → published; B sees it with its photo in the feed at 360 px, likes and comments on
+// it; A likes the comment and replies; a signed-out search of a two-syllable Korean word of its
+// title finds it; A lists a product with a photo, edits its price; a price range in the market
+// finds it; B sees it on A's page; in Korean it reads in won; A changes their picture; the new
+// pages at 360 px) → 360 px layout → log out → a wrong password shows the API's detail. Throughout: no console errors and no failed requests except the ones a step
 // provokes on purpose.
 
 import { test, before, after } from 'node:test';
@@ -1041,6 +1046,434 @@ test('posts: A writes one with a Korean tag; B sees it in the feed, likes it; ta
   assert.equal(await b.locator(`.post-card[data-id="${post.id}"]`).count(), 0, 'gone from the feed');
   assert.equal(await b.locator('.feed-empty a[href="#/posts"]').count(), 1, 'the empty feed suggests everyone’s latest');
   await page.bringToFront();
+});
+
+// ---- the market SNS: photos, comments, search, products -------------------------------------
+
+// Two Hangul syllables of this run: a word of the post's title that the search must find.
+const SYLLABLES = '가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후';
+const word = Array.from({ length: 2 }, () => SYLLABLES[Math.floor(Math.random() * SYLLABLES.length)]).join('');
+// What the steps below make: A's post and product (the API's views).
+const sns = { title: `${word} 한라봉 나눔해요 (${run})`, productName: `제주 한라봉 5kg (${run})`, post: null, product: null };
+
+/** Waits until the image `selector` shows (loaded, with pixels). */
+async function imageLoaded(p, selector, timeout = TASK_TIMEOUT) {
+  await p.waitForFunction(
+    (sel) => {
+      const img = document.querySelector(sel);
+      return img && img.complete && img.naturalWidth > 0;
+    },
+    selector,
+    { timeout },
+  );
+}
+
+/** Whether the API has comments yet (they land in a later change than posts). */
+async function commentsInApi(postId) {
+  const res = await fetch(`${BASE}/api/v1/posts/${postId}/comments?size=1`);
+  return res.status !== 404 || (await res.json().catch(() => ({}))).code !== 'route_not_found';
+}
+
+test('market SNS: A posts with a photo from the compose form (checks, remove, progress bar); it is published', async () => {
+  await page.bringToFront();
+  await go(page, '#/feed');
+  const form = page.locator('.compose-form');
+  const picker = form.locator('.picker-input');
+  // Refused here, before anything is asked of the API: not an image, larger than 10 MB.
+  let uploadsAsked = 0;
+  const countUploads = (req) => {
+    if (req.url().endsWith('/api/v1/uploads')) uploadsAsked += 1;
+  };
+  page.on('request', countUploads);
+  await picker.setInputFiles([
+    { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a photo') },
+    { name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(10 * 1024 * 1024 + 1) },
+  ]);
+  const note = form.locator('.picker-note .alert-error');
+  await note.waitFor();
+  assert.deepEqual(await note.locator('li').allTextContents(), ['notes.txt is not a JPEG, PNG or WebP photo.', 'huge.png is larger than 10 MB.']);
+  assert.equal(await form.locator('.pick').count(), 0);
+  // Two photos, one removed again before posting (the focus stays in the list).
+  await picker.setInputFiles([
+    { name: path.basename(PHOTO), mimeType: 'image/png', buffer: fs.readFileSync(PHOTO) },
+    { name: 'sky.png', mimeType: 'image/png', buffer: plainPng(64, 48) },
+  ]);
+  await form.locator('.pick').nth(1).waitFor();
+  assert.equal(await form.locator('.picker-note .alert').count(), 0, 'a new choice clears the refusals');
+  await form.locator('.pick', { hasText: 'sky.png' }).locator('.pick-remove').click();
+  assert.equal(await form.locator('.pick').count(), 1);
+  assert.equal(await form.locator('.pick .pick-name').textContent(), path.basename(PHOTO));
+  assert.equal(await page.evaluate(() => document.activeElement?.classList.contains('pick-remove')), true, 'focus on the remaining photo’s Remove');
+  await imageLoaded(page, '.compose-form .pick-thumb', 5000);
+  assert.equal(await form.locator('.pick-bar').isVisible(), false, 'no progress bar before posting');
+  page.off('request', countUploads);
+  assert.equal(uploadsAsked, 0, 'nothing was uploaded for refused or removed photos');
+
+  await form.locator('.post-title-input').fill(sns.title);
+  await form.locator('.post-text-input').fill('귤이 너무 많아서 나눠요.\nTangerines to share.');
+  await form.locator('.post-tags-input').fill('나눔, jeju');
+  // Every change of the photo's row while it uploads: its state and progress.
+  await page.evaluate(() => {
+    window.__pickLog = [];
+    new MutationObserver((ms) => {
+      for (const m of ms) window.__pickLog.push(`${m.attributeName.slice(5)}=${m.target.getAttribute(m.attributeName)}`);
+    }).observe(document.querySelector('.compose-form .picks'), { subtree: true, attributes: true, attributeFilter: ['data-state', 'data-progress'] });
+  });
+  const [ticketRes, putRes, created] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/uploads')),
+    page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/api/v1/files/')),
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/posts')),
+    form.locator('.post-submit').click(),
+  ]);
+  assert.equal(ticketRes.status(), 201);
+  const ticket = await ticketRes.json();
+  assert.deepEqual(ticketRes.request().postDataJSON(), { content_type: 'image/png', bytes: fs.statSync(PHOTO).size });
+  assert.equal(putRes.status(), 204);
+  const putHeaders = putRes.request().headers();
+  assert.equal(putHeaders['content-type'], 'image/png');
+  assert.equal(putHeaders.authorization, undefined, 'no token on the signed upload URL');
+  assert.equal(created.status(), 201);
+  assert.deepEqual(created.request().postDataJSON().images, [ticket.key]);
+  sns.post = await created.json();
+  const log = await page.evaluate(() => window.__pickLog);
+  console.log(`# upload of the photo: ${log.join(' → ')}`);
+  assert.ok(log.includes('state=uploading') && log.includes('state=done') && log.includes('progress=100'), `the progress bar ran: ${log}`);
+  assert.equal(await form.locator('.pick').count(), 0, 'the form is emptied');
+
+  // Pending first (only A sees it), then published with the photo's thumbnail.
+  const id = sns.post.id;
+  const card = page.locator(`.post-list[data-list="feed"] .post-card[data-id="${id}"]`);
+  await card.waitFor();
+  console.log(`# the new post: ${sns.post.status}, images ${sns.post.images.map((i) => i.status)}`);
+  if (sns.post.status === 'pending') {
+    assert.equal(sns.post.images[0].status, 'processing');
+    await card.locator('.status-badge[data-status="pending"]').waitFor({ timeout: 2000 });
+  }
+  await page.waitForSelector(`.post-card[data-id="${id}"][data-status="published"] .thumbs img`, { timeout: TASK_TIMEOUT });
+  await imageLoaded(page, `.post-card[data-id="${id}"] .thumbs img`);
+  assert.equal(await card.locator('.status-badge').count(), 0);
+  const thumb = card.locator('.thumbs img');
+  assert.equal(await thumb.getAttribute('loading'), 'lazy');
+  assert.ok(Number(await thumb.getAttribute('width')) > 0 && Number(await thumb.getAttribute('height')) > 0, 'width and height reserve its place');
+});
+
+test('market SNS: B, who follows A, sees it with its photo in their feed (360 px screenshot)', async () => {
+  const b = friendPage;
+  const id = sns.post.id;
+  await b.bringToFront();
+  await go(b, `#/u/${user.username}`);
+  const follow = b.locator('.user-page .follow-btn');
+  await follow.waitFor();
+  if ((await follow.getAttribute('data-following')) !== 'true') {
+    await follow.click();
+    await b.waitForSelector('.user-page .follow-btn[data-following="true"]');
+  }
+  await go(b, '#/feed');
+  const card = b.locator(`.post-list[data-list="feed"] .post-card[data-id="${id}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator('.post-card-title').textContent(), sns.title);
+  assert.equal(await card.locator('.photo-count').getAttribute('data-n'), '1');
+  await imageLoaded(b, `.post-list[data-list="feed"] .post-card[data-id="${id}"] .thumbs img`);
+  await b.setViewportSize({ width: 360, height: 740 });
+  try {
+    await go(b, '#/');
+    await go(b, '#/feed');
+    await card.waitFor();
+    await imageLoaded(b, `.post-list[data-list="feed"] .post-card[data-id="${id}"] .thumbs img`);
+    assert.ok(await noHorizontalScroll(b), 'no horizontal scroll on the feed at 360 px');
+    // What the phone shows: the post right under the header, the tab bar at the bottom.
+    await b.evaluate((pid) => {
+      const el = document.querySelector(`.post-list[data-list="feed"] .post-card[data-id="${pid}"]`);
+      window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - document.querySelector('.topbar').offsetHeight - 12);
+    }, id);
+    await b.screenshot({ path: path.join(ARTIFACTS, 'feed-360.png') });
+  } finally {
+    await b.setViewportSize({ width: 1200, height: 900 });
+  }
+});
+
+test('market SNS: B likes it and comments; A likes the comment and replies; who liked', async (t) => {
+  const b = friendPage;
+  const id = sns.post.id;
+  const comments = await commentsInApi(id);
+  if (!comments) console.log('# comments are not in the API yet (404 route_not_found): the comment steps are skipped');
+  const noComments = /\/api\/v1\/posts\/[^/]+\/comments/;
+  const visit = (fn) => (comments ? fn() : provoking(noComments, 'comments not in the API yet: 404', fn));
+
+  await b.bringToFront();
+  await visit(async () => {
+    await go(b, `#/p/${id}`);
+    await b.waitForSelector('.post-page h1.post-title');
+  });
+  await imageLoaded(b, '.post-page .gallery-image img');
+  assert.match(await b.getAttribute('.post-page .gallery-image img', 'src'), /^\/api\/v1\/files\//);
+  // B likes the post.
+  const like = b.locator('.post-page .post-foot .like');
+  const [liked] = await Promise.all([b.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/posts/${id}/like`)), like.click()]);
+  assert.equal(liked.status(), 200);
+  await b.locator('.post-page .post-foot .like[aria-pressed="true"]').waitFor();
+  assert.equal(await like.locator('.like-count').textContent(), '1');
+  if (!comments) {
+    t.skip('comments are not in the API yet');
+    return;
+  }
+
+  // An empty comment: the API's message at the field.
+  const compose = b.locator('.comments .comment-compose');
+  await provoking(new RegExp(`/api/v1/posts/${id}/comments$`), 'an empty comment: 422', async () => {
+    await compose.locator('.comment-submit').click();
+    await compose.locator('.field-error:not([hidden])').waitFor();
+  });
+  assert.equal(await compose.locator('textarea').getAttribute('aria-invalid'), 'true');
+  // B comments in Korean.
+  const text = `사진 멋져요! 하나 받을 수 있을까요? (${run})`;
+  await compose.locator('textarea').fill(text);
+  const [posted] = await Promise.all([
+    b.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/v1/posts/${id}/comments`)),
+    compose.locator('.comment-submit').click(),
+  ]);
+  assert.equal(posted.status(), 201);
+  const comment = await posted.json();
+  const item = b.locator(`.comment-list[data-list="comments"] > .comment[data-id="${comment.id}"]`);
+  await item.waitFor();
+  assert.equal(await item.locator('.comment-text').first().textContent(), text);
+  assert.equal(await item.locator('.comment-author .user-link').getAttribute('href'), `#/u/${friend.username}`);
+  assert.equal(await b.getAttribute('.comments .comments-n', 'data-n'), '1');
+  assert.equal(await compose.locator('textarea').inputValue(), '', 'the box is emptied');
+  // B edits it in place.
+  await item.locator('.edit-comment').click();
+  await item.locator('.edit-comment-form textarea').fill(`${text} 🍊`);
+  const [patched] = await Promise.all([
+    b.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/v1/comments/${comment.id}`)),
+    item.locator('.edit-comment-form .comment-submit').click(),
+  ]);
+  assert.equal(patched.status(), 200);
+  await item.locator('.edit-comment').waitFor();
+  assert.equal(await item.locator('.comment-text').first().textContent(), `${text} 🍊`);
+
+  // A sees it, likes it and replies (one level deep).
+  await page.bringToFront();
+  await go(page, `#/p/${id}`);
+  const seen = page.locator(`.comment-list[data-list="comments"] > .comment[data-id="${comment.id}"]`);
+  await seen.waitFor();
+  assert.equal(await seen.locator('.edit-comment').count(), 0, 'no Edit on someone else’s comment');
+  assert.equal(await seen.locator('.delete-comment').count(), 1, 'the post’s author may delete it');
+  const [likedComment] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().endsWith(`/api/v1/comments/${comment.id}/like`)),
+    seen.locator('.comment-actions .like').first().click(),
+  ]);
+  assert.equal(likedComment.status(), 200);
+  assert.equal(await seen.locator('.comment-actions .like-count').first().textContent(), '1');
+  await seen.locator('.reply-btn').click();
+  const replyText = `네, 드릴게요! (${run})`;
+  await seen.locator('.reply-form textarea').fill(replyText);
+  const [replied] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/v1/posts/${id}/comments`)),
+    seen.locator('.reply-form .comment-submit').click(),
+  ]);
+  assert.equal(replied.status(), 201);
+  const reply = await replied.json();
+  assert.equal(reply.parent_id, comment.id);
+  await seen.locator(`.reply-list .comment[data-id="${reply.id}"]`).waitFor();
+  assert.equal(await seen.locator('.replies-toggle').getAttribute('aria-expanded'), 'true');
+  assert.equal(await seen.locator('.reply-list .comment .reply-btn').count(), 0, 'no replies to replies');
+  assert.equal(await page.getAttribute('.comments .comments-n', 'data-n'), '2');
+  // Who liked the post: B.
+  await page.locator('.post-page .likers summary').click();
+  await page.locator(`.likers-list .liker[data-username="${friend.username}"]`).waitFor();
+  // The feed card counts both comments and the like.
+  await go(page, '#/feed');
+  const card = page.locator(`.post-list[data-list="feed"] .post-card[data-id="${id}"]`);
+  await card.waitFor();
+  assert.equal(await card.locator('.comment-count').getAttribute('data-n'), '2');
+  assert.equal(await card.locator('.like-count').textContent(), '1');
+  // B opens the replies from a fresh page.
+  await b.bringToFront();
+  await go(b, '#/');
+  await go(b, `#/p/${id}`);
+  const again = b.locator(`.comment-list[data-list="comments"] > .comment[data-id="${comment.id}"]`);
+  await again.locator('.replies-toggle[data-n="1"]').click();
+  await again.locator(`.reply-list .comment[data-id="${reply.id}"] .comment-text`).waitFor();
+  assert.equal(await again.locator('.reply-list .comment-text').textContent(), replyText);
+  await page.bringToFront();
+});
+
+test('market SNS: signed out, a search for a two-syllable Korean word of its title finds it', async () => {
+  const other = await signedOutPage();
+  await other.goto(`${BASE}/#/posts`);
+  await other.waitForSelector('main h1');
+  await other.fill('#header-q', word);
+  await other.press('#header-q', 'Enter');
+  await other.waitForURL(new RegExp(`#/search\\?q=${encodeURIComponent(word)}$`));
+  const hit = other.locator(`.search-results[data-type="post"] .post-card[data-id="${sns.post.id}"]`);
+  await hit.waitFor();
+  assert.equal(await other.locator('.search-page h1').textContent(), `Search: ${word}`);
+  assert.equal(await other.locator('.search-tabs .tab[aria-current="page"]').getAttribute('data-type'), 'post');
+  assert.equal(await hit.locator('.post-card-title').textContent(), sns.title);
+  await imageLoaded(other, `.search-results .post-card[data-id="${sns.post.id}"] .thumbs img`);
+  // People: A by username; nothing for a word nobody used.
+  await other.goto(`${BASE}/#/search?q=${user.username}&type=user`);
+  await other.locator(`.search-results[data-type="user"] .search-person[data-username="${user.username}"]`).waitFor();
+  await other.goto(`${BASE}/#/search?q=${encodeURIComponent(`없는말${run}`)}&type=product`);
+  await other.locator('.search-results .search-empty').waitFor();
+});
+
+test('market: A lists a product with a photo; a price range finds it; its page; B sees it on A’s page', async () => {
+  await page.bringToFront();
+  await go(page, '#/market');
+  await page.click('.market-page .sell-link');
+  await page.waitForURL(/#\/sell$/);
+  const form = page.locator('.sell-form');
+  await form.waitFor();
+  await form.locator('.product-name-input').fill(sns.productName);
+  await form.locator('.product-link-input').fill('https://example.com/hallabong');
+  await form.locator('.product-description-input').fill('새콤달콤한 한라봉이에요.\nSweet and sour.');
+  await form.locator('.picker-input').setInputFiles(PHOTO);
+  // A price that is not a whole number of won is refused here, before any upload.
+  let asked = 0;
+  const count = (req) => {
+    if (/\/api\/v1\/(uploads|products)$/.test(req.url())) asked += 1;
+  };
+  page.on('request', count);
+  await form.locator('.product-price-input').fill('lots');
+  await form.locator('.product-submit').click();
+  await form.locator('[data-field="price"] .field-error:not([hidden])').waitFor();
+  assert.equal(await form.locator('[data-field="price"] .field-error').textContent(), 'Enter the price as a whole number of won, e.g. 32000.');
+  page.off('request', count);
+  assert.equal(asked, 0, 'nothing was sent');
+  await form.locator('.product-price-input').fill('32,000');
+  assert.equal(await form.locator('.price-preview').textContent(), 'Shown as ₩32,000');
+  const [created] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/products')),
+    form.locator('.product-submit').click(),
+  ]);
+  assert.equal(created.status(), 201);
+  sns.product = await created.json();
+  assert.equal(sns.product.price, 32000);
+  const id = sns.product.id;
+  await page.waitForURL(new RegExp(`#/m/${id}$`));
+  await page.waitForSelector('.product-page[data-status="published"] .gallery-image img', { timeout: TASK_TIMEOUT });
+  await imageLoaded(page, '.product-page .gallery-image img');
+  assert.equal(await page.locator('.product-page h1').textContent(), sns.productName);
+  assert.equal(await page.locator('.product-page .product-price .price').textContent(), '₩32,000');
+  const out = page.locator('.product-page .product-link');
+  assert.equal(await out.getAttribute('href'), 'https://example.com/hallabong');
+  assert.equal(await out.getAttribute('target'), '_blank');
+  assert.equal(await out.getAttribute('rel'), 'noopener noreferrer');
+  assert.equal(await page.locator('.product-page .more-from-seller').getAttribute('href'), `#/market?seller=${user.username}`);
+  // The seller edits the price in place.
+  await page.locator('.product-page .edit-product').click();
+  await page.locator('.product-page .product-price-input').fill('31000');
+  const [patched] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/v1/products/${id}`)),
+    page.locator('.product-page .product-submit').click(),
+  ]);
+  assert.equal(patched.status(), 200);
+  await page.waitForSelector('.product-page .price[data-price="31000"]');
+  assert.equal(await page.locator('.product-page .product-price .price').textContent(), '₩31,000');
+
+  // The market: a price range around it finds it, one above it does not.
+  await go(page, '#/market');
+  await page.fill('.market-filter .market-min', '30500');
+  await page.fill('.market-filter .market-max', '31,500');
+  const [listed] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes('/api/v1/products?') && r.url().includes('min_price=30500')),
+    page.click('.market-filter button[type=submit]'),
+  ]);
+  assert.equal(new URL(listed.url()).searchParams.get('max_price'), '31500');
+  await page.waitForURL(/#\/market\?min=30500&max=31500$/);
+  const card = page.locator(`.product-grid[data-list="market"] .product-card[data-id="${id}"]`);
+  await card.waitFor();
+  await imageLoaded(page, `.product-card[data-id="${id}"] .product-card-img img`);
+  assert.equal(await card.locator('.price').textContent(), '₩31,000');
+  assert.equal(await card.locator('.product-seller .user-link').getAttribute('href'), `#/u/${user.username}`);
+  assert.match(await page.locator('.market-filters').textContent(), /₩30,500 to ₩31,500/);
+  await page.fill('.market-filter .market-min', '31001');
+  await page.fill('.market-filter .market-max', '');
+  await page.click('.market-filter button[type=submit]');
+  await page.waitForURL(/#\/market\?min=31001$/);
+  await page.waitForSelector('.market-list .product-grid, .market-list .market-empty');
+  assert.equal(await page.locator(`.product-card[data-id="${id}"]`).count(), 0, 'above its price: not listed');
+  // By words, highest price first.
+  await go(page, `#/market?q=${encodeURIComponent('한라봉')}&sort=price_desc`);
+  await page.locator(`.product-grid[data-sort="price_desc"] .product-card[data-id="${id}"]`).waitFor();
+
+  // B sees it on A's page, with A's counts; and finds it by search.
+  const b = friendPage;
+  await b.bringToFront();
+  await go(b, `#/u/${user.username}`);
+  await b.locator(`.user-page [data-list="user-products"] .product-card[data-id="${id}"]`).waitFor();
+  assert.equal(await b.getAttribute('.user-page .profile-count[data-kind="products"]', 'data-n'), '1');
+  assert.equal(await b.getAttribute('.user-page .profile-count[data-kind="posts"]', 'data-n'), '1');
+  await go(b, `#/search?q=${encodeURIComponent('한라')}&type=product`);
+  await b.locator(`.search-results[data-type="product"] .product-card[data-id="${id}"]`).waitFor();
+  await page.bringToFront();
+
+  // Signed out and in Korean, the price reads in won.
+  const other = await signedOutPage();
+  await other.goto(`${BASE}/#/m/${id}`);
+  await other.waitForSelector('.product-page h1');
+  await other.click('button.lang');
+  await other.waitForFunction(() => document.documentElement.lang === 'ko');
+  await other.waitForSelector('.product-page .price[data-price="31000"]');
+  assert.equal(await other.locator('.product-page .product-price .price').textContent(), '31,000원');
+  assert.equal(await other.locator('.product-page .edit-product, .product-page .delete-product').count(), 0, 'no Edit or Delete for others');
+  await other.click('button.lang');
+  await other.waitForFunction(() => document.documentElement.lang === 'en');
+});
+
+test('my page: A changes their picture (upload, processing, ready); it shows on their public page', async () => {
+  await go(page, '#/me');
+  await page.waitForSelector('.avatar-edit[data-avatar="none"]');
+  const [patched] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith('/api/v1/users/me')),
+    page.waitForResponse((r) => r.request().method() === 'PUT' && r.url().includes('/api/v1/files/')),
+    page.setInputFiles('#avatar-file', PHOTO),
+  ]);
+  assert.equal(patched.status(), 200);
+  assert.match(patched.request().postDataJSON().avatar, /^uploads\//);
+  await page.waitForSelector('.avatar-edit[data-avatar="ready"] .avatar img', { timeout: TASK_TIMEOUT });
+  await imageLoaded(page, '.avatar-edit .avatar img');
+  await go(page, `#/u/${user.username}`);
+  await imageLoaded(page, '.user-page .profile .avatar img');
+  assert.equal(await page.getAttribute('.user-page .profile .avatar img', 'alt'), `Picture of ${user.display}`);
+});
+
+test('market SNS pages at 360 px: no sideways scrolling', async () => {
+  const b = friendPage;
+  await b.bringToFront();
+  await b.setViewportSize({ width: 360, height: 740 });
+  try {
+    for (const [hash, ready] of [
+      [`#/p/${sns.post.id}`, '.post-page .gallery-image img'],
+      ['#/market', '.product-grid .product-card'],
+      [`#/m/${sns.product.id}`, '.product-page .gallery-image img'],
+      ['#/sell', '.sell-form'],
+      [`#/search?q=${encodeURIComponent(word)}`, '.search-results .post-card'],
+      [`#/u/${user.username}`, '.user-page [data-list="user-products"]'],
+      ['#/me', '.avatar-edit'],
+    ]) {
+      await go(b, hash);
+      await b.waitForSelector(ready);
+      await b.waitForLoadState('networkidle');
+      assert.ok(await noHorizontalScroll(b), `no horizontal scroll on ${hash}`);
+      if (hash === '#/market') await b.screenshot({ path: path.join(ARTIFACTS, 'market-360.png'), fullPage: true });
+      if (hash.startsWith('#/p/')) await b.screenshot({ path: path.join(ARTIFACTS, 'post-comments-360.png'), fullPage: true });
+    }
+    // On a phone the header has only the search button: it opens the search page, whose box
+    // takes the words.
+    await go(b, '#/feed');
+    assert.equal(await b.locator('#header-q').isVisible(), false);
+    await b.click('.header-search-btn');
+    await b.waitForURL(/#\/search$/);
+    await b.waitForSelector('.search-page #search-q');
+    await b.fill('#search-q', word);
+    await b.press('#search-q', 'Enter');
+    await b.locator(`.search-results .post-card[data-id="${sns.post.id}"]`).waitFor();
+  } finally {
+    await b.setViewportSize({ width: 1200, height: 900 });
+    await page.bringToFront();
+  }
 });
 
 test('360 px wide: no sideways scrolling on any page', async () => {

@@ -251,29 +251,47 @@ export async function upload(path, form, { headers = {}, onProgress, retry = tru
 }
 
 function xhrPost(path, form, headers, token, onProgress) {
+  const h = { accept: 'application/json', ...headers };
+  if (token) h.authorization = `Bearer ${token}`;
+  return xhrSend('POST', BASE + path, form, h, onProgress);
+}
+
+/** One XMLHttpRequest with upload progress (0..100); the answer's JSON body, or null. */
+function xhrSend(method, url, body, headers, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
-    xhr.open('POST', BASE + path);
-    xhr.setRequestHeader('accept', 'application/json');
-    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.open(method, url);
     for (const [k, v] of Object.entries(headers)) xhr.setRequestHeader(k, v);
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && onProgress) onProgress(Math.round((e.loaded / e.total) * 100));
     };
     xhr.onerror = () => reject(localProblem('network', t('error.network')));
     xhr.onload = () => {
-      let body = null;
+      let answer = null;
       try {
-        body = JSON.parse(xhr.responseText);
+        answer = JSON.parse(xhr.responseText);
       } catch {
-        // described below
+        // no body (204), or not JSON: described below
       }
-      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else if (body && (body.detail || body.title)) reject(new ApiError({ status: xhr.status, ...body }));
+      if (xhr.status >= 200 && xhr.status < 300) resolve(answer);
+      else if (answer && (answer.detail || answer.title)) reject(new ApiError({ status: xhr.status, ...answer }));
       else reject(localProblem('http_' + xhr.status, t('error.http', { status: xhr.status }), xhr.status));
     };
-    xhr.send(form);
+    xhr.send(body);
   });
+}
+
+/**
+ * Uploads an image for a post, a product or an avatar: `POST /uploads {content_type, bytes}`
+ * for a ticket, then a `PUT` of the file's bytes to its `upload_url` with exactly its
+ * `headers` (no token: the URL is signed; with S3 it is another origin). XMLHttpRequest, so
+ * `onProgress(0..100)` hears the upload. Resolves with the ticket: its `key` is what a post's
+ * or product's `images`, or `avatar`, refer to.
+ */
+export async function uploadImage(file, { onProgress } = {}) {
+  const ticket = await post('/uploads', { content_type: file.type, bytes: file.size }, { auth: 'required' });
+  await xhrSend(ticket.method || 'PUT', fileUrl(ticket.upload_url), file, ticket.headers ?? {}, onProgress);
+  return ticket;
 }
 
 /**

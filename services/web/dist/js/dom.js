@@ -157,10 +157,10 @@ export function sizeOf(query, fallback) {
  *   empty(page)   what to show when the first page has nothing
  *   key(x)        an item's identity: one that moved between pages (a like changed its
  *                 rank, say) is not shown twice
- *   ref(ctl)      optional: receives `{drop(key), prepend(x)}`: drop takes an item out of the
- *                 list (it was deleted, say) and counts it out of "n of total"; the last one
- *                 gone shows `empty()` when there is nothing more to load; prepend puts a new
- *                 item first (false when the empty state is showing)
+ *   ref(ctl)      optional: receives `{drop(key), prepend(x), append(x)}`: drop takes an item
+ *                 out of the list (it was deleted, say) and counts it out of "n of total"; the
+ *                 last one gone shows `empty()` when there is nothing more to load; prepend
+ *                 (append) puts a new item first (last); false when the empty state is showing
  * A page without `total` (the post feeds) shows "n shown" instead of "n of total".
  * Shows "n of total" under the list; the first page's failure is the section's error with a
  * retry, a later page's failure shows above the button, which stays to try again.
@@ -228,6 +228,19 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
     }
   };
   more.addEventListener('click', loadMore);
+  const put = (x, where) => {
+    if (!listEl || !listEl.isConnected) return false;
+    const k = key(x);
+    if (seen.has(k)) return true;
+    seen.add(k);
+    const node = item(x);
+    nodes.set(k, node);
+    listEl[where](node);
+    shown += 1;
+    total += 1;
+    paint();
+    return true;
+  };
   ref?.({
     drop: (k) => {
       const node = nodes.get(k);
@@ -239,21 +252,11 @@ export function cursorList(el, { load, list, item, empty, key = (x) => x.id, ref
       if (shown === 0 && !next) append(clear(el), [empty({ items: [], total: 0, next_cursor: null })]);
       else paint();
     },
-    // Puts a new item first (one just written, say). False when no list is showing (the
-    // empty state): the caller then loads the list again.
-    prepend: (x) => {
-      if (!listEl || !listEl.isConnected) return false;
-      const k = key(x);
-      if (seen.has(k)) return true;
-      seen.add(k);
-      const node = item(x);
-      nodes.set(k, node);
-      listEl.prepend(node);
-      shown += 1;
-      total += 1;
-      paint();
-      return true;
-    },
+    // Puts a new item first (one just written, say); `append` puts it last (a list read
+    // oldest first). False when no list is showing (the empty state): the caller then loads
+    // the list again.
+    prepend: (x) => put(x, 'prepend'),
+    append: (x) => put(x, 'append'),
   });
 
   return section(

@@ -1,8 +1,10 @@
-// Boot: the page shell (header, navigation, language switch, account), a hash router, and
-// the safety nets that turn any failure into a readable message instead of a blank screen.
+// Boot: the page shell (header, navigation, search, language switch, account), a hash
+// router, and the safety nets that turn any failure into a readable message instead of a
+// blank screen. Pages named with `load` are modules fetched on first use, so they do not
+// weigh on the first load.
 
 import * as api from './api.js';
-import { h, clear, errorBox, toast } from './dom.js';
+import { h, clear, errorBox, loading, toast } from './dom.js';
 import { logout } from './ui.js';
 import { t, lang, setLang } from './i18n.js';
 import * as authPage from './pages/auth.js';
@@ -16,7 +18,6 @@ import * as zodiacPage from './pages/zodiac.js';
 import * as userPage from './pages/user.js';
 import * as peoplePage from './pages/people.js';
 import * as postsPage from './pages/posts.js';
-import * as postPage from './pages/post.js';
 
 const routes = [
   { path: /^\/?$/, page: makePage, nav: 'make' },
@@ -33,12 +34,17 @@ const routes = [
   { path: /^\/feed$/, page: postsPage, mode: 'feed', nav: 'feed', auth: true },
   { path: /^\/posts$/, page: postsPage, mode: 'latest', nav: 'feed' },
   { path: /^\/t\/([^/?#]+)$/, page: postsPage, mode: 'tag', nav: 'feed' },
-  { path: /^\/p\/([\w-]+)$/, page: postPage, nav: 'feed' },
+  { path: /^\/p\/([\w-]+)$/, load: () => import('./pages/post.js'), nav: 'feed' },
+  { path: /^\/market$/, load: () => import('./pages/market.js'), nav: 'market' },
+  { path: /^\/sell$/, load: () => import('./pages/sell.js'), nav: 'market', auth: true },
+  { path: /^\/m\/([\w-]+)$/, load: () => import('./pages/product.js'), nav: 'market' },
+  { path: /^\/search$/, load: () => import('./pages/search.js'), nav: 'search' },
 ];
 
 const NAV = [
   { id: 'make', href: '#/', icon: '✨', key: 'nav.make' },
   { id: 'feed', href: '#/feed', icon: '📰', key: 'nav.feed', auth: true },
+  { id: 'market', href: '#/market', icon: '🛍️', key: 'nav.market' },
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
   { id: 'me', href: '#/me', icon: '🙂', key: 'nav.me' },
@@ -109,7 +115,9 @@ function shell() {
         h('img', { src: '/favicon.svg', alt: '', width: '28', height: '28' }),
         h('span', { class: 'brand-name', text: t('app.name') }),
       ),
-      nav,
+      // Search, language and account, then the navigation: a second row on wide screens, the
+      // bottom tab bar on phones.
+      searchBox(),
       h(
         'div',
         { class: 'actions' },
@@ -126,6 +134,7 @@ function shell() {
         }),
         h('div', { class: 'account-slot' }, accountArea()),
       ),
+      nav,
     ),
   );
   const main = h('main', { id: 'main', class: 'wrap main', tabindex: '-1' });
@@ -144,6 +153,62 @@ function shell() {
   return main;
 }
 
+/** The address of the search page for `q` (and a kind other than posts). */
+function searchHref(q, type) {
+  const p = new URLSearchParams();
+  if (q) p.set('q', q);
+  if (type && type !== 'post') p.set('type', type);
+  const qs = String(p);
+  return `#/search${qs ? `?${qs}` : ''}`;
+}
+
+/**
+ * The search box of the header (`#/search?q=`). On phones only its button shows: it opens
+ * the search page, whose own box takes the words.
+ */
+function searchBox() {
+  const { path, query } = parseHash();
+  const here = path === '/search';
+  const input = h('input', {
+    type: 'search',
+    id: 'header-q',
+    class: 'header-search-input',
+    name: 'q',
+    maxlength: '100',
+    autocomplete: 'off',
+    placeholder: t('search.placeholder'),
+    value: here ? (query.get('q') ?? '') : '',
+  });
+  const form = h(
+    'form',
+    { class: 'header-search', role: 'search', 'aria-label': t('search.title') },
+    h('label', { for: 'header-q', class: 'sr-only', text: t('search.label') }),
+    input,
+    // type=button (Enter in the box still submits): the pages' own forms stay the first
+    // submit buttons of the document.
+    h(
+      'button',
+      {
+        type: 'button',
+        class: ['btn', 'btn-ghost', 'btn-small', 'header-search-btn', here && 'is-here'],
+        'aria-label': t('search.submit'),
+        onclick: () => form.requestSubmit(),
+      },
+      h('span', { 'aria-hidden': 'true', text: '🔍' }),
+    ),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const visible = input.offsetParent !== null;
+    if (!visible && here) {
+      document.getElementById('search-q')?.focus();
+      return;
+    }
+    navigate(searchHref(visible ? input.value.trim() : '', here ? query.get('type') : null));
+  });
+  return form;
+}
+
 function accountArea() {
   const user = api.currentUser();
   return user
@@ -156,9 +221,13 @@ function accountArea() {
     : h('a', { class: 'btn btn-small btn-primary', href: `#/login?next=${encodeURIComponent(parseHash().raw)}`, text: t('account.login') });
 }
 
+let renders = 0;
+
+/** Shows the page of the address; resolves once it is there (after its module loaded). */
 function render() {
   for (const fn of leave) fn();
   leave = [];
+  const seq = ++renders;
   const { path, query, raw } = parseHash();
   let match = null;
   let route = null;
@@ -176,27 +245,51 @@ function render() {
   if (!route) {
     document.title = 'Moji';
     main.append(h('h1', { text: t('error.title') }), errorBox({ problem: { detail: t('error.notFound') } }));
-    return;
+    return Promise.resolve();
   }
   if (route.auth && !api.signedIn()) {
     navigate(`#/login?next=${encodeURIComponent(raw)}`, { replace: true });
-    return;
+    return Promise.resolve();
   }
-  try {
-    const view = route.page.render({
-      params: match.slice(1),
-      query,
-      mode: route.mode,
-      navigate,
-      onLeave: (fn) => leave.push(fn),
-    });
-    main.append(view);
-  } catch (err) {
-    console.warn(err);
-    main.append(errorBox(err));
+  const show = (page) => {
+    try {
+      const view = page.render({
+        params: match.slice(1),
+        query,
+        mode: route.mode,
+        navigate,
+        onLeave: (fn) => leave.push(fn),
+      });
+      main.append(view);
+    } catch (err) {
+      console.warn(err);
+      main.append(errorBox(err));
+    }
+    const title = main.querySelector('h1')?.textContent;
+    document.title = title ? `${title} · Moji` : 'Moji';
+  };
+  if (route.page) {
+    show(route.page);
+    return Promise.resolve();
   }
-  const title = main.querySelector('h1')?.textContent;
-  document.title = title ? `${title} · Moji` : 'Moji';
+  const wait = loading();
+  main.append(wait);
+  return route.load().then(
+    (page) => {
+      if (seq !== renders) return; // the address changed meanwhile
+      wait.remove();
+      show(page);
+    },
+    (err) => {
+      if (seq !== renders) return;
+      console.warn(err);
+      // A module that failed to load stays failed until the page is loaded again.
+      clear(main).append(
+        h('h1', { text: t('error.title') }),
+        errorBox({ problem: { detail: t('error.network'), code: 'module' } }, () => location.reload()),
+      );
+    },
+  );
 }
 
 // Focus the page heading after navigation (not on the first load), so keyboard and screen
@@ -211,8 +304,7 @@ function focusHeading() {
 }
 
 window.addEventListener('hashchange', () => {
-  render();
-  focusHeading();
+  render().then(focusHeading);
 });
 
 api.onSession((user, reason) => {

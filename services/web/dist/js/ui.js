@@ -1,9 +1,10 @@
-// Shared pieces of the pages: expression emoji, bar lists, emoji cards, post cards and tags,
-// like and follow buttons.
+// Shared pieces of the pages: expression emoji, bar lists, emoji cards, post and product
+// cards, tags, like and follow buttons, and the fields of forms that the API answers.
 
 import * as api from './api.js';
 import { h, append, clear, errorBox, toast } from './dom.js';
-import { t, tParts, pick, formatNumber, formatDate } from './i18n.js';
+import { t, tParts, pick, formatNumber, formatDate, formatPrice } from './i18n.js';
+import { picture, noPicture, thumbs, photoCount, statusBadge, settle } from './media.js';
 
 /** The seven expressions in the model's order, with the emoji the UI shows for each. */
 export const EXPRESSIONS = ['angry', 'disgust', 'fear', 'happy', 'sad', 'surprise', 'neutral'];
@@ -393,27 +394,93 @@ export function viewCount(n) {
   );
 }
 
+/** "💬 4" with "4 comments" for screen readers (nothing when the API does not count them). */
+export function commentCount(p) {
+  if (typeof p.comment_count !== 'number') return null;
+  const n = p.comment_count;
+  return h(
+    'a',
+    { class: 'comment-count muted small', href: `#/p/${p.id}`, dataset: { n: String(n) }, title: t('comments.count', { n: formatNumber(n) }) },
+    h('span', { 'aria-hidden': 'true', text: '💬 ' }),
+    h('span', { class: 'comment-count-n', text: formatNumber(n) }),
+    h('span', { class: 'sr-only', text: ` ${t('comments.countWord')}` }),
+  );
+}
+
 /**
- * A post in a list: its title (a link to the post's page), author and date, the text (as
- * text, line breaks kept; long ones are clamped by the stylesheet), tags, likes and views.
- * `author: false` leaves out the author (on their own page).
+ * A post in a list: its title (a link to the post's page), author and date, its photos'
+ * thumbnails, the text (as text, line breaks kept; long ones are clamped by the stylesheet),
+ * tags, likes, comments and views. `author: false` leaves out the author (on their own page).
+ * A pending post (its photos are being processed: only its author sees it) says so and
+ * updates itself in place until it is published or failed.
  */
 export function postCard(p, { author = true } = {}) {
-  return h(
-    'li',
-    { class: 'card post-card', dataset: { id: p.id } },
-    h('h3', { class: 'post-card-title' }, h('a', { href: `#/p/${p.id}`, text: p.title })),
-    h(
-      'p',
-      { class: 'post-meta muted small' },
-      author && h('span', { class: 'post-author' }, tParts('gallery.by', { name: userLink(p.author) })),
-      author && ' · ',
-      h('time', { datetime: p.created_at, text: formatDate(p.created_at, true) }),
-    ),
-    p.text && h('p', { class: 'post-text post-text-clamp', text: p.text }),
-    tagList(p.tags),
-    h('div', { class: 'post-foot' }, likeButton(p, { base: '/posts', loginKey: 'posts.loginToLike' }), viewCount(p.view_count)),
-  );
+  const li = h('li', { class: 'card post-card' });
+  const paint = (x) => {
+    li.dataset.id = x.id;
+    li.dataset.status = x.status ?? 'published';
+    append(clear(li), [
+      h('h3', { class: 'post-card-title' }, h('a', { href: `#/p/${x.id}`, text: x.title })),
+      h(
+        'p',
+        { class: 'post-meta muted small' },
+        author && h('span', { class: 'post-author' }, tParts('gallery.by', { name: userLink(x.author) })),
+        author && ' · ',
+        h('time', { datetime: x.created_at, text: formatDate(x.created_at, true) }),
+      ),
+      statusBadge(x),
+      thumbs(x.images, { href: `#/p/${x.id}`, alt: x.title }),
+      x.text && h('p', { class: 'post-text post-text-clamp', text: x.text }),
+      tagList(x.tags),
+      h(
+        'div',
+        { class: 'post-foot' },
+        likeButton(x, { base: '/posts', loginKey: 'posts.loginToLike' }),
+        commentCount(x),
+        photoCount(x.images),
+        viewCount(x.view_count),
+      ),
+    ]);
+  };
+  paint(p);
+  settle(p, `/posts/${p.id}`, li, paint);
+  return li;
+}
+
+/** A price in won: "32,000원" in Korean, "₩32,000" in English. */
+export function price(n) {
+  return h('span', { class: 'price', dataset: { price: String(n) }, text: formatPrice(n) });
+}
+
+/**
+ * A product in a list: its first photo (or an icon), name (a link to its page), price and,
+ * unless `seller: false`, the seller. A pending one (only its seller sees it) updates itself.
+ */
+export function productCard(p, { seller = true } = {}) {
+  const li = h('li', { class: 'card product-card' });
+  const paint = (x) => {
+    li.dataset.id = x.id;
+    li.dataset.status = x.status ?? 'published';
+    const first = x.images?.[0];
+    append(clear(li), [
+      h(
+        'a',
+        { class: 'product-card-img', href: `#/m/${x.id}`, tabindex: '-1', 'aria-hidden': 'true' },
+        first ? picture(first, { thumb: true, alt: x.name }) : noPicture('🛍️'),
+      ),
+      h(
+        'div',
+        { class: 'product-card-body' },
+        h('h3', { class: 'product-card-name' }, h('a', { href: `#/m/${x.id}`, text: x.name })),
+        h('p', { class: 'product-card-price' }, price(x.price)),
+        seller && h('p', { class: 'product-seller muted small' }, tParts('market.soldBy', { name: userLink(x.seller) })),
+        statusBadge(x),
+      ),
+    ]);
+  };
+  paint(p);
+  settle(p, `/products/${p.id}`, li, paint);
+  return li;
 }
 
 /** "a, b  #c" -> ['a', 'b', 'c'] (commas or spaces between tags; a leading # is dropped). */
@@ -427,64 +494,56 @@ export function parseTags(text) {
 let formSeq = 0;
 
 /**
- * The form that writes or edits a post: title, text, tags (one field, commas or spaces).
- * `submit({title, text, tags})` sends it and resolves with the post view; a refusal shows
- * the API's field messages next to their fields (`tags[i]` and `tags` next to the tags) and
- * the problem under the form. `done(view)` hears a success; `cancel` adds a Cancel button.
+ * The labelled fields of a form and the API's answers to them. `field(name, label, control,
+ * hint)` builds one: label, control, hint and an error line, wired with aria-describedby;
+ * `group(name, label, content, control)` does the same for a composite field (the photo
+ * picker), `control` being what gets the focus. `reset()` clears every message; `show(err)`
+ * puts each of the problem's `errors[]` at its field (`x[i]` at `x`) and returns the first
+ * control that got one and whether any message had no field here.
  */
-export function postForm({ initial = {}, submitText, submit, done, cancel = null, className = '' }) {
-  const id = `post-${++formSeq}`;
+export function formFields(prefix = 'form') {
+  const id = `${prefix}-${++formSeq}`;
   const fields = {};
-  const field = (name, label, control, hint) => {
+  const errorLine = (name, control, describedBy) => {
     const errId = `${id}-${name}-error`;
-    const hintId = `${id}-${name}-hint`;
-    control.id = `${id}-${name}`;
-    control.name = name;
-    control.setAttribute('aria-describedby', [hint ? hintId : null, errId].filter(Boolean).join(' '));
+    control.setAttribute('aria-describedby', [describedBy, errId].filter(Boolean).join(' '));
     const error = h('p', { class: 'field-error', id: errId, hidden: true });
     fields[name] = { control, error };
-    return h(
-      'div',
-      { class: 'field', dataset: { field: name } },
-      h('label', { for: control.id, text: label }),
-      control,
-      hint && h('p', { class: 'field-hint', id: hintId, text: hint }),
-      error,
-    );
+    return error;
   };
-  const title = h('input', { type: 'text', class: 'post-title-input', maxlength: '100', autocomplete: 'off', value: initial.title ?? '' });
-  const text = h('textarea', { class: 'post-text-input', rows: '4', maxlength: '2000' });
-  text.value = initial.text ?? '';
-  const tags = h('input', { type: 'text', class: 'post-tags-input', autocomplete: 'off', value: (initial.tags ?? []).join(', ') });
-  const status = h('div', { class: 'form-status' });
-  const send = h('button', { type: 'submit', class: 'btn btn-primary post-submit', text: submitText });
-  const form = h(
-    'form',
-    { class: ['post-form', 'stack', className], novalidate: true },
-    field('title', t('posts.title'), title, t('posts.titleHint')),
-    field('text', t('posts.text'), text, t('posts.textHint')),
-    field('tags', t('posts.tagsField'), tags, t('posts.tagsHint')),
-    status,
-    h('div', { class: 'row' }, send, cancel && h('button', { type: 'button', class: 'btn btn-ghost post-cancel', onclick: cancel, text: t('emoji.cancel') })),
-  );
-  const reset = () => {
-    clear(status);
-    for (const f of Object.values(fields)) {
-      f.error.hidden = true;
-      f.error.textContent = '';
-      f.control.removeAttribute('aria-invalid');
-    }
-  };
-  form.addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    if (send.disabled) return;
-    reset();
-    send.disabled = true;
-    form.setAttribute('aria-busy', 'true');
-    try {
-      const view = await submit({ title: title.value.trim(), text: text.value, tags: parseTags(tags.value) });
-      done(view, { title, text, tags });
-    } catch (err) {
+  return {
+    id,
+    field(name, label, control, hint) {
+      const hintId = hint ? `${id}-${name}-hint` : null;
+      control.id = `${id}-${name}`;
+      control.name = name;
+      return h(
+        'div',
+        { class: 'field', dataset: { field: name } },
+        h('label', { for: control.id, text: label }),
+        control,
+        hint && h('p', { class: 'field-hint', id: hintId, text: hint }),
+        errorLine(name, control, [hintId, control.getAttribute('aria-describedby')].filter(Boolean).join(' ')),
+      );
+    },
+    group(name, label, content, control) {
+      const labelId = `${id}-${name}-label`;
+      return h(
+        'div',
+        { class: 'field field-group-box', dataset: { field: name }, role: 'group', 'aria-labelledby': labelId },
+        h('span', { class: 'label', id: labelId, text: label }),
+        content,
+        errorLine(name, control, control.getAttribute('aria-describedby')),
+      );
+    },
+    reset() {
+      for (const f of Object.values(fields)) {
+        f.error.hidden = true;
+        f.error.textContent = '';
+        f.control.removeAttribute('aria-invalid');
+      }
+    },
+    show(err) {
       let first = null;
       let unplaced = false;
       for (const { field: name, message } of err.problem?.errors ?? []) {
@@ -498,12 +557,69 @@ export function postForm({ initial = {}, submitText, submit, done, cancel = null
         f.control.setAttribute('aria-invalid', 'true');
         first ??= f.control;
       }
+      return { first, unplaced };
+    },
+  };
+}
+
+/**
+ * Sends a form through `submit()` (a promise of the API's answer) and hands the answer to
+ * `done(answer)`. While it runs the button is disabled and the form busy; a refusal puts the
+ * field messages at their fields (`fields`, from `formFields`) and the problem in `status`,
+ * and the focus on the first field in question (else the button).
+ */
+export function sendForm(form, { fields, status, button, submit, done }) {
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (button.disabled) return;
+    clear(status);
+    fields.reset();
+    button.disabled = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      done(await submit());
+    } catch (err) {
+      const { first, unplaced } = fields.show(err);
       status.append(errorBox(err, null, { fields: unplaced }));
-      (first ?? send).focus();
+      (first ?? button).focus();
     } finally {
-      send.disabled = false;
+      button.disabled = false;
       form.removeAttribute('aria-busy');
     }
+  });
+}
+
+/**
+ * The form that writes or edits a post: title, text, tags (one field, commas or spaces), and
+ * with `media` (an `imagePicker`) photos. `submit({title, text, tags})` sends it and resolves
+ * with the post view; a refusal shows the API's field messages next to their fields (`tags[i]`
+ * and `tags` next to the tags, `images[i]` at the photos) and the problem under the form.
+ * `done(view, controls)` hears a success; `cancel` adds a Cancel button.
+ */
+export function postForm({ initial = {}, submitText, submit, done, cancel = null, className = '', media = null }) {
+  const fields = formFields('post');
+  const title = h('input', { type: 'text', class: 'post-title-input', maxlength: '100', autocomplete: 'off', value: initial.title ?? '' });
+  const text = h('textarea', { class: 'post-text-input', rows: '4', maxlength: '2000' });
+  text.value = initial.text ?? '';
+  const tags = h('input', { type: 'text', class: 'post-tags-input', autocomplete: 'off', value: (initial.tags ?? []).join(', ') });
+  const status = h('div', { class: 'form-status' });
+  const send = h('button', { type: 'submit', class: 'btn btn-primary post-submit', text: submitText });
+  const form = h(
+    'form',
+    { class: ['post-form', 'stack', className], novalidate: true },
+    fields.field('title', t('posts.title'), title, t('posts.titleHint')),
+    fields.field('text', t('posts.text'), text, t('posts.textHint')),
+    fields.field('tags', t('posts.tagsField'), tags, t('posts.tagsHint')),
+    media && fields.group('images', t('media.photosLabel'), media.el, media.input),
+    status,
+    h('div', { class: 'row' }, send, cancel && h('button', { type: 'button', class: 'btn btn-ghost post-cancel', onclick: cancel, text: t('emoji.cancel') })),
+  );
+  sendForm(form, {
+    fields,
+    status,
+    button: send,
+    submit: () => submit({ title: title.value.trim(), text: text.value, tags: parseTags(tags.value) }),
+    done: (view) => done(view, { title, text, tags }),
   });
   return form;
 }

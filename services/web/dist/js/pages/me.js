@@ -1,4 +1,6 @@
-// My page: links to my public page, my followers and whom I follow; my results of both kinds
+// My page: my avatar (change it from a photo, or remove it), links to my public page, my
+// followers and whom I follow; my posts (those whose photos are being processed or failed
+// included, with their state) and my products; my results of both kinds
 // (emoji and zodiac, with publish / share for zodiac), the emoji I saved (publish / unpublish,
 // edit the caption) or liked, challenges with progress, and statistics over a date range (all
 // time by default), grouped by day, week or month, as an inline SVG chart. The long lists load
@@ -7,8 +9,10 @@
 import * as api from '../api.js';
 import { h, append, clear, errorBox, toast, section, cursorList, segmented } from '../dom.js';
 import { t, pick, formatDate, formatNumber } from '../i18n.js';
-import { emojiCard, exprEmoji, exprName, exprLabel, barList, logout, luckyItem, publishControl } from '../ui.js';
+import { emojiCard, exprEmoji, exprName, exprLabel, barList, logout, luckyItem, publishControl, productCard } from '../ui.js';
 import { bucketChart } from '../charts.js';
+import { avatar, refusal, pollUntil, IMAGE_TYPES } from '../media.js';
+import { postList } from './posts.js';
 
 const SIZE = 8;
 let animals = null;
@@ -538,6 +542,143 @@ function statistics() {
   );
 }
 
+/**
+ * My avatar and how to change it: a photo is uploaded at once (`POST /uploads`, the PUT with
+ * a progress bar), then `PATCH /users/me {avatar: key}`; it shows as processing until the
+ * API made its thumbnail (read again every second from my public profile). Remove sends
+ * `{avatar: null}`.
+ */
+function avatarEditor(user) {
+  let profile = { username: user.username, display_name: user.display_name, avatar: null };
+  let busy = false;
+  const slot = h('div', { class: 'avatar-slot' });
+  const status = h('div', { class: 'form-status avatar-status' });
+  const bar = h('progress', { class: 'avatar-bar', max: '100', value: '0', hidden: true, 'aria-label': t('me.avatarUploading') });
+  const input = h('input', { type: 'file', id: 'avatar-file', class: 'sr-only', accept: IMAGE_TYPES.join(',') });
+  const change = h('label', { for: 'avatar-file', class: 'btn btn-ghost btn-small avatar-change', text: t('me.avatarChange') });
+  const remove = h('button', { type: 'button', class: 'btn btn-ghost btn-small avatar-remove', text: t('me.avatarRemove') });
+  const box = h('div', { class: 'avatar-edit' }, slot, h('div', { class: 'avatar-buttons' }, input, change, remove), bar, status);
+
+  const paint = () => {
+    const state = profile.avatar?.status ?? 'none';
+    box.dataset.avatar = state;
+    append(clear(slot), [
+      avatar(profile),
+      state === 'processing' && h('span', { class: 'avatar-note small muted', role: 'status', text: t('me.avatarProcessing') }),
+      state === 'failed' && h('span', { class: 'avatar-note small', role: 'alert', text: t('me.avatarFailed') }),
+    ]);
+    remove.hidden = !profile.avatar;
+    input.disabled = busy;
+    remove.disabled = busy;
+  };
+  const watch = () =>
+    pollUntil(
+      () => api.get(`/users/${encodeURIComponent(user.username)}`),
+      (p) => p.avatar?.status !== 'processing',
+      {
+        alive: () => box.isConnected,
+        onUpdate: (p) => {
+          profile = p;
+          paint();
+        },
+      },
+    );
+  const run = async (fn) => {
+    if (busy) return;
+    busy = true;
+    clear(status);
+    paint();
+    try {
+      await fn();
+    } catch (err) {
+      status.append(errorBox(err));
+    } finally {
+      busy = false;
+      bar.hidden = true;
+      paint();
+    }
+  };
+
+  input.addEventListener('change', () => {
+    const file = input.files[0];
+    input.value = '';
+    if (!file) return;
+    const why = refusal(file);
+    if (why) {
+      clear(status).append(errorBox({ problem: { detail: why } }));
+      return;
+    }
+    run(async () => {
+      bar.value = 0;
+      bar.hidden = false;
+      const ticket = await api.uploadImage(file, { onProgress: (p) => (bar.value = p) });
+      await api.patch('/users/me', { avatar: ticket.key }, { auth: 'required' });
+      profile = { ...profile, avatar: { status: 'processing' } };
+      toast(t('me.avatarSaved'));
+      watch();
+    });
+  });
+  remove.addEventListener('click', () =>
+    run(async () => {
+      await api.patch('/users/me', { avatar: null }, { auth: 'required' });
+      profile = { ...profile, avatar: null };
+      toast(t('me.avatarRemoved'));
+      change.focus();
+    }),
+  );
+
+  paint();
+  api
+    .get(`/users/${encodeURIComponent(user.username)}`)
+    .then((p) => {
+      profile = p;
+      paint();
+      if (p.avatar?.status === 'processing') watch();
+    })
+    .catch(() => {}); // the initial shows meanwhile; changing it still works
+  return box;
+}
+
+/** My posts, pending and failed ones included (GET /users/me/posts). */
+function myPosts() {
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'me-posts' },
+    h(
+      'div',
+      { class: 'row between' },
+      h('h2', { id: 'me-posts', class: 'h-small', text: t('me.posts') }),
+      h('a', { class: 'btn btn-small btn-ghost', href: '#/feed', text: t('posts.compose') }),
+    ),
+    postList('/users/me/posts', { size: 5, name: 'my-posts', author: false, empty: () => h('p', { class: 'empty', text: t('user.noPosts') }) }),
+  );
+}
+
+/** My products, pending and failed ones included (GET /users/me/products). */
+function myProducts() {
+  const body = cursorList(h('div', {}), {
+    load: (cursor) => {
+      const q = new URLSearchParams({ size: '6' });
+      if (cursor) q.set('cursor', cursor);
+      return api.get(`/users/me/products?${q}`, { auth: 'required' });
+    },
+    list: () => h('ul', { class: 'product-grid', dataset: { list: 'my-products' } }),
+    item: (p) => productCard(p, { seller: false }),
+    empty: () => h('p', { class: 'empty', text: t('user.noProducts') }),
+  });
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'me-products' },
+    h(
+      'div',
+      { class: 'row between' },
+      h('h2', { id: 'me-products', class: 'h-small', text: t('me.products') }),
+      h('a', { class: 'btn btn-small btn-ghost', href: '#/sell', text: t('market.sell') }),
+    ),
+    body,
+  );
+}
+
 export function render({ navigate }) {
   const user = api.currentUser();
   return h(
@@ -546,7 +687,7 @@ export function render({ navigate }) {
     h(
       'div',
       { class: 'page-head profile' },
-      h('span', { class: 'avatar', 'aria-hidden': 'true', text: (user.display_name || user.username).slice(0, 1).toUpperCase() }),
+      avatarEditor(user),
       h(
         'div',
         { class: 'profile-text' },
@@ -562,6 +703,8 @@ export function render({ navigate }) {
       ),
       h('button', { type: 'button', class: 'btn btn-ghost btn-small', id: 'me-logout', onclick: () => logout(navigate), text: t('account.logout') }),
     ),
+    myPosts(),
+    myProducts(),
     results(),
     collection(),
     challenges(),

@@ -1,17 +1,23 @@
-// One post (#/p/{id}): its title, author (a link to their page), text (as text, line breaks
-// kept), tags (links to each tag's posts), like button with its count and the view count.
-// GET /posts/{id} is read with the token when signed in (the API counts a view once per
-// viewer per hour). Its author can edit it in place (PATCH /posts/{id}) and delete it
-// (DELETE /posts/{id}, after a confirm step in the page).
+// One post (#/p/{id}): its title, author (a link to their page), photos, text (as text, line
+// breaks kept), tags (links to each tag's posts), like button with its count and who liked
+// it, the view count, and its comments. GET /posts/{id} is read with the token when signed in
+// (the API counts a view once per viewer per hour). While its photos are processed (only its
+// author sees it then) it says so and is read again every second until it is published or
+// failed. Its author can edit it in place (PATCH /posts/{id}) and delete it (DELETE
+// /posts/{id}, after a confirm step in the page).
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, toast } from '../dom.js';
 import { t, tParts, formatDate } from '../i18n.js';
 import { userLink, tagList, likeButton, viewCount, postForm } from '../ui.js';
+import { gallery, statusBadge, settle } from '../media.js';
+import { commentsSection, likers } from '../comments.js';
 
 export function render({ params, navigate }) {
   const id = params[0];
   const root = h('article', { class: 'post-page stack-lg', dataset: { id } });
+  const top = h('div', { class: 'stack-lg' });
+  const commentsBox = h('div', {});
   let post = null;
   let editing = false;
   const status = h('div', { class: 'form-status post-status' });
@@ -108,15 +114,22 @@ export function render({ params, navigate }) {
             h('time', { datetime: post.created_at, text: formatDate(post.created_at, true) }),
             post.updated_at && post.updated_at !== post.created_at ? h('span', { class: 'post-edited', text: ` · ${t('posts.edited')}` }) : null,
           ),
+          statusBadge(post),
+          gallery(post.images, { alt: post.title }),
           post.text ? h('div', { class: 'post-text card', text: post.text }) : null,
           tagList(post.tags),
         ];
-    append(clear(root), [
+    const published = post.status === 'published';
+    root.dataset.status = post.status ?? 'published';
+    append(clear(top), [
       head,
       !editing && h('div', { class: 'post-foot' }, likeButton(post, { base: '/posts', loginKey: 'posts.loginToLike' }), viewCount(post.view_count)),
+      !editing && published && likers(post),
       !editing && mine() && actions(),
       status,
     ]);
+    // The conversation stays as it is while the post is edited; it starts once published.
+    if (published && !commentsBox.firstChild) commentsBox.append(commentsSection(post));
   };
 
   const load = async () => {
@@ -124,8 +137,13 @@ export function render({ params, navigate }) {
     root.setAttribute('aria-busy', 'true');
     try {
       post = await api.get(`/posts/${encodeURIComponent(id)}`);
+      append(clear(root), [top, commentsBox]);
       paint();
       document.title = `${post.title} · Moji`;
+      settle(post, `/posts/${post.id}`, root, (view) => {
+        post = view;
+        if (!editing) paint();
+      });
     } catch (err) {
       clear(root).append(
         h('h1', { text: t('error.title') }),

@@ -1,7 +1,9 @@
 // Lists of posts, read with the API's cursors ("Load more"; `?size=` in the address sets the
 // page size):
-//   #/feed              signed in: a box to write a post (it goes first in the list once the
-//                       API took it), then my posts and those of the people I follow
+//   #/feed              signed in: a box to write a post, with photos (uploaded first, with a
+//                       progress bar each; the post goes first in the list once the API took
+//                       it, pending until its photos are processed), then my posts and those
+//                       of the people I follow
 //                       (GET /feed); empty: a hint to follow people and a link to everyone's
 //   #/posts             everyone's latest posts (GET /posts/latest)
 //   #/posts?tag=x, #/t/x  one tag's posts (GET /posts?tag=x)
@@ -10,6 +12,7 @@ import * as api from '../api.js';
 import { h, cursorList, sizeOf, toast } from '../dom.js';
 import { t, tParts } from '../i18n.js';
 import { postCard, postForm } from '../ui.js';
+import { imagePicker } from '../media.js';
 
 const SIZE = 10;
 
@@ -21,8 +24,12 @@ function decode(x) {
   }
 }
 
-/** A cursor list of posts from `path` (a path with or without a query); `onPage(page)` hears every page. */
-export function postList(path, { size, empty, author = true, ref, name, onPage }) {
+/**
+ * A cursor list of posts from `path` (a path with or without a query); `onPage(page)` hears
+ * every page. `first`: a post to show first that the list may not have (one just written,
+ * still pending: the feed lists published posts only).
+ */
+export function postList(path, { size, empty, author = true, ref, name, onPage, first = null }) {
   return cursorList(h('div', { class: 'post-list-wrap' }), {
     load: (cursor) => {
       const [base, qs = ''] = path.split('?');
@@ -31,6 +38,7 @@ export function postList(path, { size, empty, author = true, ref, name, onPage }
       if (cursor) q.set('cursor', cursor);
       return api.get(`${base}?${q}`).then((page) => {
         onPage?.(page);
+        if (first && !cursor && !page.items?.some((x) => x.id === first.id)) return { ...page, items: [first, ...(page.items ?? [])] };
         return page;
       });
     },
@@ -42,14 +50,21 @@ export function postList(path, { size, empty, author = true, ref, name, onPage }
 }
 
 function compose(onPosted) {
+  const media = imagePicker();
   const form = postForm({
     submitText: t('posts.publish'),
-    submit: (body) => api.post('/posts', body, { auth: 'required' }),
+    media,
+    // The photos first (each with its progress bar), then the post that refers to them.
+    submit: async (body) => {
+      const images = media.count() ? await media.upload() : [];
+      return api.post('/posts', images.length ? { ...body, images } : body, { auth: 'required' });
+    },
     done: (view, { title, text, tags }) => {
       title.value = '';
       text.value = '';
       tags.value = '';
-      toast(t('posts.posted'));
+      media.reset();
+      toast(t(view.status === 'pending' ? 'posts.postedPending' : 'posts.posted'));
       onPosted(view);
     },
     className: 'compose-form',
@@ -69,11 +84,12 @@ export function render({ mode, params, query }) {
   if (mode === 'feed') {
     let ctl = null;
     const listBox = h('div', {});
-    const load = () =>
+    const load = (first = null) =>
       listBox.replaceChildren(
         postList('/feed', {
           size,
           name: 'feed',
+          first,
           ref: (c) => (ctl = c),
           empty: () =>
             h(
@@ -94,7 +110,7 @@ export function render({ mode, params, query }) {
         h('p', { class: 'muted' }, t('posts.feedLead'), ' ', h('a', { href: '#/posts', text: t('posts.seeLatest') })),
       ),
       compose((view) => {
-        if (!ctl?.prepend(view)) load();
+        if (!ctl?.prepend(view)) load(view);
       }),
       h('section', { 'aria-label': t('posts.feedTitle') }, listBox),
     );

@@ -1,13 +1,16 @@
-// Someone's public page (#/u/{username}): their follower and following counts (links to the
-// lists, #/u/{username}/followers|following) with a Follow / Following button for others,
-// their latest posts (with their post count) and their public emoji, newest first, both read with the API's cursors ("Load more"; `?size=` in the
-// address sets the page size), and the challenges they achieved (a short list, paged by
-// number). Readable signed out.
+// Someone's public page (#/u/{username}): their avatar, follower and following counts (links
+// to the lists, #/u/{username}/followers|following) with a Follow / Following button for
+// others, their post and product counts, their latest products (the profile's three, and a
+// link to all of them in the market), their latest posts and their public emoji, newest
+// first, both read with the API's cursors ("Load more"; `?size=` in the address sets the page
+// size), and the challenges they achieved (a short list, paged by number). Readable signed
+// out.
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, section, pager, cursorList, sizeOf } from '../dom.js';
 import { t, tParts, pick, formatDate, formatNumber } from '../i18n.js';
-import { emojiCard, canFollow, followButton } from '../ui.js';
+import { emojiCard, canFollow, followButton, productCard } from '../ui.js';
+import { avatar } from '../media.js';
 import { postList } from './posts.js';
 
 const SIZE = 12;
@@ -43,6 +46,42 @@ function posts(username, size) {
     },
   });
   return h('section', { class: 'card', 'aria-labelledby': 'user-posts' }, h('h2', { id: 'user-posts', class: 'h-small' }, t('user.posts'), count), list);
+}
+
+/** Their latest products (the profile's `latest_products`) and a link to all of them. */
+function products(p) {
+  const n = p.products ?? p.latest_products?.length ?? 0;
+  const mine = api.currentUser()?.username === p.username;
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'user-products' },
+    h(
+      'div',
+      { class: 'row between' },
+      h(
+        'h2',
+        { id: 'user-products', class: 'h-small' },
+        t('user.products'),
+        h('span', { class: 'product-count muted', dataset: { n: String(n) }, text: ` · ${t('user.postCount', { n: formatNumber(n) })}` }),
+      ),
+      mine && h('a', { class: 'btn btn-small btn-ghost', href: '#/sell', text: t('market.sell') }),
+    ),
+    p.latest_products?.length
+      ? [
+          h(
+            'ul',
+            { class: 'product-grid', dataset: { list: 'user-products' } },
+            p.latest_products.map((x) => productCard(x, { seller: false })),
+          ),
+          n > p.latest_products.length &&
+            h(
+              'p',
+              { class: 'small' },
+              h('a', { class: 'all-products', href: `#/market?seller=${encodeURIComponent(p.username)}`, text: t('user.allProducts', { n: formatNumber(n) }) }),
+            ),
+        ]
+      : h('p', { class: 'empty', text: t('user.noProducts') }),
+  );
 }
 
 function challenges(username) {
@@ -110,6 +149,20 @@ function social(p) {
     { class: 'social' },
     h('div', { class: 'row social-row' }, counts, canFollow(p.username) && followButton(p, { status, onChange: (res) => paint(res.followers, res.following) })),
     status,
+    h(
+      'p',
+      { class: 'profile-counts muted' },
+      h(
+        'span',
+        { class: 'profile-count', dataset: { kind: 'posts', n: String(p.posts ?? 0) } },
+        tParts(p.posts === 1 ? 'user.countPostsOne' : 'user.countPosts', { n: h('strong', { text: formatNumber(p.posts ?? 0) }) }),
+      ),
+      h(
+        'a',
+        { class: 'profile-count', href: `#/market?seller=${encodeURIComponent(p.username)}`, dataset: { kind: 'products', n: String(p.products ?? 0) } },
+        tParts('user.countProducts', { n: h('strong', { text: formatNumber(p.products ?? 0) }) }),
+      ),
+    ),
   );
 }
 
@@ -134,7 +187,7 @@ export function render({ params, query }) {
         h(
           'div',
           { class: 'page-head profile' },
-          h('span', { class: 'avatar', 'aria-hidden': 'true', text: name.slice(0, 1).toUpperCase() }),
+          avatar(p),
           h(
             'div',
             { class: 'profile-text' },
@@ -145,6 +198,7 @@ export function render({ params, query }) {
             me && h('p', { class: 'small' }, t('user.itsYou'), ' ', h('a', { href: '#/me', text: t('me.title') })),
           ),
         ),
+        products(p),
         posts(p.username, size),
         emojis(p.username, size),
         challenges(p.username),
