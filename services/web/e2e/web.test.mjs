@@ -1157,6 +1157,31 @@ test('market SNS: A posts with a photo from the compose form (checks, remove, pr
   assert.ok(Number(await thumb.getAttribute('width')) > 0 && Number(await thumb.getAttribute('height')) > 0, 'width and height reserve its place');
 });
 
+test('market SNS: a damaged photo: the API refuses the post and its message shows at the photos', async () => {
+  await go(page, '#/feed');
+  const form = page.locator('.compose-form');
+  await form.locator('.post-title-input').fill(`Broken photo (${run})`);
+  // A PNG signature and end, and nothing a decoder can read in between.
+  const damaged = Buffer.concat([
+    Buffer.from('89504e470d0a1a0a', 'hex'),
+    Buffer.from('not a picture '.repeat(4)),
+    Buffer.from('0000000049454e44ae426082', 'hex'),
+  ]);
+  await form.locator('.picker-input').setInputFiles({ name: 'damaged.png', mimeType: 'image/png', buffer: damaged });
+  await provoking(/\/api\/v1\/posts$/, 'a damaged photo: 422', async () => {
+    await form.locator('.post-submit').click();
+    await form.locator('[data-field="images"] .field-error:not([hidden])').waitFor();
+  });
+  assert.match(await form.locator('[data-field="images"] .field-error').textContent(), /damaged/);
+  assert.equal(await form.locator('.picker-input').getAttribute('aria-invalid'), 'true');
+  assert.equal(await form.locator('.alert-error').getAttribute('data-code'), 'validation_failed');
+  assert.equal(await form.locator('.pick').getAttribute('data-state'), 'done', 'the upload itself went through');
+  // Take it out again and empty the form.
+  await form.locator('.pick-remove').click();
+  assert.equal(await form.locator('.pick').count(), 0);
+  await form.locator('.post-title-input').fill('');
+});
+
 test('market SNS: B, who follows A, sees it with its photo in their feed (360 px screenshot)', async () => {
   const b = friendPage;
   const id = sns.post.id;
