@@ -84,13 +84,23 @@ pub fn post_ids(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Uuid>, DbError> {
-    let rows: Vec<IdRow> = PreparedSql::new(
-        "SELECT p.id FROM posts p \
+    ranked_ids(conn, "posts", query, offset, limit)
+}
+
+/// [`post_ids`] over `table` (`posts` or `products`, whose `search` is kept alike).
+fn ranked_ids(
+    conn: &mut PgConnection,
+    table: &'static str,
+    query: &str,
+    offset: i64,
+    limit: i64,
+) -> Result<Vec<Uuid>, DbError> {
+    let rows: Vec<IdRow> = PreparedSql::new(format!(
+        "SELECT p.id FROM {table} p \
          WHERE p.status = 'published' AND p.search @@ $1::tsquery \
          ORDER BY ts_rank(p.search, $1::tsquery) DESC, p.created_at DESC, p.id DESC \
          LIMIT $2 OFFSET $3"
-            .to_owned(),
-    )
+    ))
     .bind(Param::String(query.to_owned()))
     .bind(Param::BigInt(limit + 1))
     .bind(Param::BigInt(offset))
@@ -122,18 +132,7 @@ pub fn product_ids(
     offset: i64,
     limit: i64,
 ) -> Result<Vec<Uuid>, DbError> {
-    let rows: Vec<IdRow> = PreparedSql::new(
-        "SELECT p.id FROM products p \
-         WHERE p.status = 'published' AND p.search @@ $1::tsquery \
-         ORDER BY ts_rank(p.search, $1::tsquery) DESC, p.created_at DESC, p.id DESC \
-         LIMIT $2 OFFSET $3"
-            .to_owned(),
-    )
-    .bind(Param::String(query.to_owned()))
-    .bind(Param::BigInt(limit + 1))
-    .bind(Param::BigInt(offset))
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    ranked_ids(conn, "products", query, offset, limit)
 }
 
 /// The published products with these ids, in the order given.

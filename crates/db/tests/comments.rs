@@ -460,17 +460,7 @@ fn comment_lists_do_not_scan() {
         .execute(&mut conn)
         .unwrap();
     let scans = |conn: &mut PgConnection| {
-        diesel::sql_query("SELECT pg_stat_force_next_flush()")
-            .execute(conn)
-            .unwrap();
-        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
-            .execute(conn)
-            .unwrap();
-        one(
-            conn,
-            "SELECT sum(seq_scan)::bigint AS n FROM pg_stat_user_tables \
-             WHERE relname IN ('posts', 'comments', 'comment_likes', 'post_likes')",
-        )
+        common::seq_scans(conn, &["posts", "comments", "comment_likes", "post_likes"])
     };
     // The lists' own indexes, each of which must be walked (not just any index plus a sort).
     const LIST_INDEXES: [&str; 6] = [

@@ -87,17 +87,7 @@ fn post_lists_do_not_scan() {
         diesel::sql_query(sql).execute(&mut conn).unwrap();
     }
     let scans = |conn: &mut PgConnection| {
-        diesel::sql_query("SELECT pg_stat_force_next_flush()")
-            .execute(conn)
-            .unwrap();
-        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
-            .execute(conn)
-            .unwrap();
-        one(
-            conn,
-            "SELECT sum(seq_scan)::bigint AS n FROM pg_stat_user_tables \
-             WHERE relname IN ('posts', 'post_likes', 'post_tags', 'follows')",
-        )
+        common::seq_scans(conn, &["posts", "post_likes", "post_tags", "follows"])
     };
     let me = common::user_id(7);
     let before = scans(&mut conn);

@@ -24,17 +24,7 @@ fn one(conn: &mut PgConnection, sql: &str) -> i64 {
 }
 
 fn scans(conn: &mut PgConnection) -> i64 {
-    diesel::sql_query("SELECT pg_stat_force_next_flush()")
-        .execute(conn)
-        .unwrap();
-    diesel::sql_query("SELECT pg_stat_clear_snapshot()")
-        .execute(conn)
-        .unwrap();
-    one(
-        conn,
-        "SELECT sum(seq_scan)::bigint AS n FROM pg_stat_user_tables \
-         WHERE relname IN ('posts', 'products')",
-    )
+    common::seq_scans(conn, &["posts", "products"])
 }
 
 #[test]

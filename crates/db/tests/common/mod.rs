@@ -131,3 +131,32 @@ pub fn counter_mismatches(conn: &mut PgConnection) -> Vec<String> {
         .map(|m| format!("{}: kept {}, real {}", m.what, m.kept, m.real))
         .collect()
 }
+
+/// Sequential scans of `tables` so far (statistics flushed and re-read first), to tell
+/// whether a list walked an index: the count must not move across the list's queries.
+pub fn seq_scans(conn: &mut PgConnection, tables: &[&str]) -> i64 {
+    diesel::sql_query("SELECT pg_stat_force_next_flush()")
+        .execute(conn)
+        .unwrap();
+    diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+        .execute(conn)
+        .unwrap();
+    let list = tables
+        .iter()
+        .map(|t| format!("'{t}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    diesel::sql_query(format!(
+        "SELECT coalesce(sum(seq_scan), 0)::bigint AS n FROM pg_stat_user_tables \
+         WHERE relname IN ({list})"
+    ))
+    .get_result::<Count>(conn)
+    .unwrap()
+    .n
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}

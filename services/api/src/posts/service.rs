@@ -21,7 +21,7 @@ use crate::{
     events::content,
     http::Paging,
     state::AppState,
-    uploads::{attach, service::image_view},
+    uploads::{attach, service::with_image_views},
 };
 
 /// Longest title, in characters.
@@ -52,15 +52,7 @@ pub async fn views(
     rows: Vec<PostRow>,
     images: Vec<PostImage>,
 ) -> ApiResult<Vec<PostView>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut shown = Vec::new();
-        for image in images.iter().filter(|i| i.post_id == row.id) {
-            shown.push(image_view(state, image).await?);
-        }
-        out.push(view(row, shown));
-    }
-    Ok(out)
+    with_image_views(state, rows, &images, |r| r.id, view).await
 }
 
 /// One row's view.

@@ -22,7 +22,7 @@ use crate::{
     http::Paging,
     posts::dto::Author,
     state::AppState,
-    uploads::{attach, dto::ImageView, service::image_view},
+    uploads::{attach, dto::ImageView, service::with_image_views},
 };
 
 /// Longest name, in characters.
@@ -115,15 +115,7 @@ pub async fn views(
     rows: Vec<ProductRow>,
     images: Vec<PostImage>,
 ) -> ApiResult<Vec<ProductView>> {
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let mut shown = Vec::new();
-        for image in images.iter().filter(|i| i.post_id == row.id) {
-            shown.push(image_view(state, image).await?);
-        }
-        out.push(view(row, shown));
-    }
-    Ok(out)
+    with_image_views(state, rows, &images, |r| r.id, view).await
 }
 
 /// Rows loaded by `load`, with their images, as views.

@@ -164,6 +164,26 @@ pub async fn receive(
     Ok(())
 }
 
+/// Views of `rows` (posts or products), each made by `make` with its own images from
+/// `images` (loaded for the whole page at once), in order.
+pub async fn with_image_views<R, V>(
+    state: &AppState,
+    rows: Vec<R>,
+    images: &[PostImage],
+    id: impl Fn(&R) -> Uuid,
+    make: impl Fn(R, Vec<ImageView>) -> V,
+) -> ApiResult<Vec<V>> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let mut shown = Vec::new();
+        for image in images.iter().filter(|i| i.post_id == id(&row)) {
+            shown.push(image_view(state, image).await?);
+        }
+        out.push(make(row, shown));
+    }
+    Ok(out)
+}
+
 /// How clients see an attached image: links when ready.
 pub async fn image_view(state: &AppState, image: &PostImage) -> ApiResult<ImageView> {
     let link = |key: &Option<String>| {
