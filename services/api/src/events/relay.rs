@@ -102,6 +102,11 @@ pub async fn pass(state: &AppState) -> Result<usize, crate::error::ApiError> {
 
 /// Runs passes until `shutdown`: immediately after a poke, at least every [`IDLE`].
 pub fn spawn(state: &AppState, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    // Every series exists from the start (zero), so dashboards and alerts see them at once.
+    for outcome in ["published", "failed"] {
+        RELAYED.with_label_values(&[outcome]);
+    }
+    LazyLock::force(&BACKLOG);
     let state = state.clone();
     tokio::spawn(async move {
         loop {
