@@ -289,18 +289,7 @@ pub async fn update_me(state: &AppState, who: &AuthUser, req: UpdateMeRequest) -
 /// removes the avatar.
 async fn set_avatar(state: &AppState, who: &AuthUser, key: Option<String>) -> ApiResult<()> {
     let uploads = match key {
-        Some(key) => crate::uploads::attach::check(state, who, "avatar", &[key])
-            .await
-            .map_err(|e| match e {
-                // One key: say `avatar`, not `avatar[0]`.
-                ApiError::Validation(fields) => ApiError::Validation(
-                    fields
-                        .into_iter()
-                        .map(|f| moji_telemetry::FieldError::new("avatar", f.message))
-                        .collect(),
-                ),
-                other => other,
-            })?,
+        Some(key) => vec![crate::uploads::attach::check_one(state, who, "avatar", key).await?],
         None => Vec::new(),
     };
     let work = crate::uploads::attach::process_messages(&uploads);

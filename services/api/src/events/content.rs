@@ -46,8 +46,13 @@ pub fn product_document(row: &ProductRow) -> ContentDocument {
     }
 }
 
-fn created(status: &str, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> {
-    if status != "published" {
+/// Whether content in this status is announced (pending and failed content is not).
+fn visible(status: &str) -> bool {
+    status == "published"
+}
+
+fn created(visible: bool, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> {
+    if !visible {
         return Vec::new();
     }
     let content = doc();
@@ -58,8 +63,8 @@ fn created(status: &str, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> 
     )]
 }
 
-fn updated(status: &str, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> {
-    if status != "published" {
+fn updated(visible: bool, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> {
+    if !visible {
         return Vec::new();
     }
     let content = doc();
@@ -70,8 +75,8 @@ fn updated(status: &str, doc: impl FnOnce() -> ContentDocument) -> Vec<Message> 
     )]
 }
 
-fn deleted(status: &str, kind: ContentKind, id: Uuid, owner_id: Uuid) -> Vec<Message> {
-    if status != "published" {
+fn deleted(visible: bool, kind: ContentKind, id: Uuid, owner_id: Uuid) -> Vec<Message> {
+    if !visible {
         return Vec::new();
     }
     let deleted_at: DateTime<Utc> = Utc::now();
@@ -89,32 +94,42 @@ fn deleted(status: &str, kind: ContentKind, id: Uuid, owner_id: Uuid) -> Vec<Mes
 
 /// `content.created` for a post that just became visible (nothing while it is pending).
 pub fn post_created(row: &PostRow) -> Vec<Message> {
-    created(&row.status, || post_document(row))
+    created(visible(&row.status), || post_document(row))
 }
 
 /// `content.updated` for an edited post that others can see.
 pub fn post_updated(row: &PostRow) -> Vec<Message> {
-    updated(&row.status, || post_document(row))
+    updated(visible(&row.status), || post_document(row))
 }
 
 /// `content.deleted` for a deleted post that had been announced.
 pub fn post_deleted(row: &PostRow) -> Vec<Message> {
-    deleted(&row.status, ContentKind::Post, row.id, row.author_id)
+    deleted(
+        visible(&row.status),
+        ContentKind::Post,
+        row.id,
+        row.author_id,
+    )
 }
 
 /// `content.created` for a product that just became visible.
 pub fn product_created(row: &ProductRow) -> Vec<Message> {
-    created(&row.status, || product_document(row))
+    created(visible(&row.status), || product_document(row))
 }
 
 /// `content.updated` for an edited visible product.
 pub fn product_updated(row: &ProductRow) -> Vec<Message> {
-    updated(&row.status, || product_document(row))
+    updated(visible(&row.status), || product_document(row))
 }
 
 /// `content.deleted` for a deleted product that had been announced.
 pub fn product_deleted(row: &ProductRow) -> Vec<Message> {
-    deleted(&row.status, ContentKind::Product, row.id, row.seller_id)
+    deleted(
+        visible(&row.status),
+        ContentKind::Product,
+        row.id,
+        row.seller_id,
+    )
 }
 
 /// `content.created` for whatever its last processed image made visible.
@@ -143,7 +158,7 @@ pub fn emoji_document(e: &Emoji) -> ContentDocument {
 pub fn emoji_saved(saved: &Saved) -> Vec<Message> {
     match saved {
         Saved::Created(row) if row.emoji.visibility == Visibility::Public => {
-            created("published", || emoji_document(&row.emoji))
+            created(true, || emoji_document(&row.emoji))
         }
         _ => Vec::new(),
     }
@@ -153,10 +168,10 @@ pub fn emoji_saved(saved: &Saved) -> Vec<Message> {
 /// public), changed (public both times), disappeared (made private) or nothing.
 pub fn emoji_changed(before: &Emoji, after: &Emoji) -> Vec<Message> {
     match (before.visibility, after.visibility) {
-        (Visibility::Public, Visibility::Public) => updated("published", || emoji_document(after)),
-        (Visibility::Private, Visibility::Public) => created("published", || emoji_document(after)),
+        (Visibility::Public, Visibility::Public) => updated(true, || emoji_document(after)),
+        (Visibility::Private, Visibility::Public) => created(true, || emoji_document(after)),
         (Visibility::Public, Visibility::Private) => {
-            deleted("published", ContentKind::Emoji, after.id, after.user_id)
+            deleted(true, ContentKind::Emoji, after.id, after.user_id)
         }
         _ => Vec::new(),
     }
@@ -164,10 +179,12 @@ pub fn emoji_changed(before: &Emoji, after: &Emoji) -> Vec<Message> {
 
 /// `content.deleted` for a deleted public emoji.
 pub fn emoji_deleted(e: &Emoji) -> Vec<Message> {
-    if e.visibility != Visibility::Public {
-        return Vec::new();
-    }
-    deleted("published", ContentKind::Emoji, e.id, e.user_id)
+    deleted(
+        e.visibility == Visibility::Public,
+        ContentKind::Emoji,
+        e.id,
+        e.user_id,
+    )
 }
 
 /// The searchable document of a profile: display name (and handle) and bio.
@@ -186,15 +203,15 @@ pub fn profile_document(u: &User) -> ContentDocument {
 
 /// `content.created` for a new account's profile.
 pub fn profile_created(u: &User) -> Vec<Message> {
-    created("published", || profile_document(u))
+    created(true, || profile_document(u))
 }
 
 /// `content.updated` for a changed profile.
 pub fn profile_updated(u: &User) -> Vec<Message> {
-    updated("published", || profile_document(u))
+    updated(true, || profile_document(u))
 }
 
 /// `content.deleted` for a deleted account's profile.
 pub fn profile_deleted(id: Uuid) -> Vec<Message> {
-    deleted("published", ContentKind::Profile, id, id)
+    deleted(true, ContentKind::Profile, id, id)
 }

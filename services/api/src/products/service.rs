@@ -182,14 +182,25 @@ pub async fn create(
 
 /// One product; pending and failed ones only for their seller.
 pub async fn get(state: &AppState, viewer: Option<Uuid>, id: Uuid) -> ApiResult<ProductView> {
-    let product = one(state, id).await?;
-    if product.status != "published" {
-        let seller = seller_of(state, id).await?;
-        if viewer != Some(seller) {
-            return Err(ApiError::NotFound("product"));
-        }
+    let (rows, images) = state
+        .db
+        .run(move |c| {
+            let row = products::by_id(c, id)?;
+            with_images(c, vec![row])
+        })
+        .await
+        .map_err(not_found("product"))?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or(ApiError::NotFound("product"))?;
+    if row.status != "published" && viewer != Some(row.seller_id) {
+        return Err(ApiError::NotFound("product"));
     }
-    Ok(product)
+    views(state, vec![row], images)
+        .await?
+        .pop()
+        .ok_or(ApiError::NotFound("product"))
 }
 
 async fn seller_of(state: &AppState, id: Uuid) -> ApiResult<Uuid> {

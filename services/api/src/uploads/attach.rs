@@ -46,6 +46,29 @@ pub async fn check(
         }
     }
     validated(errors)?;
+    checked(state, who, keys, |i| format!("{field}[{i}]")).await
+}
+
+/// [`check`] of a field that holds one key (an avatar): errors name the field itself.
+pub async fn check_one(
+    state: &AppState,
+    who: &AuthUser,
+    field: &str,
+    key: String,
+) -> ApiResult<MediaRow> {
+    checked(state, who, &[key], |_| field.to_owned())
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("a checked upload vanished".into()))
+}
+
+/// The checks of each upload in `keys`, whose problems go to the field `name(i)`.
+async fn checked(
+    state: &AppState,
+    who: &AuthUser,
+    keys: &[String],
+    name: impl Fn(usize) -> String,
+) -> ApiResult<Vec<MediaRow>> {
     if keys.is_empty() {
         return Ok(Vec::new());
     }
@@ -58,7 +81,7 @@ pub async fn check(
     let mut found = Vec::with_capacity(keys.len());
     let mut errors = Vec::new();
     for (i, key) in keys.iter().enumerate() {
-        let name = format!("{field}[{i}]");
+        let name = name(i);
         let Some(row) = rows.iter().find(|r| &r.source_key == key) else {
             errors.push(FieldError::new(
                 name,
