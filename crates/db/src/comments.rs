@@ -21,7 +21,7 @@ use crate::{
     keyset::{fetched_rows, start_params, start_sql, Key, Page, Start},
     posts::{self, PostRow},
     prepared::{Param, PreparedSql},
-    schema::{comment_likes, comments, posts as posts_table, user_comment_counts},
+    schema::{comments, posts as posts_table, user_comment_counts},
     DbError,
 };
 
@@ -247,28 +247,17 @@ pub fn delete(conn: &mut PgConnection, id: Uuid) -> Result<usize, DbError> {
 /// Likes (`on`) or unlikes a comment, idempotently; returns the like count. Only the
 /// comment's row is locked; the like trigger moves the count in the same transaction.
 pub fn set_like(conn: &mut PgConnection, id: Uuid, user: Uuid, on: bool) -> Result<i32, DbError> {
-    conn.transaction(|conn| {
-        comments::table
-            .find(id)
-            .select(comments::id)
-            .for_no_key_update()
-            .first::<Uuid>(conn)?;
-        if on {
-            diesel::insert_into(comment_likes::table)
-                .values((
-                    comment_likes::comment_id.eq(id),
-                    comment_likes::user_id.eq(user),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-        } else {
-            diesel::delete(comment_likes::table.find((id, user))).execute(conn)?;
-        }
-        Ok(comments::table
-            .find(id)
-            .select(comments::like_count)
-            .first(conn)?)
-    })
+    crate::likes::set(
+        conn,
+        crate::likes::Likeable {
+            table: "comments",
+            likes: "comment_likes",
+            key: "comment_id",
+        },
+        id,
+        user,
+        on,
+    )
 }
 
 /// How many comments (and replies) `user` has written.

@@ -163,30 +163,17 @@ pub fn set_like(
     user_id: Uuid,
     on: bool,
 ) -> Result<i32, DbError> {
-    conn.transaction(|conn| {
-        emojis::table
-            .find(id)
-            .select(emojis::id)
-            // NO KEY UPDATE: queues likes of this emoji without blocking the foreign-key
-            // checks (KEY SHARE) of a ranking window being recounted.
-            .for_no_key_update()
-            .first::<Uuid>(conn)?;
-        if on {
-            diesel::insert_into(emoji_likes::table)
-                .values((
-                    emoji_likes::emoji_id.eq(id),
-                    emoji_likes::user_id.eq(user_id),
-                ))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-        } else {
-            diesel::delete(emoji_likes::table.find((id, user_id))).execute(conn)?;
-        }
-        Ok(emojis::table
-            .find(id)
-            .select(emojis::like_count)
-            .first(conn)?)
-    })
+    crate::likes::set(
+        conn,
+        crate::likes::Likeable {
+            table: "emojis",
+            likes: "emoji_likes",
+            key: "emoji_id",
+        },
+        id,
+        user_id,
+        on,
+    )
 }
 
 /// Changes an emoji's caption and/or visibility and returns it; [`DbError::NotFound`] when

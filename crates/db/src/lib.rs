@@ -13,6 +13,7 @@ pub mod follows;
 pub mod gallery;
 pub mod insights;
 pub mod keyset;
+mod likes;
 pub mod media;
 pub mod models;
 pub mod outbox;

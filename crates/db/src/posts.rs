@@ -14,7 +14,7 @@ use crate::{
     keyset::{after_sql, fetched_rows, start_params, Key, Page, Start},
     media, outbox,
     prepared::{Param, PreparedSql},
-    schema::{post_likes, post_tags, posts, user_post_counts},
+    schema::{post_tags, posts, user_post_counts},
     DbError,
 };
 
@@ -258,25 +258,17 @@ pub fn delete(
 /// Likes (`on`) or unlikes a post, idempotently; returns the like count. The like trigger
 /// moves the count in the same transaction.
 pub fn set_like(conn: &mut PgConnection, id: Uuid, user: Uuid, on: bool) -> Result<i32, DbError> {
-    conn.transaction(|conn| {
-        posts::table
-            .find(id)
-            .select(posts::id)
-            .for_no_key_update()
-            .first::<Uuid>(conn)?;
-        if on {
-            diesel::insert_into(post_likes::table)
-                .values((post_likes::post_id.eq(id), post_likes::user_id.eq(user)))
-                .on_conflict_do_nothing()
-                .execute(conn)?;
-        } else {
-            diesel::delete(post_likes::table.find((id, user))).execute(conn)?;
-        }
-        Ok(posts::table
-            .find(id)
-            .select(posts::like_count)
-            .first(conn)?)
-    })
+    crate::likes::set(
+        conn,
+        crate::likes::Likeable {
+            table: "posts",
+            likes: "post_likes",
+            key: "post_id",
+        },
+        id,
+        user,
+        on,
+    )
 }
 
 /// How many published posts `user` has.
