@@ -99,10 +99,14 @@ pub async fn upload(
     if signed.method != "PUT" {
         return Err(ApiError::Forbidden("this link is not for uploading".into()));
     }
+    let signature = crate::uploads::service::UploadSignature {
+        expires: signed.expires,
+        ct: signed.ct.clone(),
+        len: signed.len,
+        sig: signed.sig.clone(),
+    };
     // A forged URL is refused before a byte of its body is read.
-    state
-        .storage
-        .verify_local_upload(&key, signed.expires, &signed.ct, signed.len, &signed.sig)?;
+    crate::uploads::service::authorize(&state, &key, &signature)?;
     let limit = usize::try_from(signed.len)
         .unwrap_or(usize::MAX)
         .min(state.settings.media.max_upload_bytes);
@@ -118,12 +122,6 @@ pub async fn upload(
         }
         bytes.extend_from_slice(&chunk);
     }
-    let signature = crate::uploads::service::UploadSignature {
-        expires: signed.expires,
-        ct: signed.ct.clone(),
-        len: signed.len,
-        sig: signed.sig.clone(),
-    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)

@@ -116,8 +116,21 @@ pub struct UploadSignature {
     pub sig: String,
 }
 
-/// Stores the body of a local-backend upload after checking its signature, its content type
-/// and its size against what was signed, and that the upload is still waiting for its bytes.
+/// Checks a local upload URL's signature (key, expiry, type and size): before a byte of the
+/// body is read.
+pub fn authorize(state: &AppState, key: &str, signature: &UploadSignature) -> ApiResult<()> {
+    Ok(state.storage.verify_local_upload(
+        key,
+        signature.expires,
+        &signature.ct,
+        signature.len,
+        &signature.sig,
+    )?)
+}
+
+/// Stores the body of a local-backend upload whose URL [`authorize`] accepted, after checking
+/// its content type and size against what was signed, and that the upload is still waiting
+/// for its bytes.
 pub async fn receive(
     state: &AppState,
     key: &str,
@@ -125,13 +138,6 @@ pub async fn receive(
     content_type: Option<&str>,
     body: Bytes,
 ) -> ApiResult<()> {
-    state.storage.verify_local_upload(
-        key,
-        signature.expires,
-        &signature.ct,
-        signature.len,
-        &signature.sig,
-    )?;
     let sent_type = content_type.unwrap_or_default().trim().to_ascii_lowercase();
     if sent_type != signature.ct {
         return Err(ApiError::Forbidden(format!(
