@@ -18,6 +18,7 @@
 //! bind to 127.0.0.1 … 127.0.0.`--sources` round-robin before connecting.
 
 mod bindings;
+mod cpu;
 mod idle;
 mod room;
 mod sockets;
@@ -124,6 +125,16 @@ fn common(flags: &Flags) -> anyhow::Result<sockets::Common> {
     })
 }
 
+fn server_pid(flags: &Flags) -> anyhow::Result<Option<u32>> {
+    flags
+        .raw("server-pid")
+        .map(|p| {
+            p.parse()
+                .map_err(|_| anyhow!("--server-pid: not a pid: {p}"))
+        })
+        .transpose()
+}
+
 fn count(flags: &Flags, name: &str, default: usize) -> anyhow::Result<usize> {
     let n: usize = flags.num(name, default)?;
     if n == 0 || n > MAX_SOCKETS {
@@ -147,7 +158,7 @@ async fn run(mode: &str, flags: &Flags) -> anyhow::Result<serde_json::Value> {
             let i = idle::Idle {
                 sockets: count(flags, "sockets", 10_000)?,
                 hold: flags.secs("duration", 20.0)?,
-                server_pid: flags.raw("server-pid").map(str::parse).transpose()?,
+                server_pid: server_pid(flags)?,
                 settle: flags.secs("settle", 3.0)?,
             };
             flags.finish()?;
@@ -163,6 +174,7 @@ async fn run(mode: &str, flags: &Flags) -> anyhow::Result<serde_json::Value> {
                 duration: flags.secs("duration", 30.0)?,
                 warmup: flags.secs("warmup", 2.0)?,
                 drain: flags.secs("drain", 5.0)?,
+                server_pid: server_pid(flags)?,
             };
             flags.finish()?;
             if r.senders > r.members {
@@ -184,6 +196,7 @@ async fn run(mode: &str, flags: &Flags) -> anyhow::Result<serde_json::Value> {
                 p99_bound_ms: flags.num("p99-bound-ms", 100.0)?,
                 keep_up: flags.num("keep-up", 0.95)?,
                 pause: flags.secs("pause", 1.0)?,
+                server_pid: server_pid(flags)?,
             };
             flags.finish()?;
             if r.senders > r.members {

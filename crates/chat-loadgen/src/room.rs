@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
+    cpu,
     sockets::{self, Common},
     stats::{self, Tally},
     ws::{self, Clock, Sock},
@@ -33,6 +34,8 @@ pub struct Window {
     pub secs: f64,
     /// How long to wait after sending for the last deliveries.
     pub drain: Duration,
+    /// The service's pid, for its CPU time.
+    pub server_pid: Option<u32>,
 }
 
 /// What a window measured.
@@ -60,6 +63,8 @@ pub struct Outcome {
     pub offered_per_s: f64,
     /// Waited this long after sending for the stragglers.
     pub drained: Duration,
+    /// Cores used while sending.
+    pub cpu: cpu::Use,
 }
 
 impl Outcome {
@@ -132,6 +137,7 @@ impl Outcome {
             "p99_ms": f64::from(t.latency.p99_us) / 1000.0,
             "max_ms": f64::from(t.latency.max_us) / 1000.0,
             "drained_ms": self.drained.as_millis(),
+            "cpu": self.cpu,
         })
     }
 
@@ -226,6 +232,10 @@ pub async fn run_window(
             }),
         ));
     }
+    tokio::time::sleep_until(clock.at(start_us).into()).await;
+    let cpu_start = cpu::Snapshot::take(spec.server_pid);
+    tokio::time::sleep_until(clock.at(end_us).into()).await;
+    let cpu = cpu_start.until(&cpu::Snapshot::take(spec.server_pid));
     let mut owns: Vec<Vec<u64>> = vec![Vec::new(); socks.len()];
     let mut write_failures = 0;
     let mut sent = 0u64;
@@ -289,6 +299,7 @@ pub async fn run_window(
         offered_per_s: spec.rate * receivers_per_message as f64,
         tally,
         drained,
+        cpu,
     }
 }
 
@@ -308,6 +319,8 @@ pub struct Room {
     pub warmup: Duration,
     /// Wait for stragglers.
     pub drain: Duration,
+    /// The service's pid, for its CPU time.
+    pub server_pid: Option<u32>,
 }
 
 /// Connects the room's members and checks the room is in every socket's `ready`.
@@ -364,10 +377,13 @@ pub async fn run_room(common: &Common, room: &Room) -> anyhow::Result<Value> {
         rate: room.rate,
         secs: room.warmup.as_secs_f64(),
         drain: room.drain,
+        server_pid: room.server_pid,
     };
+    let mut warmup = Value::Null;
     if !room.warmup.is_zero() {
         let w = run_window(&mut opened.socks, &spec, &clock, &next_g).await;
         println!("warm-up: {}", w.line());
+        warmup = w.to_json();
     }
     spec.secs = room.duration.as_secs_f64();
     let w = run_window(&mut opened.socks, &spec, &clock, &next_g).await;
@@ -378,6 +394,7 @@ pub async fn run_room(common: &Common, room: &Room) -> anyhow::Result<Value> {
     out["members"] = json!(room.members);
     out["connected"] = json!(opened.socks.len());
     out["connect_failures"] = json!(opened.failures);
+    out["warmup"] = warmup;
     Ok(out)
 }
 
@@ -405,6 +422,8 @@ pub struct Ceiling {
     pub keep_up: f64,
     /// Pause between steps (the service's queues settle).
     pub pause: Duration,
+    /// The service's pid, for its CPU time.
+    pub server_pid: Option<u32>,
 }
 
 /// The rates a ceiling run tries, in order.
@@ -434,6 +453,7 @@ pub async fn run_ceiling(common: &Common, c: &Ceiling) -> anyhow::Result<Value> 
             rate,
             secs: c.step.as_secs_f64(),
             drain: c.drain,
+            server_pid: c.server_pid,
         };
         let w = run_window(&mut opened.socks, &spec, &clock, &next_g).await;
         let short = w.shortfall(c.p99_bound_ms, c.keep_up);
@@ -546,6 +566,7 @@ mod tests {
                 rate: 10.0,
                 secs: 1.0,
                 drain: Duration::ZERO,
+                server_pid: None,
             },
             receivers: 100,
             sent: 10,
@@ -566,6 +587,11 @@ mod tests {
             delivered_per_s: delivered,
             offered_per_s: 1000.0,
             drained: Duration::ZERO,
+            cpu: cpu::Use {
+                server: None,
+                loadgen: None,
+                machine: None,
+            },
         }
     }
 
@@ -702,6 +728,7 @@ mod end_to_end {
             duration: Duration::from_secs(1),
             warmup: Duration::ZERO,
             drain: Duration::from_secs(2),
+            server_pid: None,
         }
     }
 
@@ -755,6 +782,7 @@ mod end_to_end {
             p99_bound_ms: 1000.0,
             keep_up: 0.5,
             pause: Duration::ZERO,
+            server_pid: None,
         };
         let v = run_ceiling(&common(addr, 10), &c).await.unwrap();
         let steps = v["steps"].as_array().unwrap();

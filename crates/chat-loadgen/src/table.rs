@@ -84,6 +84,30 @@ fn window_notes(w: &Value) -> String {
     if !w.get("echo").and_then(Value::as_bool).unwrap_or(true) {
         notes.push("no echo to sender".into());
     }
+    if let Some(c) = w.get("cpu") {
+        let core = |k: &str| {
+            c.get(k)
+                .and_then(Value::as_f64)
+                .map(|v| format!("{k} {v:.2}"))
+        };
+        let parts: Vec<String> = ["server", "loadgen", "machine"]
+            .iter()
+            .filter_map(|k| core(k))
+            .collect();
+        if !parts.is_empty() {
+            notes.push(format!("cores: {}", parts.join(", ")));
+        }
+    }
+    if let Some(wu) = w.get("warmup").filter(|v| !v.is_null()) {
+        if u(wu, "lost") + u(wu, "out_of_order") + u(wu, "duplicates") > 0 {
+            notes.push(format!(
+                "warm-up: {} lost, {} ooo, {} dup",
+                u(wu, "lost"),
+                u(wu, "out_of_order"),
+                u(wu, "duplicates")
+            ));
+        }
+    }
     notes.join("; ")
 }
 
