@@ -57,8 +57,11 @@ pub struct Outcome {
     pub closed: BTreeMap<String, u64>,
     /// Receipts against what was stored.
     pub tally: Tally,
-    /// Deliveries per second while sending (deliveries that arrived before sending ended).
+    /// Deliveries per second: stored messages delivered, over the time from the first send to
+    /// the last delivery (at least the sending time).
     pub delivered_per_s: f64,
+    /// Deliveries that arrived while sending was still going on.
+    pub in_window: u64,
     /// Deliveries per second the senders offered (rate × receivers of each message).
     pub offered_per_s: f64,
     /// Waited this long after sending for the stragglers.
@@ -132,6 +135,7 @@ impl Outcome {
             "unacked_delivered": t.unacked_delivered,
             "echo": t.echo,
             "delivered_per_s": self.delivered_per_s,
+            "in_window": self.in_window,
             "offered_per_s": self.offered_per_s,
             "p50_ms": f64::from(t.latency.p50_us) / 1000.0,
             "p99_ms": f64::from(t.latency.p99_us) / 1000.0,
@@ -295,7 +299,11 @@ pub async fn run_window(
         write_failures,
         errors,
         closed,
-        delivered_per_s: tally.in_window as f64 / spec.secs,
+        delivered_per_s: tally.delivered as f64
+            / spec
+                .secs
+                .max(tally.last_us.saturating_sub(start_us) as f64 / 1e6),
+        in_window: tally.in_window,
         offered_per_s: spec.rate * receivers_per_message as f64,
         tally,
         drained,
@@ -585,6 +593,7 @@ mod tests {
                 ..Tally::default()
             },
             delivered_per_s: delivered,
+            in_window: 0,
             offered_per_s: 1000.0,
             drained: Duration::ZERO,
             cpu: cpu::Use {

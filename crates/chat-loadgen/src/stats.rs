@@ -99,6 +99,8 @@ pub struct Window {
     pub gaps: u64,
     /// Messages this socket's own user sent that came back to it.
     pub own: u64,
+    /// When the last bench message arrived (µs since the run's epoch; 0 for none).
+    pub last_us: u64,
 }
 
 /// One seq-carrying frame as the reader saw it.
@@ -116,6 +118,8 @@ pub struct Receipt<'a> {
     pub in_window: bool,
     /// Sent by this socket's own user.
     pub own: bool,
+    /// When it arrived, µs since the run's epoch.
+    pub at_us: u64,
 }
 
 impl Inbox {
@@ -147,6 +151,7 @@ impl Inbox {
             if r.own {
                 w.own += 1;
             }
+            w.last_us = w.last_us.max(r.at_us);
         }
         if let Some(l) = r.latency_us {
             w.latencies_us.push(l);
@@ -205,6 +210,8 @@ pub struct Tally {
     pub unacked_delivered: u64,
     /// Whether a sender's own messages came back to it (then they count as expected).
     pub echo: bool,
+    /// When the last bench message arrived anywhere (µs since the run's epoch).
+    pub last_us: u64,
     /// Fan-out latency over every delivery.
     pub latency: Percentiles,
 }
@@ -253,6 +260,7 @@ pub fn tally(acked: &[u64], windows: &mut [(Window, Vec<u64>)]) -> Tally {
         t.out_of_order += w.out_of_order;
         t.gaps += w.gaps;
         t.in_window += w.in_window;
+        t.last_us = t.last_us.max(w.last_us);
         latencies.append(&mut w.latencies_us);
     }
     t.latency = percentiles(&mut latencies);
@@ -271,6 +279,7 @@ mod tests {
             latency_us: Some(1000 + u32::try_from(g).unwrap()),
             in_window: true,
             own: false,
+            at_us: 10 * g,
         }
     }
 
@@ -357,12 +366,17 @@ mod tests {
             latency_us: None,
             in_window: true,
             own: false,
+            at_us: 5,
         });
         inbox.on_frame(receipt("r", 2, 9));
         let w = inbox.take_window();
         assert_eq!((w.gaps, w.out_of_order), (0, 0));
         assert_eq!(w.received, vec![9]);
         assert_eq!(w.latencies_us.len(), 1);
+        assert_eq!(
+            w.last_us, 90,
+            "membership frames do not move the last arrival"
+        );
     }
 
     fn window(received: &[u64], own: u64) -> Window {
@@ -371,6 +385,7 @@ mod tests {
             latencies_us: received.iter().map(|&g| 1000 * (g as u32 + 1)).collect(),
             in_window: received.len() as u64,
             own,
+            last_us: received.iter().max().map_or(0, |g| g + 5),
             ..Window::default()
         }
     }
@@ -390,6 +405,7 @@ mod tests {
         assert_eq!(t.lost, 1);
         assert_eq!(t.latency.count, 5);
         assert_eq!(t.latency.max_us, 3000);
+        assert_eq!(t.last_us, 7);
     }
 
     #[test]

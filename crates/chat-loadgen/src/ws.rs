@@ -328,6 +328,7 @@ fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> bool {
                 latency_us,
                 in_window: now <= clock.window_end(),
                 own: f.sender.as_deref() == Some(me),
+                at_us: now,
             });
         }
         "ack" => {
