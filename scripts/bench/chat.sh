@@ -88,8 +88,8 @@ mkdir -p "$bench_dir"
 results="$bench_dir/results.jsonl"
 : >"$results"
 
-# Ten thousand sockets on each side of loopback, plus the service's own files.
-want_files=$((2 * USERS + 4096))
+# Each side of loopback (moji-chat, moji-chat-load) holds a socket per person, plus its own files.
+want_files=$((USERS + 4096))
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$want_files" ]; then
   ulimit -n "$want_files" 2>/dev/null || ulimit -n "$(ulimit -Hn)" ||
     die "cannot raise the open files limit to $want_files (hard limit $(ulimit -Hn))"

@@ -169,11 +169,11 @@ impl Outcome {
     }
 }
 
-/// The `send` frame of message `g`.
-fn send_frame(room: &str, g: u64, sent_us: u64) -> String {
+/// The `send` frame of message `g` of run `run`.
+fn send_frame(room: &str, run: &str, g: u64, sent_us: u64) -> String {
     format!(
         r#"{{"v":1,"type":"send","room_id":"{room}","client_msg_id":"{}","text":"{}"}}"#,
-        stats::client_msg_id(g),
+        stats::client_msg_id(run, g),
         stats::message_text(sent_us)
     )
 }
@@ -225,7 +225,7 @@ pub async fn run_window(
                     }
                     tokio::time::sleep_until(clock.at(at).into()).await;
                     let g = next_g.fetch_add(1, Ordering::Relaxed);
-                    let frame = send_frame(&spec.room, g, clock.now_us());
+                    let frame = send_frame(&spec.room, &clock.run, g, clock.now_us());
                     if sink.send(Message::text(frame)).await.is_err() {
                         failures += 1;
                         continue;
@@ -559,10 +559,10 @@ mod tests {
 
     #[test]
     fn send_frames_are_json() {
-        let f: Value = serde_json::from_str(&send_frame("r-1", 7, 99)).unwrap();
+        let f: Value = serde_json::from_str(&send_frame("r-1", "0123456789ab", 7, 99)).unwrap();
         assert_eq!(f["type"], "send");
         assert_eq!(f["v"], 1);
-        assert_eq!(f["client_msg_id"], "b7");
+        assert_eq!(f["client_msg_id"], "b0123456789ab-7");
         assert_eq!(stats::parse_sent_us(f["text"].as_str().unwrap()), Some(99));
     }
 
@@ -652,12 +652,13 @@ mod mock {
         let addr = listener.local_addr().unwrap();
         let (tx, _) = broadcast::channel::<(i64, String)>(4096);
         let seq = Arc::new(Mutex::new(0i64));
+        let seen = Arc::new(Mutex::new(std::collections::HashMap::<String, i64>::new()));
         tokio::spawn(async move {
             let mut n = 0usize;
             while let Ok((stream, _)) = listener.accept().await {
                 let first = n == faults.victim;
                 n += 1;
-                let (tx, seq) = (tx.clone(), seq.clone());
+                let (tx, seq, seen) = (tx.clone(), seq.clone(), seen.clone());
                 tokio::spawn(async move {
                     let ws = tokio_tungstenite::accept_async(stream).await.unwrap();
                     let (mut sink, mut stream) = ws.split();
@@ -681,18 +682,26 @@ mod mock {
                             m = stream.next() => {
                                 let Some(Ok(Message::Text(t))) = m else { break };
                                 let f: Value = serde_json::from_str(t.as_str()).unwrap();
-                                let (s, frame) = {
+                                // A repeated client_msg_id is acked with its first seq and
+                                // not delivered again, as the service does.
+                                let id = f["client_msg_id"].as_str().unwrap_or_default().to_owned();
+                                let s = {
                                     let mut seq = seq.lock().unwrap();
-                                    *seq += 1;
-                                    let frame = json!({"v": 1, "type": "message", "room_id": room,
-                                        "seq": *seq, "id": "x", "sender": "someone",
-                                        "text": f["text"], "sent_at": "t",
-                                        "client_msg_id": f["client_msg_id"]});
-                                    let _ = tx.send((*seq, frame.to_string()));
-                                    (*seq, frame)
+                                    let mut seen = seen.lock().unwrap();
+                                    match seen.get(&id) {
+                                        Some(first) => *first,
+                                        None => {
+                                            *seq += 1;
+                                            seen.insert(id.clone(), *seq);
+                                            let frame = json!({"v": 1, "type": "message", "room_id": room,
+                                                "seq": *seq, "id": "x", "sender": "someone",
+                                                "text": f["text"], "sent_at": "t", "client_msg_id": id});
+                                            let _ = tx.send((*seq, frame.to_string()));
+                                            *seq
+                                        }
+                                    }
                                 };
-                                drop(frame);
-                                let ack = json!({"v": 1, "type": "ack", "client_msg_id": f["client_msg_id"],
+                                let ack = json!({"v": 1, "type": "ack", "client_msg_id": id,
                                     "room_id": room, "seq": s, "id": "x", "sent_at": "t"});
                                 if sink.send(Message::text(ack.to_string())).await.is_err() { break; }
                             }
@@ -755,6 +764,17 @@ mod end_to_end {
         assert_eq!(v["expected"], 30 * 19);
         assert_eq!(v["delivered"], 30 * 19);
         assert!(v["p99_ms"].as_f64().unwrap() < 1000.0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_second_run_on_the_same_room_is_not_taken_for_duplicates() {
+        let addr = mock::serve("room-1", mock::Faults::default()).await;
+        let c = common(addr, 10);
+        for _ in 0..2 {
+            let v = run_room(&c, &room(10)).await.unwrap();
+            assert_eq!(v["lost"], 0, "{v}");
+            assert_eq!(v["delivered"], 30 * 9, "{v}");
+        }
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

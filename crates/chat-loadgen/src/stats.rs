@@ -1,9 +1,11 @@
 //! What each socket received, and what that adds up to: per-room seq order, duplicates, loss
 //! against the set of stored (acked) messages, and fan-out latency percentiles.
 //!
-//! Every bench message carries its global number `g` in its `client_msg_id` (`b<g>`) and the
-//! time it was sent in its text, so a receiver knows which message it holds and how late it is
-//! without asking anyone.
+//! Every bench message carries its run's tag and its number `g` in its `client_msg_id`
+//! (`b<run>-<g>`) and the time it was sent in its text, so a receiver knows which message it
+//! holds and how late it is without asking anyone. The tag is new for every run: the service
+//! stores a repeated `client_msg_id` of the same sender once and does not deliver it again, so
+//! numbers reused by a later run against the same database would all be duplicates.
 
 use std::collections::{HashMap, HashSet};
 
@@ -42,14 +44,20 @@ pub fn percentiles(samples: &mut [u32]) -> Percentiles {
     }
 }
 
-/// The bench's `client_msg_id` for message `g`.
-pub fn client_msg_id(g: u64) -> String {
-    format!("b{g}")
+/// A fresh run tag: 12 random hex digits.
+pub fn run_tag() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..12].to_owned()
 }
 
-/// Message number `g` back from a `client_msg_id`, if it is one of the bench's.
-pub fn parse_client_msg_id(id: &str) -> Option<u64> {
-    id.strip_prefix('b')?.parse().ok()
+/// The bench's `client_msg_id` for message `g` of run `run`.
+pub fn client_msg_id(run: &str, g: u64) -> String {
+    format!("b{run}-{g}")
+}
+
+/// Message number `g` back from a `client_msg_id`, if it is one of run `run`'s.
+pub fn parse_client_msg_id(run: &str, id: &str) -> Option<u64> {
+    let (tag, g) = id.strip_prefix('b')?.split_once('-')?;
+    (tag == run).then(|| g.parse().ok()).flatten()
 }
 
 /// The bench's message text: the send time (µs since the run's epoch) and some filler, about
@@ -303,9 +311,22 @@ mod tests {
 
     #[test]
     fn ids_and_text_round_trip() {
-        assert_eq!(parse_client_msg_id(&client_msg_id(42)), Some(42));
-        assert_eq!(parse_client_msg_id("c-42"), None);
-        assert_eq!(parse_client_msg_id("b"), None);
+        let run = run_tag();
+        assert_eq!(run.len(), 12);
+        assert_ne!(run, run_tag());
+        assert_eq!(
+            parse_client_msg_id(&run, &client_msg_id(&run, 42)),
+            Some(42)
+        );
+        assert!(client_msg_id(&run, u64::MAX).len() <= 64);
+        // Another run's messages (an earlier run on the same database) are not ours.
+        assert_eq!(
+            parse_client_msg_id(&run, &client_msg_id("0123456789ab", 42)),
+            None
+        );
+        assert_eq!(parse_client_msg_id(&run, "c-42"), None);
+        assert_eq!(parse_client_msg_id(&run, "b"), None);
+        assert_eq!(parse_client_msg_id(&run, &format!("b{run}-")), None);
         assert_eq!(parse_sent_us(&message_text(123_456)), Some(123_456));
         assert_eq!(parse_sent_us("hello 123"), None);
         assert_eq!(parse_sent_us("bench"), None);

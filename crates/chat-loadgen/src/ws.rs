@@ -198,18 +198,22 @@ impl Minter {
     }
 }
 
-/// The run's clock: latencies are µs since `epoch`, and the end of the current window's sending.
+/// The run's clock and tag: latencies are µs since `epoch`; the end of the current window's
+/// sending; the tag in this run's `client_msg_id`s.
 pub struct Clock {
     epoch: Instant,
     window_end_us: AtomicU64,
+    /// This run's tag (see [`stats::run_tag`]).
+    pub run: String,
 }
 
 impl Clock {
-    /// Starts now; no window open.
+    /// Starts now with a fresh run tag; no window open.
     pub fn new() -> Self {
         Self {
             epoch: Instant::now(),
             window_end_us: AtomicU64::new(u64::MAX),
+            run: stats::run_tag(),
         }
     }
 
@@ -313,7 +317,7 @@ fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> bool {
             let g = f
                 .client_msg_id
                 .as_deref()
-                .and_then(stats::parse_client_msg_id);
+                .and_then(|id| stats::parse_client_msg_id(&clock.run, id));
             let sent = f.text.as_deref().and_then(stats::parse_sent_us);
             let latency_us = match (g, sent) {
                 (Some(_), Some(sent)) => {
@@ -335,7 +339,7 @@ fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> bool {
             if let (Some(g), Some(seq)) = (
                 f.client_msg_id
                     .as_deref()
-                    .and_then(stats::parse_client_msg_id),
+                    .and_then(|id| stats::parse_client_msg_id(&clock.run, id)),
                 f.seq,
             ) {
                 s.acked.push((g, seq));
@@ -564,14 +568,28 @@ mod tests {
         let sent = clock.now_us();
         let msg = |seq: i64, g: u64, sender: &str| {
             format!(
-                r#"{{"v":1,"type":"message","room_id":"r1","seq":{seq},"id":"x","sender":"{sender}","text":"{}","sent_at":"t","client_msg_id":"b{g}"}}"#,
-                stats::message_text(sent)
+                r#"{{"v":1,"type":"message","room_id":"r1","seq":{seq},"id":"x","sender":"{sender}","text":"{}","sent_at":"t","client_msg_id":"{}"}}"#,
+                stats::message_text(sent),
+                stats::client_msg_id(&clock.run, g)
             )
         };
         assert!(!book(&msg(5, 0, "bench_2"), "bench_1", &clock, &state));
         assert!(!book(&msg(6, 1, "bench_1"), "bench_1", &clock, &state));
         book(
-            r#"{"v":1,"type":"ack","client_msg_id":"b1","room_id":"r1","seq":6,"id":"x","sent_at":"t"}"#,
+            &format!(
+                r#"{{"v":1,"type":"ack","client_msg_id":"{}","room_id":"r1","seq":6,"id":"x","sent_at":"t"}}"#,
+                stats::client_msg_id(&clock.run, 1)
+            ),
+            "bench_1",
+            &clock,
+            &state,
+        );
+        // An earlier run's message keeps the order check but is not one of ours.
+        book(
+            &format!(
+                r#"{{"v":1,"type":"message","room_id":"r1","seq":7,"id":"x","sender":"bench_2","text":"{}","sent_at":"t","client_msg_id":"bffffffffffff-0"}}"#,
+                stats::message_text(sent)
+            ),
             "bench_1",
             &clock,
             &state,
