@@ -45,6 +45,9 @@ pub struct Bindings {
     pub rooms: usize,
 }
 
+/// How long past its planned time a step may take before the broker counts as stuck.
+const SLACK: Duration = Duration::from_secs(10);
+
 fn short(s: &str) -> anyhow::Result<ShortString> {
     ShortString::try_new(s).map_err(|e| anyhow::anyhow!("{s}: {e}"))
 }
@@ -250,7 +253,13 @@ async fn all_traffic(
 /// Runs the churn measurements and the all-traffic one; removes the scratch exchange and queue.
 pub async fn run(b: &Bindings) -> anyhow::Result<Value> {
     crate::ws::check_amqp_url(&b.url)?;
-    let conn = Connection::connect(&b.url, ConnectionProperties::default()).await?;
+    // A broker that accepts TCP but never answers must not eat the run's time.
+    let conn = tokio::time::timeout(
+        SLACK,
+        Connection::connect(&b.url, ConnectionProperties::default()),
+    )
+    .await
+    .map_err(|_| anyhow::anyhow!("RabbitMQ did not answer within {SLACK:?}"))??;
     let channel = conn.create_channel().await?;
     let exchange = format!(
         "{}bench.chat-bindings.{}",
@@ -283,22 +292,36 @@ pub async fn run(b: &Bindings) -> anyhow::Result<Value> {
     let result = async {
         let mut churns = Vec::new();
         for &c in &b.concurrency {
-            churns.push(churn(&conn, &exchange, &queue, c, b.duration).await?);
+            let measured = churn(&conn, &exchange, &queue, c, b.duration);
+            churns.push(
+                tokio::time::timeout(b.duration + SLACK, measured)
+                    .await
+                    .map_err(|_| anyhow::anyhow!("binding churn on {c} channel(s) stalled"))??,
+            );
         }
         let traffic = if b.publish_secs.is_zero() {
             Value::Null
         } else {
-            all_traffic(&conn, &exchange, &queue, b.publish_secs, b.rooms).await?
+            let measured = all_traffic(&conn, &exchange, &queue, b.publish_secs, b.rooms);
+            tokio::time::timeout(b.publish_secs + 2 * SLACK, measured)
+                .await
+                .map_err(|_| anyhow::anyhow!("the all-traffic measurement stalled"))??
         };
         anyhow::Ok(json!({"mode": "bindings", "churn": churns, "all_traffic": traffic}))
     }
     .await;
-    let _ = channel
-        .queue_delete(short(&queue)?, QueueDeleteOptions::default())
-        .await;
-    let _ = channel
-        .exchange_delete(short(&exchange)?, ExchangeDeleteOptions::default())
-        .await;
-    let _ = conn.close(200, short("done")?).await;
+    let (queue_s, exchange_s, done) = (short(&queue)?, short(&exchange)?, short("done")?);
+    let cleanup = async {
+        let _ = channel
+            .queue_delete(queue_s, QueueDeleteOptions::default())
+            .await;
+        let _ = channel
+            .exchange_delete(exchange_s, ExchangeDeleteOptions::default())
+            .await;
+        let _ = conn.close(200, done).await;
+    };
+    if tokio::time::timeout(SLACK, cleanup).await.is_err() {
+        eprintln!("bindings: could not delete {exchange} (the broker did not answer)");
+    }
     result
 }
