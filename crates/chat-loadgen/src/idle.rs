@@ -61,6 +61,9 @@ pub async fn run(common: &Common, idle: &Idle) -> anyhow::Result<Value> {
     if let Some(rest) = idle.hold.checked_sub(held_from.elapsed()) {
         tokio::time::sleep(rest).await;
     }
+    // Memory per socket from the end of the hold: what ten thousand quiet sockets keep.
+    let settled = after;
+    let after = idle.server_pid.map(ws::rss_kib).transpose()?;
     let closed = sockets::closed(&opened.socks);
     let closed_n: u64 = closed.values().sum();
     let per_socket = match (before, after) {
@@ -76,11 +79,13 @@ pub async fn run(common: &Common, idle: &Idle) -> anyhow::Result<Value> {
         _ => None,
     };
     println!(
-        "idle: {connected}/{} connected over {} rooms, {closed_n} closed during the {:.0} s hold; service RSS {} → {} KiB = {} per socket (load generator {} per socket)",
+        "idle: {connected}/{} connected over {} rooms, {closed_n} closed during the {:.0} s hold; service RSS {} KiB before, {} KiB {:.0} s after the last socket opened, {} KiB at the end of the hold = {} per socket (load generator {} per socket)",
         idle.sockets,
         rooms.len(),
         idle.hold.as_secs_f64(),
         before.map_or("?".into(), |v| v.to_string()),
+        settled.map_or("?".into(), |v| v.to_string()),
+        idle.settle.min(idle.hold).as_secs_f64(),
         after.map_or("?".into(), |v| v.to_string()),
         per_socket.map_or("?".into(), |v| format!("{:.0} B", v)),
         own_per_socket.map_or("?".into(), |v| format!("{:.0} B", v)),
@@ -101,6 +106,7 @@ pub async fn run(common: &Common, idle: &Idle) -> anyhow::Result<Value> {
         "closed_during_hold": closed_n,
         "closes": closed,
         "server_rss_before_kib": before,
+        "server_rss_settled_kib": settled,
         "server_rss_after_kib": after,
         "bytes_per_socket": per_socket,
         "loadgen_bytes_per_socket": own_per_socket,
