@@ -2,7 +2,7 @@
 # The chat benchmark (issue 13): a release moji-chat on its own database, driven over loopback by
 # moji-chat-load (crates/chat-loadgen) on the same cores.
 #
-#   scripts/bench/chat.sh                                   # the issue's sizes (about 4 minutes)
+#   scripts/bench/chat.sh                                   # the issue's sizes (3 to 4 minutes)
 #   SOCKETS=2000 DURATION=10 MODES="idle room" scripts/bench/chat.sh   # a quick run
 #
 # Seeds USERS people (SOCKETS, at least MEMBERS) straight into PostgreSQL, one session family
@@ -29,7 +29,7 @@
 #
 # Settings (environment): SOCKETS (10000), MEMBERS (1000), ROOM_SIZE (100), SENDERS (10),
 # RATE (20), DURATION (30), WARMUP (2), IDLE_HOLD (20), CEILING_START (20), CEILING_FACTOR
-# (1.25), CEILING_MAX (150), CEILING_STEP (5), CEILING_P99_MS (100), BIND_SECS (5),
+# (1.25), CEILING_MAX (500), CEILING_STEP (5), CEILING_P99_MS (100), BIND_SECS (5),
 # BIND_CONCURRENCY ("1,8"), SOURCES (16 source addresses 127.0.0.1 …), MODES ("idle room
 # ceiling bindings"), SEND_LIMIT, BUDGET (300 s for all the runs together; each run gets what is
 # left), KEEP_DB=1 to keep the database. The database is moji_bench_chat (BENCH_DB, always
@@ -49,7 +49,7 @@ WARMUP="${WARMUP:-2}"
 IDLE_HOLD="${IDLE_HOLD:-20}"
 CEILING_START="${CEILING_START:-20}"
 CEILING_FACTOR="${CEILING_FACTOR:-1.25}"
-CEILING_MAX="${CEILING_MAX:-150}"
+CEILING_MAX="${CEILING_MAX:-500}"
 CEILING_STEP="${CEILING_STEP:-5}"
 CEILING_P99_MS="${CEILING_P99_MS:-100}"
 BIND_SECS="${BIND_SECS:-5}"
