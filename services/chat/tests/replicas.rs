@@ -250,3 +250,28 @@ async fn revoked_sessions_are_refused_and_their_live_sockets_closed() {
     assert_eq!(response.headers()["sec-websocket-protocol"], "moji.v1");
     a.stop().await;
 }
+
+#[actix_web::test]
+async fn a_deleted_account_loses_its_sockets_on_every_replica() {
+    use moji_common::{messages::UserDeletedV1, Envelope, MessageType};
+    let env = env();
+    let (a, b) = (
+        Replica::start(&env.settings).await,
+        Replica::start(&env.settings).await,
+    );
+    let bob = person(&env, "bob");
+    let mut on_a = Client::connect(a.addr(), &bob).await;
+    let mut on_b = Client::connect(b.addr(), &bob).await;
+    // What the api announces when an account is deleted.
+    let envelope = Envelope::new("api", bob.id, UserDeletedV1 { user_id: bob.id });
+    let exchange = a.state.broker.topology().events_exchange();
+    a.state
+        .broker
+        .publish(&exchange, UserDeletedV1::TYPE, &envelope)
+        .await
+        .unwrap();
+    assert_eq!(on_a.close_code(Duration::from_secs(5)).await, Some(1008));
+    assert_eq!(on_b.close_code(Duration::from_secs(5)).await, Some(1008));
+    a.stop().await;
+    b.stop().await;
+}
