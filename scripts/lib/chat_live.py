@@ -248,4 +248,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except OSError as e:
+        print(f"FAIL chat: nothing usable answers on {HOST}:{PORT}: {e}")
+        sys.exit(1)
