@@ -108,7 +108,10 @@ if [ -x "$bin/moji" ] && [ -x "$bin/moji-inference" ]; then
   pids=()
   "$bin/moji" migrate | grep -q "none pending" || die "moji migrate found work after moji-api migrate"
   "$bin/moji" serve >"$out/moji.log" 2>&1 & moji_pid=$!; pids+=("$moji_pid")
-  wait_for "curl -fsS $api/readyz && curl -fsS $inf/readyz" 60 \
+  # It runs chat too, on the port moji-chat used.
+  ready="curl -fsS $api/readyz && curl -fsS $inf/readyz"
+  if [ -x "$bin/moji-chat" ]; then ready="$ready && curl -fsS $chat/readyz"; fi
+  wait_for "$ready" 60 \
     || { cat "$out/moji.log" >&2; die "moji (all-in-one) did not start"; }
   face_task zodiac || { cat "$out/moji.log" >&2; die "the all-in-one binary did not finish a face task"; }
   kill -TERM "$moji_pid"
