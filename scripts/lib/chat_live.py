@@ -200,6 +200,11 @@ def main() -> int:
     ready_a, ready_b = a.wait(typed("ready")), b.wait(typed("ready"))
     check("both get `ready` with the room", bool(ready_a and ready_b) and rid in (ready_a or {}).get("rooms", {}) and rid in (ready_b or {}).get("rooms", {}),
           f"{ready_a!r} {ready_b!r}")
+    # Like a real client: resume at once from ready's positions, which also starts live
+    # delivery (held until the first frame or chat.resume_wait_ms).
+    for s, ready in ((a, ready_a), (b, ready_b)):
+        s.send({"type": "resume", "rooms": (ready or {}).get("rooms", {})})
+    check("resume from ready's positions -> `resumed`", bool(a.wait(typed("resumed"))) and bool(b.wait(typed("resumed"))), "")
 
     a.send({"type": "send", "room_id": rid, "client_msg_id": "live-1", "text": "hello from the live check"})
     ack = a.wait(typed("ack", client_msg_id="live-1"))
