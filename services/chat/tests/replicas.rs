@@ -275,3 +275,25 @@ async fn a_deleted_account_loses_its_sockets_on_every_replica() {
     a.stop().await;
     b.stop().await;
 }
+
+#[actix_web::test]
+async fn silent_peers_are_dropped_and_oversized_frames_close_the_socket() {
+    let mut env = env();
+    env.settings.chat.heartbeat_secs = 1;
+    env.settings.chat.idle_timeout_secs = 2;
+    let a = Replica::start(&env.settings).await;
+    let bob = person(&env, "bob");
+    // A client that never reads never answers the server's pings.
+    let mut silent = Client::connect(a.addr(), &bob).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(silent.close_code(Duration::from_secs(5)).await, Some(1001));
+
+    let mut big = Client::connect(a.addr(), &bob).await;
+    let huge = format!(r#"{{"v":1,"type":"ping","pad":"{}"}}"#, "x".repeat(20_000));
+    big.ws
+        .send(tokio_tungstenite::tungstenite::Message::text(huge))
+        .await
+        .unwrap();
+    assert_eq!(big.close_code(Duration::from_secs(5)).await, Some(1009));
+    a.stop().await;
+}
