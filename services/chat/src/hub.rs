@@ -148,6 +148,7 @@ pub struct SocketHandle {
 
 enum Command {
     Register(SocketHandle, Vec<(Uuid, i64)>),
+    Follow(u64, Vec<(Uuid, i64)>),
     Unregister(u64),
     Event(Arc<RoomEvent>),
     Filled(Uuid, Result<Vec<StoredEvent>, String>),
@@ -189,6 +190,11 @@ impl Hub {
     /// Adds a socket to the rooms it is in, with each room's latest seq as the socket read it.
     pub fn register(&self, socket: SocketHandle, rooms: Vec<(Uuid, i64)>) {
         self.send(Command::Register(socket, rooms));
+    }
+
+    /// Adds a registered socket to more rooms (ones it joined while registering).
+    pub fn follow(&self, id: u64, rooms: Vec<(Uuid, i64)>) {
+        self.send(Command::Follow(id, rooms));
     }
 
     /// Removes a socket (it closed).
@@ -270,18 +276,18 @@ impl Routes {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Register(socket, rooms) => {
-                let followed = self.followed.entry(socket.id).or_default();
-                for (room_id, last_seq) in rooms {
-                    let room = self.rooms.entry(room_id).or_default();
-                    room.sockets.insert(socket.id);
-                    room.next.get_or_insert(last_seq + 1);
-                    followed.insert(room_id);
-                }
                 self.by_user
                     .entry(socket.user_id)
                     .or_default()
                     .insert(socket.id);
-                self.sockets.insert(socket.id, socket);
+                let id = socket.id;
+                self.sockets.insert(id, socket);
+                self.follow(id, rooms);
+            }
+            Command::Follow(id, rooms) => {
+                if self.sockets.contains_key(&id) {
+                    self.follow(id, rooms);
+                }
             }
             Command::Unregister(id) => self.remove_socket(id),
             Command::Event(event) => self.accept(event),
@@ -308,6 +314,16 @@ impl Routes {
             Command::Sessions(reply) => {
                 let _ = reply.send(self.sockets.values().cloned().collect());
             }
+        }
+    }
+
+    fn follow(&mut self, id: u64, rooms: Vec<(Uuid, i64)>) {
+        let followed = self.followed.entry(id).or_default();
+        for (room_id, last_seq) in rooms {
+            let room = self.rooms.entry(room_id).or_default();
+            room.sockets.insert(id);
+            room.next.get_or_insert(last_seq + 1);
+            followed.insert(room_id);
         }
     }
 

@@ -58,10 +58,13 @@ impl Replica {
         format!("http://{}{path}", self.addr())
     }
 
-    /// Stops it gracefully (sockets get 1012).
+    /// Stops it gracefully (sockets get 1012) and deletes the test's exchanges and queues:
+    /// hundreds of leftover quorum queues stall a small broker. (Deleting twice, for the
+    /// second replica of a test, is harmless.)
     pub async fn stop(self) {
         self.running.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.running.done).await;
+        let _ = self.state.broker.delete_topology().await;
     }
 }
 
