@@ -3,9 +3,11 @@
 # stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack):
 # sign up -> upload a face photo -> progress events over SSE -> the result shows `happy` ->
 # save -> the emoji is in the gallery, plus like/unlike, token refresh, the polling fallback
-# when SSE drops, my page, ranking, 360 px layout, log out and error details. It also checks
+# when SSE drops, my page, ranking, 360 px layout, chat (two people live, unread, a reconnect
+# that resumes without loss or duplicates, leave), log out and error details. It also checks
 # that nothing logs a console error or fails a request, and that the first load weighs
-# < 300 KB. Unit tests of the client's token handling run first (no browser needed).
+# < 300 KB. Unit tests of the client's token handling run first (no browser needed). When
+# nothing answers /api/v1/chat/ behind the edge, it starts moji-chat for the test (below).
 #
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
@@ -24,11 +26,13 @@
 #   MOJI_E2E_ARTIFACTS        where screenshots and the first-load report go
 #                             (default services/web/e2e/artifacts)
 #   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (default 60000)
+#   MOJI_E2E_CHAT_BIN         moji-chat to start when nothing answers /api/v1/chat/ behind the
+#                             edge (default: the newest of $CARGO_TARGET_DIR/{debug,release})
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
 for arg in "$@"; do
@@ -74,12 +78,47 @@ if [ ! -f "$e2e/node_modules/.package-lock.json" ] \
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# ---- chat: /api/v1/chat/ (REST and the WebSocket) must reach moji-chat --------------------
+# When the edge does not route it there yet, or nothing answers there, this starts moji-chat
+# itself (the newest `moji-chat` build, same database, Redis, RabbitMQ and JWT secret as the
+# api) on a spare port and puts e2e/chat-edge.mjs in front of the edge for the test: chat's
+# paths to chat, everything else to the edge. Both stop when this script exits.
+chat_routed() { # base URL
+  curl -fsS --max-time 5 "$1/api/v1/chat/openapi.json" 2>/dev/null | grep -q '"openapi"' \
+    || [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$1/api/v1/chat/rooms" 2>/dev/null)" = 401 ]
+}
+chat_pids=()
+stop_chat() { for p in "${chat_pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap stop_chat EXIT
+if ! chat_routed "$MOJI_E2E_URL"; then
+  chat_bin="${MOJI_E2E_CHAT_BIN:-$(ls -t "$CARGO_TARGET_DIR"/debug/moji-chat "$CARGO_TARGET_DIR"/release/moji-chat 2>/dev/null | head -n1 || true)}"
+  [ -x "$chat_bin" ] || die "nothing answers $MOJI_E2E_URL/api/v1/chat/ and there is no moji-chat to start (cargo build --bins)"
+  if [ -z "${MOJI_JWT__SECRET:-}" ] && [ -f "$MOJI_CACHE_DIR/dev-secrets.env" ]; then
+    set -a; source "$MOJI_CACHE_DIR/dev-secrets.env"; set +a # run.sh's, shared with its api
+  fi
+  [ -n "${MOJI_JWT__SECRET:-}" ] || die "MOJI_JWT__SECRET (the api's) is needed to start moji-chat"
+  mkdir -p "$MOJI_E2E_ARTIFACTS"
+  spare_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+  chat_port="$(spare_port)"
+  MOJI_HTTP__CHAT_PORT="$chat_port" "$chat_bin" serve >"$MOJI_E2E_ARTIFACTS/chat.log" 2>&1 &
+  chat_pids+=($!)
+  wait_for "curl -fsS http://127.0.0.1:$chat_port/readyz" 60 \
+    || { tail -n 30 "$MOJI_E2E_ARTIFACTS/chat.log" >&2; die "moji-chat did not become ready"; }
+  node "$e2e/chat-edge.mjs" --edge "$MOJI_E2E_URL" --chat "http://127.0.0.1:$chat_port" >"$MOJI_E2E_ARTIFACTS/chat-edge.log" 2>&1 &
+  chat_pids+=($!)
+  wait_for "grep -q '^listening ' '$MOJI_E2E_ARTIFACTS/chat-edge.log'" 10 || die "the chat front did not start"
+  front="http://127.0.0.1:$(sed -n 's/^listening //p' "$MOJI_E2E_ARTIFACTS/chat-edge.log")"
+  chat_routed "$front" || die "moji-chat does not answer behind $front"
+  say "started $chat_bin on :$chat_port; testing through $front (chat there, the rest to $MOJI_E2E_URL)"
+  export MOJI_E2E_URL="$front"
+fi
+
 # ---- run ----------------------------------------------------------------------------------
 say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null | head -n1))"
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs web.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs web.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"
