@@ -1516,6 +1516,7 @@ async function chatPeer() {
   chatContext = await anonBrowser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
   chatB = await chatContext.newPage();
   watch(chatB, 'chat-b');
+
   await go(chatB, '#/login');
   await chatB.fill('#f-login', friend.username);
   await chatB.fill('#f-password', friend.password);
@@ -1668,6 +1669,7 @@ test('chat: live both ways; B is typing; members and how far they read', async (
   );
   assert.equal(await page.getAttribute(`.chat-member[data-username="${user.username}"]`, 'data-role'), 'owner');
   assert.equal(await bRow.getAttribute('data-role'), 'member');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat.png') });
 });
 
 test('chat: a message in another room bumps it in the list with its unread badge', async () => {

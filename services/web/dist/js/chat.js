@@ -162,6 +162,11 @@ export function mergeRoom(r) {
   } else {
     roomMap.set(r.id, { ...r, last_seq: old.last_seq, unread: old.unread, last_message: old.last_message, last_activity_at: old.last_activity_at });
   }
+  if (viewing === r.id && visible()) {
+    // On the screen: read, whatever the list said a moment ago.
+    roomMap.get(r.id).unread = 0;
+    scheduleRead();
+  }
   if (!lastSeq.has(r.id) && conn.resumed) {
     // A room that the socket has not told us about (created since the `ready` frame): its
     // frames count from here.
@@ -651,6 +656,12 @@ export function markRead() {
 
 /** The room shown on the screen (null: none). Its messages count as read while visible. */
 export function view(roomId) {
+  if (viewing && viewing !== roomId && readTimer !== null) {
+    // Leaving a room with a `read` still to send: send it now.
+    config.clearTimer(readTimer);
+    readTimer = null;
+    markRead();
+  }
   viewing = roomId;
   if (roomId) scheduleRead();
 }
