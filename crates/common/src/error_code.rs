@@ -60,6 +60,8 @@ pub enum ErrorCode {
     NoFaceDetected,
     /// The task was cancelled before it finished.
     Cancelled,
+    /// A WebSocket frame that is not JSON or not a known frame of this protocol version.
+    BadFrame,
 }
 
 impl ErrorCode {
@@ -93,6 +95,7 @@ impl ErrorCode {
             InvalidImage => "invalid_image",
             NoFaceDetected => "no_face_detected",
             Cancelled => "cancelled",
+            BadFrame => "bad_frame",
         }
     }
 }
@@ -116,6 +119,7 @@ mod tests {
             ErrorCode::TooManyAttempts,
             ErrorCode::NoFaceDetected,
             ErrorCode::Internal,
+            ErrorCode::BadFrame,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

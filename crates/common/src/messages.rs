@@ -136,6 +136,32 @@ impl MessageType for UserDeletedV1 {
     const VERSION: u32 = 1;
 }
 
+/// `chat.event` v1: chat replica -> every chat replica, on `moji.chat` with key `room.<id>`.
+/// Each replica delivers `frame` to its own sockets of the room's members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct ChatEventV1 {
+    /// The room.
+    pub room_id: Uuid,
+    /// The room's seq for stored events (`message`, `member_joined`, `member_left`); absent
+    /// for `read` and `typing`, which are not stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// The replica that published it; it delivered to its own sockets already.
+    pub origin: String,
+    /// Whose membership changed, for `member_joined` / `member_left`: replicas add or drop
+    /// that person's sockets from the room.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member_id: Option<Uuid>,
+    /// The server frame, exactly as sockets receive it (docs/chat.md).
+    pub frame: serde_json::Value,
+}
+
+impl MessageType for ChatEventV1 {
+    const TYPE: &'static str = "chat.event";
+    const VERSION: u32 = 1;
+}
+
 /// `media.process` v1: api -> inference. Resize and re-encode an uploaded image.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -297,6 +323,7 @@ pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
         one::<ContentCreatedV1>(),
         one::<ContentUpdatedV1>(),
         one::<ContentDeletedV1>(),
+        one::<ChatEventV1>(),
     ]
 }
 

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use moji_common::{
     messages::{
-        ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1, MediaProcessV1,
-        MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
+        ChatEventV1, ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1,
+        MediaProcessV1, MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
     },
     results::{EmojiResult, ZodiacResult},
     Envelope, MessageType, TaskKind,
@@ -88,6 +88,9 @@ fn every_fixture_reads_and_writes_back_unchanged() {
             }
             "content.deleted.v1" => {
                 envelope::<ContentDeletedV1>(&file, &value);
+            }
+            "chat.event.v1" => {
+                envelope::<ChatEventV1>(&file, &value);
             }
             other => panic!("{file}: no test for message type {other}"),
         }

@@ -67,6 +67,32 @@ pub struct Settings {
     pub media: MediaSettings,
     /// Full-text search.
     pub search: SearchSettings,
+    /// Real-time chat (the chat service).
+    pub chat: ChatSettings,
+}
+
+/// Real-time chat: socket limits, send rate and fan-out timing (docs/chat.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChatSettings {
+    /// Frames queued for one socket before it counts as a slow consumer and is closed (1013).
+    pub outbound_queue: usize,
+    /// Largest frame a client may send, in bytes (larger closes the socket with 1009).
+    pub max_frame_bytes: usize,
+    /// `send` frames one person may make per window.
+    pub send_limit: u32,
+    /// Length of the send window, in seconds.
+    pub send_window_secs: u64,
+    /// Seconds between server pings.
+    pub heartbeat_secs: u64,
+    /// Seconds of silence after which a peer is dropped.
+    pub idle_timeout_secs: u64,
+    /// How often live sockets' sessions are checked against the revocation list, in seconds.
+    pub revocation_check_secs: u64,
+    /// Most members one room may have.
+    pub max_members: u32,
+    /// How long an out-of-order fan-out message waits for the missing ones before they are
+    /// read from PostgreSQL, in milliseconds.
+    pub gap_wait_ms: u64,
 }
 
 /// Full-text search.
@@ -343,6 +369,17 @@ impl Default for Settings {
                 time_zone: "Asia/Seoul".into(),
             },
             search: SearchSettings { cache_ttl_secs: 30 },
+            chat: ChatSettings {
+                outbound_queue: 256,
+                max_frame_bytes: 16 * 1024,
+                send_limit: 20,
+                send_window_secs: 10,
+                heartbeat_secs: 20,
+                idle_timeout_secs: 60,
+                revocation_check_secs: 5,
+                max_members: 5000,
+                gap_wait_ms: 100,
+            },
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,
@@ -425,6 +462,29 @@ impl Settings {
     /// Checks ranges and production requirements.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
+        let chat = &self.chat;
+        if chat.outbound_queue == 0
+            || chat.send_limit == 0
+            || chat.send_window_secs == 0
+            || chat.heartbeat_secs == 0
+            || chat.revocation_check_secs == 0
+            || chat.max_members < 2
+        {
+            return bad(
+                "chat.outbound_queue, send_limit, send_window_secs, heartbeat_secs and \
+                 revocation_check_secs must be positive and chat.max_members at least 2"
+                    .into(),
+            );
+        }
+        if chat.idle_timeout_secs <= chat.heartbeat_secs
+            || !(256..=1_048_576).contains(&chat.max_frame_bytes)
+        {
+            return bad(format!(
+                "chat.idle_timeout_secs ({}) must exceed chat.heartbeat_secs ({}) and \
+                 chat.max_frame_bytes ({}) lie in 256..=1048576",
+                chat.idle_timeout_secs, chat.heartbeat_secs, chat.max_frame_bytes
+            ));
+        }
         if !(4..=31).contains(&self.auth.bcrypt_cost) {
             return bad(format!(
                 "auth.bcrypt_cost must be 4..=31, got {}",

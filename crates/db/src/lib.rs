@@ -5,6 +5,7 @@
 //! the async executor never waits on the database.
 
 pub mod challenges;
+pub mod chat;
 pub mod comments;
 pub mod emojis;
 pub mod error;

@@ -22,6 +22,41 @@ diesel::table! {
 }
 
 diesel::table! {
+    chat_members (room_id, user_id) {
+        room_id -> Uuid,
+        user_id -> Uuid,
+        joined_at -> Timestamptz,
+        last_read_seq -> Int8,
+    }
+}
+
+diesel::table! {
+    chat_messages (room_id, seq) {
+        room_id -> Uuid,
+        seq -> Int8,
+        id -> Uuid,
+        kind -> Text,
+        sender_id -> Nullable<Uuid>,
+        text -> Text,
+        client_msg_id -> Nullable<Text>,
+        sent_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chat_rooms (id) {
+        id -> Uuid,
+        name -> Text,
+        owner_id -> Nullable<Uuid>,
+        last_seq -> Int8,
+        member_count -> Int4,
+        created_at -> Timestamptz,
+        last_activity_at -> Timestamptz,
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     comment_likes (comment_id, user_id) {
         comment_id -> Uuid,
         user_id -> Uuid,
@@ -362,6 +397,11 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(chat_members -> chat_rooms (room_id));
+diesel::joinable!(chat_members -> users (user_id));
+diesel::joinable!(chat_messages -> chat_rooms (room_id));
+diesel::joinable!(chat_messages -> users (sender_id));
+diesel::joinable!(chat_rooms -> users (owner_id));
 diesel::joinable!(comment_likes -> comments (comment_id));
 diesel::joinable!(comment_likes -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
@@ -398,6 +438,9 @@ diesel::joinable!(user_product_counts -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     animal_days,
     animal_totals,
+    chat_members,
+    chat_messages,
+    chat_rooms,
     comment_likes,
     comments,
     emoji_likes,

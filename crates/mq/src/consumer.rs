@@ -333,7 +333,7 @@ async fn drain(tasks: &mut JoinSet<()>) {
 }
 
 /// Sleeps `delay`; true if shutdown came first.
-async fn sleep_or_shutdown(delay: Duration, shutdown: &CancellationToken) -> bool {
+pub(crate) async fn sleep_or_shutdown(delay: Duration, shutdown: &CancellationToken) -> bool {
     tokio::select! {
         biased;
         () = shutdown.cancelled() => true,

@@ -31,11 +31,13 @@
 
 mod broker;
 mod consumer;
+mod follow;
 mod metrics;
 mod topology;
 
 pub use broker::{Broker, RawMessage};
 pub use consumer::{consume, Incoming, Outcome};
+pub use follow::{follow, Delivered, FollowEvent};
 pub use topology::{
     Topology, DATASET_GENERATE_KEY, FACE_ANALYZE_KEY, MEDIA_PROCESSED_KEY, MEDIA_PROCESS_KEY,
     TASK_FAILED_KEY, TASK_SUCCEEDED_KEY,

@@ -99,6 +99,11 @@ impl Topology {
         format!("{}api.task-failed", self.prefix)
     }
 
+    /// `chat.<replica>`: one chat replica's own fan-out queue (transient, see [`crate::follow`]).
+    pub fn chat_replica_queue(&self, replica: &str) -> String {
+        format!("{}chat.{replica}", self.prefix)
+    }
+
     /// `<queue>.dead`: where `queue` dead-letters to.
     pub fn dead_queue(queue: &str) -> String {
         format!("{queue}.dead")

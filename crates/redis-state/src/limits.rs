@@ -108,6 +108,22 @@ impl RedisState {
         Ok(n > 0)
     }
 
+    /// For each group of token ids, whether any of them is revoked: one pipelined round trip
+    /// for all groups (a chat replica checks every live socket's token and session at once).
+    pub async fn revoked_groups(&self, groups: &[[&str; 2]]) -> Result<Vec<bool>, StateError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for group in groups {
+            let keys: Vec<String> = group.iter().map(|id| self.revoked_key(id)).collect();
+            pipe.cmd("EXISTS").arg(keys);
+        }
+        let mut conn = self.connection();
+        let counts: Vec<u64> = pipe.query_async(&mut conn).await?;
+        Ok(counts.into_iter().map(|n| n > 0).collect())
+    }
+
     /// Full key of a rate-limit window counter: `{prefix}:rl:<bucket>:<window index>`.
     pub(crate) fn window_key(&self, bucket: &str, index: u64) -> String {
         self.key(&format!("rl:{bucket}:{index}"))
