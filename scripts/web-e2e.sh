@@ -104,10 +104,12 @@ if ! chat_routed "$MOJI_E2E_URL"; then
   chat_pids+=($!)
   wait_for "curl -fsS http://127.0.0.1:$chat_port/readyz" 60 \
     || { tail -n 30 "$MOJI_E2E_ARTIFACTS/chat.log" >&2; die "moji-chat did not become ready"; }
-  node "$e2e/chat-edge.mjs" --edge "$MOJI_E2E_URL" --chat "http://127.0.0.1:$chat_port" >"$MOJI_E2E_ARTIFACTS/chat-edge.log" 2>&1 &
+  front_log="$MOJI_E2E_ARTIFACTS/chat-edge.log"
+  : >"$front_log" # (not the line of an earlier run)
+  node "$e2e/chat-edge.mjs" --edge "$MOJI_E2E_URL" --chat "http://127.0.0.1:$chat_port" >>"$front_log" 2>&1 &
   chat_pids+=($!)
-  wait_for "grep -q '^listening ' '$MOJI_E2E_ARTIFACTS/chat-edge.log'" 10 || die "the chat front did not start"
-  front="http://127.0.0.1:$(sed -n 's/^listening //p' "$MOJI_E2E_ARTIFACTS/chat-edge.log")"
+  wait_for "grep -q '^listening [0-9]' '$front_log'" 10 || die "the chat front did not start"
+  front="http://127.0.0.1:$(sed -n 's/^listening //p' "$front_log" | head -n1)"
   chat_routed "$front" || die "moji-chat does not answer behind $front"
   say "started $chat_bin on :$chat_port; testing through $front (chat there, the rest to $MOJI_E2E_URL)"
   export MOJI_E2E_URL="$front"
