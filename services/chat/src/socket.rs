@@ -181,17 +181,28 @@ impl Socket {
         let mut heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
         let closer = self.closer.clone();
+        // Live events wait for the client's first frame (normally `resume`) or a short while:
+        // a reconnecting client's replay must come before anything newer, or it would see
+        // seqs out of order.
+        let hold = tokio::time::sleep(Duration::from_millis(settings.resume_wait_ms));
+        tokio::pin!(hold);
+        let mut holding = true;
         while end.is_none() {
             let step = tokio::select! {
                 biased;
                 reason = closer.closed() => Err(close_for(reason)),
                 () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
-                event = events.recv() => match event {
+                () = &mut hold, if holding => {
+                    holding = false;
+                    Ok(())
+                }
+                event = events.recv(), if !holding => match event {
                     Some(event) => self.write_event(&event).await,
                     None => Err(End::Gone),
                 },
                 message = stream.next() => {
                     heard = Instant::now();
+                    holding = false;
                     self.on_message(message).await
                 }
                 _ = heartbeat.tick() => {

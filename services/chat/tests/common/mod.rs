@@ -166,6 +166,7 @@ impl Client {
         };
         let ready = client.next_frame().await.expect("a ready frame");
         assert_eq!(ready["type"], "ready", "{ready}");
+        client.start_live().await;
         Ok(client)
     }
 
@@ -187,7 +188,16 @@ impl Client {
         };
         let ready = client.next_frame().await.expect("a ready frame");
         assert_eq!(ready["type"], "ready");
+        client.start_live().await;
         client
+    }
+
+    /// What a first-time client does after `ready`: an empty `resume`, so live events start
+    /// at once instead of after `chat.resume_wait_ms`.
+    async fn start_live(&mut self) {
+        self.send(json!({"v": 1, "type": "resume", "rooms": {}}))
+            .await;
+        self.until("resumed").await;
     }
 
     /// Sends one frame.
