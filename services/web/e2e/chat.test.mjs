@@ -310,3 +310,12 @@ test('logging out closes the socket and forgets the seqs', async () => {
   assert.equal(chat.status().state, 'idle');
   assert.deepEqual(chat.seqs(), {});
 });
+
+test('a replay the server could not read ("resume again shortly") is asked for again', async () => {
+  const ws = await online({ r1: 5 });
+  ws.frame({ type: 'message', room_id: 'r1', seq: 6, id: 'm6', sender: 'jun', text: 'six', sent_at: 't6' });
+  ws.frame({ type: 'error', code: 'service_unavailable', message: 'history is unavailable; resume again shortly', ref: 'r1' });
+  assert.equal(ws.frames('resume').length, 1);
+  await advance(2000);
+  assert.deepEqual(ws.frames('resume').at(-1), { v: 1, type: 'resume', rooms: { r1: 6 } });
+});

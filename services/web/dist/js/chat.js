@@ -571,6 +571,14 @@ function handle(f) {
         emit('pending', { room_id: p.room_id, entry: { ...p } });
       }
       if (f.code === 'forbidden' && p && !roomMap.has(p.room_id)) forget(p.room_id);
+      if (!p && f.ref && lastSeq.has(f.ref) && f.code !== 'forbidden') {
+        // The replay of a room failed on the server ("resume again shortly"): ask again.
+        const room = f.ref;
+        const ws = conn.ws;
+        config.setTimer(() => {
+          if (conn.ws === ws && lastSeq.has(room)) sendFrame({ type: 'resume', rooms: { [room]: lastSeq.get(room) } });
+        }, 2000);
+      }
       emit('problem', { room_id: p?.room_id ?? null, code: f.code, message: f.message ?? '', ref: f.ref ?? null });
       break;
     }

@@ -532,13 +532,14 @@ const en = {
   'chat.offline': 'Offline',
   'chat.offlineRetry': 'Offline, retrying in {n} s',
   'chat.retryNow': 'Retry now',
-  'chat.errorTitle': 'Not sent',
+  'chat.errorTitle': 'The chat server refused this',
   'chat.error.rate_limited': 'You are sending too fast. Wait a few seconds, then send again.',
   'chat.error.forbidden': 'You are not a member of this room.',
   'chat.error.validation_failed': 'The server refused this message (1–4,000 characters).',
   'chat.error.bad_frame': 'The server did not understand the client.',
   'chat.error.not_found': 'There is no such room.',
   'chat.error.internal': 'The server failed to handle this. Try again.',
+  'chat.error.service_unavailable': 'The chat server is busy. Try again in a moment.',
 };
 
 const ko = {
@@ -1070,13 +1071,14 @@ const ko = {
   'chat.offline': '오프라인',
   'chat.offlineRetry': '오프라인, {n}초 뒤 다시 연결',
   'chat.retryNow': '지금 다시 연결',
-  'chat.errorTitle': '보내지 못했어요',
+  'chat.errorTitle': '채팅 서버가 거절했어요',
   'chat.error.rate_limited': '너무 빨리 보내고 있어요. 몇 초 기다렸다가 다시 보내 주세요.',
   'chat.error.forbidden': '이 대화방의 참여자가 아니에요.',
   'chat.error.validation_failed': '서버가 이 메시지를 받지 않았어요 (1–4,000자).',
   'chat.error.bad_frame': '서버가 클라이언트의 요청을 이해하지 못했어요.',
   'chat.error.not_found': '그런 대화방은 없어요.',
   'chat.error.internal': '서버가 처리하지 못했어요. 다시 해 보세요.',
+  'chat.error.service_unavailable': '채팅 서버가 바빠요. 잠시 뒤 다시 해 보세요.',
 };
 
 export const dictionaries = { en, ko };
