@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the web client (services/web) in headless Chromium against a
-# stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack):
+# stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack;
+# chat included once the web client uses it):
 # sign up -> upload a face photo -> progress events over SSE -> the result shows `happy` ->
 # save -> the emoji is in the gallery, plus like/unlike, token refresh, the polling fallback
 # when SSE drops, my page, ranking, 360 px layout, chat (two people live, unread, a reconnect
@@ -57,6 +58,13 @@ if ! curl -fsS --max-time 5 "$MOJI_E2E_URL/" 2>/dev/null | grep -q '/js/main.js'
 fi
 curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/emoji-templates" \
   || die "the api does not answer behind $MOJI_E2E_URL (GET /api/v1/emoji-templates)"
+# Once the web client talks to chat, chat must be behind the edge too: its REST answers 401
+# without a token, where a chat that is not running gets the edge's 503.
+if grep -rqsE --include='*.js' '/chat/(ws|rooms)' "$MOJI_ROOT/services/web/dist"; then
+  chat_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$MOJI_E2E_URL/api/v1/chat/rooms" || true)"
+  [ "$chat_status" = 401 ] \
+    || die "chat does not answer behind $MOJI_E2E_URL (GET /api/v1/chat/rooms: $chat_status, want 401; start moji-chat)"
+fi
 
 # ---- tools --------------------------------------------------------------------------------
 if [ "$MOJI_E2E_CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
