@@ -1,14 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the web client (services/web) in headless Chromium against a
 # stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack;
-# chat included once the web client uses it):
+# chat included, or started here when it is missing: see "chat" below):
 # sign up -> upload a face photo -> progress events over SSE -> the result shows `happy` ->
 # save -> the emoji is in the gallery, plus like/unlike, token refresh, the polling fallback
 # when SSE drops, my page, ranking, 360 px layout, chat (two people live, unread, a reconnect
 # that resumes without loss or duplicates, leave), log out and error details. It also checks
 # that nothing logs a console error or fails a request, and that the first load weighs
-# < 300 KB. Unit tests of the client's token handling run first (no browser needed). When
-# nothing answers /api/v1/chat/ behind the edge, it starts moji-chat for the test (below).
+# < 300 KB. Unit tests of the client's token handling and chat socket run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
@@ -58,13 +57,8 @@ if ! curl -fsS --max-time 5 "$MOJI_E2E_URL/" 2>/dev/null | grep -q '/js/main.js'
 fi
 curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/emoji-templates" \
   || die "the api does not answer behind $MOJI_E2E_URL (GET /api/v1/emoji-templates)"
-# Once the web client talks to chat, chat must be behind the edge too: its REST answers 401
-# without a token, where a chat that is not running gets the edge's 503.
-if grep -rqsE --include='*.js' '/chat/(ws|rooms)' "$MOJI_ROOT/services/web/dist"; then
-  chat_status="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$MOJI_E2E_URL/api/v1/chat/rooms" || true)"
-  [ "$chat_status" = 401 ] \
-    || die "chat does not answer behind $MOJI_E2E_URL (GET /api/v1/chat/rooms: $chat_status, want 401; start moji-chat)"
-fi
+# Chat must be behind the edge too (the web client talks to it): checked, and started when
+# missing, below ("chat"), once node is there.
 
 # ---- tools --------------------------------------------------------------------------------
 if [ "$MOJI_E2E_CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
@@ -87,20 +81,20 @@ if [ ! -f "$e2e/node_modules/.package-lock.json" ] \
 fi
 
 # ---- chat: /api/v1/chat/ (REST and the WebSocket) must reach moji-chat --------------------
-# When the edge does not route it there yet, or nothing answers there, this starts moji-chat
-# itself (the newest `moji-chat` build, same database, Redis, RabbitMQ and JWT secret as the
-# api) on a spare port and puts e2e/chat-edge.mjs in front of the edge for the test: chat's
-# paths to chat, everything else to the edge. Both stop when this script exits.
+# Behind the edge, chat's REST answers 401 without a token (a chat that is not running gets the
+# edge's 503, an edge that does not route it the api's 404). When it does not, this starts
+# moji-chat itself (the newest `moji-chat` build, same database, Redis, RabbitMQ and JWT secret
+# as the api) on a spare port and puts e2e/chat-edge.mjs in front of the edge for the test:
+# chat's paths to chat, everything else to the edge. Both stop when this script exits.
 chat_routed() { # base URL
-  curl -fsS --max-time 5 "$1/api/v1/chat/openapi.json" 2>/dev/null | grep -q '"openapi"' \
-    || [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$1/api/v1/chat/rooms" 2>/dev/null)" = 401 ]
+  [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$1/api/v1/chat/rooms" 2>/dev/null)" = 401 ]
 }
 chat_pids=()
 stop_chat() { for p in "${chat_pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap stop_chat EXIT
 if ! chat_routed "$MOJI_E2E_URL"; then
   chat_bin="${MOJI_E2E_CHAT_BIN:-$(ls -t "$CARGO_TARGET_DIR"/debug/moji-chat "$CARGO_TARGET_DIR"/release/moji-chat 2>/dev/null | head -n1 || true)}"
-  [ -x "$chat_bin" ] || die "nothing answers $MOJI_E2E_URL/api/v1/chat/ and there is no moji-chat to start (cargo build --bins)"
+  [ -x "$chat_bin" ] || die "chat does not answer behind $MOJI_E2E_URL (GET /api/v1/chat/rooms wants 401) and there is no moji-chat to start (cargo build --bins)"
   if [ -z "${MOJI_JWT__SECRET:-}" ] && [ -f "$MOJI_CACHE_DIR/dev-secrets.env" ]; then
     set -a; source "$MOJI_CACHE_DIR/dev-secrets.env"; set +a # run.sh's, shared with its api
   fi
