@@ -5,12 +5,13 @@
 #   scripts/check-deploy.sh [--metrics-from DIR] [--allow-missing SERVICE]... [--only CHECK]...
 #
 #   --metrics-from DIR      DIR holds <service>.prom, the /metrics output of each running
-#                           service (api.prom, inference.prom, optionally rabbitmq.prom).
+#                           service (api.prom, chat.prom, inference.prom, optionally
+#                           rabbitmq.prom), as scripts/lib/live-checks.sh writes them.
 #                           Without it, the services on this machine are scraped
-#                           (127.0.0.1: api 8081, inference 8084; RabbitMQ 15692). Scrape
-#                           after the services have done some work: a labelled metric is
-#                           only exported once it has a value.
-#   --allow-missing SVC     a missing scrape of SVC (api, inference, rabbitmq) is reported
+#                           (127.0.0.1: api 8081, chat 8082, inference 8084; RabbitMQ 15692).
+#                           Scrape after the services have done some work: a labelled metric
+#                           is only exported once it has a value.
+#   --allow-missing SVC     a missing scrape of SVC (api, chat, inference, rabbitmq) is reported
 #                           but does not fail; metrics only SVC exports are then skipped.
 #   --only CHECK            run only the named check(s) (see the list below); repeatable.
 #
@@ -244,6 +245,7 @@ metrics() {
         cp "$metrics_from"/*.prom "$work/metrics/" 2>/dev/null || true
     else
         scrape api "http://127.0.0.1:${MOJI_HTTP__API_PORT:-8081}/metrics" || echo "  api: nothing answers on :${MOJI_HTTP__API_PORT:-8081}"
+        scrape chat "http://127.0.0.1:${MOJI_HTTP__CHAT_PORT:-8082}/metrics" || echo "  chat: nothing answers on :${MOJI_HTTP__CHAT_PORT:-8082}"
         scrape inference "http://127.0.0.1:${MOJI_HTTP__INFERENCE_PORT:-8084}/metrics" || echo "  inference: nothing answers on :${MOJI_HTTP__INFERENCE_PORT:-8084}"
     fi
     [[ -s "$work/metrics/rabbitmq.prom" ]] || rabbitmq_scrape || echo "  rabbitmq: no scrape"
@@ -260,7 +262,7 @@ if ((failed)); then
     exit 1
 fi
 check edge-config "nginx -t on the rendered edge config" edge_config
-check edge "edge routing, SSE, WebSocket, body limits (deploy/nginx/test_edge.py)" \
+check edge "edge routing (api, chat REST + WebSocket, recommend), SSE, body limits (test_edge.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge.py"
 check edge-private "edge from a 0700 checkout as root: web client, assets, big bodies (test_edge_private.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge_private.py"

@@ -3,8 +3,8 @@
 # a release build, migrations, every service, and the nginx edge. Ctrl-C stops what it started.
 #
 # Ports (override with the env vars): edge 8080 (MOJI_HTTP__EDGE_PORT), api 8081
-# (MOJI_HTTP__API_PORT), chat 8082, recommend 8083, inference metrics/health 8084
-# (MOJI_HTTP__INFERENCE_PORT).
+# (MOJI_HTTP__API_PORT), chat 8082 (MOJI_HTTP__CHAT_PORT), recommend 8083, inference
+# metrics/health 8084 (MOJI_HTTP__INFERENCE_PORT).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
@@ -66,12 +66,20 @@ start() { # name, command...
 }
 
 start api "$bin/moji-api" serve
+# Chat's tables came with the migration above; it needs the same JWT secret as the api.
+if [ -x "$bin/moji-chat" ]; then
+  start chat "$bin/moji-chat" serve
+fi
 if [ -x "$bin/moji-inference" ]; then
   start inference "$bin/moji-inference"
 fi
 
 wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__API_PORT/readyz" 60 \
   || { tail -n 30 "$logs/api.log" >&2; die "api did not become ready"; }
+if [ -x "$bin/moji-chat" ]; then
+  wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__CHAT_PORT/readyz" 60 \
+    || { tail -n 30 "$logs/chat.log" >&2; die "chat did not become ready"; }
+fi
 if [ -x "$bin/moji-inference" ]; then
   wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__INFERENCE_PORT/readyz" 60 \
     || { tail -n 30 "$logs/inference.log" >&2; die "inference did not become ready"; }
@@ -83,6 +91,17 @@ if [ -x "$MOJI_ROOT/scripts/edge.sh" ]; then
   origin="http://127.0.0.1:$MOJI_HTTP__EDGE_PORT"
 fi
 
+chat_lines=""
+if [ -x "$bin/moji-chat" ]; then
+  # Through the edge, chat shares the one origin; without it, chat answers on its own port.
+  chat_origin="$origin"
+  [ -x "$MOJI_ROOT/scripts/edge.sh" ] || chat_origin="http://127.0.0.1:$MOJI_HTTP__CHAT_PORT"
+  chat_lines="
+    Chat WebSocket:           ws://${chat_origin#http://}/api/v1/chat/ws
+    Chat REST:                $chat_origin/api/v1/chat/rooms (OpenAPI: $chat_origin/api/v1/chat/openapi.json)
+    Chat metrics:             http://127.0.0.1:$MOJI_HTTP__CHAT_PORT/metrics"
+fi
+
 cat <<TXT
 
   Moji is running.
@@ -90,7 +109,7 @@ cat <<TXT
     Swagger UI:               $origin/docs/
     OpenAPI document:         $origin/api-docs/openapi.json
     API directly:             http://127.0.0.1:$MOJI_HTTP__API_PORT/api/v1
-    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics
+    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}
     Logs:                     $logs/
   Press Ctrl-C to stop.
 

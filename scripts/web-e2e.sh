@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end browser test of the web client (services/web) in headless Chromium against a
-# stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack):
+# stack that is ALREADY RUNNING behind the nginx edge (scripts/run.sh, or test.sh's stack;
+# chat included, or started here when it is missing: see "chat" below):
 # sign up -> upload a face photo -> progress events over SSE -> the result shows `happy` ->
 # save -> the emoji is in the gallery, plus like/unlike, token refresh, the polling fallback
-# when SSE drops, my page, ranking, 360 px layout, log out and error details. It also checks
+# when SSE drops, my page, ranking, 360 px layout, chat (two people live, unread, a reconnect
+# that resumes without loss or duplicates, leave), log out and error details. It also checks
 # that nothing logs a console error or fails a request, and that the first load weighs
-# < 300 KB. Unit tests of the client's token handling run first (no browser needed).
+# < 300 KB. Unit tests of the client's token handling and chat socket run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
@@ -24,11 +26,13 @@
 #   MOJI_E2E_ARTIFACTS        where screenshots and the first-load report go
 #                             (default services/web/e2e/artifacts)
 #   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (default 60000)
+#   MOJI_E2E_CHAT_BIN         moji-chat to start when nothing answers /api/v1/chat/ behind the
+#                             edge (default: the newest of $CARGO_TARGET_DIR/{debug,release})
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
 for arg in "$@"; do
@@ -53,6 +57,8 @@ if ! curl -fsS --max-time 5 "$MOJI_E2E_URL/" 2>/dev/null | grep -q '/js/main.js'
 fi
 curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/emoji-templates" \
   || die "the api does not answer behind $MOJI_E2E_URL (GET /api/v1/emoji-templates)"
+# Chat must be behind the edge too (the web client talks to it): checked, and started when
+# missing, below ("chat"), once node is there.
 
 # ---- tools --------------------------------------------------------------------------------
 if [ "$MOJI_E2E_CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
@@ -74,12 +80,49 @@ if [ ! -f "$e2e/node_modules/.package-lock.json" ] \
   (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# ---- chat: /api/v1/chat/ (REST and the WebSocket) must reach moji-chat --------------------
+# Behind the edge, chat's REST answers 401 without a token (a chat that is not running gets the
+# edge's 503, an edge that does not route it the api's 404). When it does not, this starts
+# moji-chat itself (the newest `moji-chat` build, same database, Redis, RabbitMQ and JWT secret
+# as the api) on a spare port and puts e2e/chat-edge.mjs in front of the edge for the test:
+# chat's paths to chat, everything else to the edge. Both stop when this script exits.
+chat_routed() { # base URL
+  [ "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "$1/api/v1/chat/rooms" 2>/dev/null)" = 401 ]
+}
+chat_pids=()
+stop_chat() { for p in "${chat_pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap stop_chat EXIT
+if ! chat_routed "$MOJI_E2E_URL"; then
+  chat_bin="${MOJI_E2E_CHAT_BIN:-$(ls -t "$CARGO_TARGET_DIR"/debug/moji-chat "$CARGO_TARGET_DIR"/release/moji-chat 2>/dev/null | head -n1 || true)}"
+  [ -x "$chat_bin" ] || die "chat does not answer behind $MOJI_E2E_URL (GET /api/v1/chat/rooms wants 401) and there is no moji-chat to start (cargo build --bins)"
+  if [ -z "${MOJI_JWT__SECRET:-}" ] && [ -f "$MOJI_CACHE_DIR/dev-secrets.env" ]; then
+    set -a; source "$MOJI_CACHE_DIR/dev-secrets.env"; set +a # run.sh's, shared with its api
+  fi
+  [ -n "${MOJI_JWT__SECRET:-}" ] || die "MOJI_JWT__SECRET (the api's) is needed to start moji-chat"
+  mkdir -p "$MOJI_E2E_ARTIFACTS"
+  spare_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+  chat_port="$(spare_port)"
+  MOJI_HTTP__CHAT_PORT="$chat_port" "$chat_bin" serve >"$MOJI_E2E_ARTIFACTS/chat.log" 2>&1 &
+  chat_pids+=($!)
+  wait_for "curl -fsS http://127.0.0.1:$chat_port/readyz" 60 \
+    || { tail -n 30 "$MOJI_E2E_ARTIFACTS/chat.log" >&2; die "moji-chat did not become ready"; }
+  front_log="$MOJI_E2E_ARTIFACTS/chat-edge.log"
+  : >"$front_log" # (not the line of an earlier run)
+  node "$e2e/chat-edge.mjs" --edge "$MOJI_E2E_URL" --chat "http://127.0.0.1:$chat_port" >>"$front_log" 2>&1 &
+  chat_pids+=($!)
+  wait_for "grep -q '^listening [0-9]' '$front_log'" 10 || die "the chat front did not start"
+  front="http://127.0.0.1:$(sed -n 's/^listening //p' "$front_log" | head -n1)"
+  chat_routed "$front" || die "moji-chat does not answer behind $front"
+  say "started $chat_bin on :$chat_port; testing through $front (chat there, the rest to $MOJI_E2E_URL)"
+  export MOJI_E2E_URL="$front"
+fi
+
 # ---- run ----------------------------------------------------------------------------------
 say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null | head -n1))"
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs web.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs web.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"

@@ -3,7 +3,8 @@
 stand-in upstreams, on free ports, in a temporary directory (a running dev edge is not touched).
 
 What it proves, each as one PASS/FAIL line:
-  - routing per ARCHITECTURE.md §3 (api, chat, recommend, Swagger UI, web root, /healthz);
+  - routing per ARCHITECTURE.md §3 (api, chat REST and WebSocket, recommend, Swagger UI,
+    web root, /healthz);
   - server-sent events arrive one by one, not when nginx's buffer fills (proxy_buffering off);
   - the WebSocket upgrade reaches chat with Upgrade/Connection headers and 101 comes back;
   - upload limits: 15 MB photo accepted, 17 MB photo and a 2 MB body elsewhere get 413 with a
@@ -122,7 +123,10 @@ def http_service(name: str, port: int, keepalive: bool = True) -> ThreadingHTTPS
 
 
 class ChatHandler(socketserver.StreamRequestHandler):
-    """Answers a WebSocket handshake (RFC 6455) and sends one text frame with what it saw."""
+    """The chat stand-in. A WebSocket handshake (RFC 6455) on /api/v1/chat/ws gets 101 and one
+    text frame with what it saw; any other request is chat's REST API and gets a JSON echo like
+    the HTTP stand-ins' (plus the Connection and Upgrade headers it saw), one request per
+    connection. A plain request to the socket path gets 426, as a real server would answer."""
 
     def handle(self):
         head = b""
@@ -131,8 +135,13 @@ class ChatHandler(socketserver.StreamRequestHandler):
             if not chunk:
                 return
             head += chunk
-        lines = head.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+        head, _, rest = head.partition(b"\r\n\r\n")
+        lines = head.decode().split("\r\n")
+        method, path = lines[0].split(" ")[:2]
         headers = {k.strip().lower(): v.strip() for k, v in (l.split(":", 1) for l in lines[1:])}
+        if path.split("?")[0] != "/api/v1/chat/ws":
+            self.rest(method, path, headers, rest)
+            return
         if headers.get("upgrade", "").lower() != "websocket":
             self.request.sendall(b"HTTP/1.1 426 Upgrade Required\r\nContent-Length: 0\r\n\r\n")
             return
@@ -153,6 +162,30 @@ class ChatHandler(socketserver.StreamRequestHandler):
         assert len(payload) < 126
         self.request.sendall(bytes([0x81, len(payload)]) + payload)  # FIN + text frame
         time.sleep(0.2)
+
+    def rest(self, method: str, path: str, headers: dict, rest: bytes) -> None:
+        length = int(headers.get("content-length") or 0)
+        while len(rest) < length:
+            chunk = self.request.recv(min(1 << 16, length - len(rest)))
+            if not chunk:
+                break
+            rest += chunk
+        body = json.dumps({
+            "service": "chat",
+            "method": method,
+            "path": path,
+            "request_id": headers.get("x-request-id"),
+            "connection": headers.get("connection", ""),
+            "upgrade": headers.get("upgrade", ""),
+            "received": len(rest),
+        }).encode()
+        self.request.sendall(
+            (
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            ).encode()
+            + body
+        )
 
 
 def chat_service(port: int) -> socketserver.ThreadingTCPServer:
@@ -202,6 +235,10 @@ def test_routing(r: Results, edge: int) -> None:
         ("/api/v1/faces/tasks/0190/result", "api"),
         ("/docs/", "api"),
         ("/api-docs/openapi.json", "api"),
+        ("/api/v1/chat/rooms", "chat"),
+        ("/api/v1/chat/rooms/0190/messages?after=41&size=50", "chat"),
+        ("/api/v1/chat/openapi.json", "chat"),
+        ("/api/v1/chatter", "api"),  # the chat prefix ends with a slash
         ("/api/v1/recommend/posts/1/similar", "recommend"),
         ("/api/v1/search?q=cat", "api"),
         ("/api/v1/searches", "api"),  # /search is exact, not a prefix
@@ -214,6 +251,21 @@ def test_routing(r: Results, edge: int) -> None:
             status == 200 and got.get("service") == want and got.get("path") == path,
             f"status {status}, body {data[:200]!r}",
         )
+    body = json.dumps({"name": "lunch", "members": ["bob"]}).encode()
+    status, _, data = request(edge, "POST", "/api/v1/chat/rooms", body, {"Content-Type": "application/json"})
+    got = seen(data)
+    r.check(
+        "POST /api/v1/chat/rooms reaches chat with its body",
+        status == 200 and got.get("service") == "chat" and got.get("received") == len(body),
+        f"status {status}, body {data[:200]!r}",
+    )
+    r.check(
+        "chat REST requests are plain keep-alive requests (no Upgrade, no Connection: upgrade)",
+        got.get("upgrade") == "" and "upgrade" not in got.get("connection", "").lower(),
+        repr(got),
+    )
+    status, _, data = request(edge, "GET", "/api/v1/chat/ws")
+    r.check("GET /api/v1/chat/ws without Upgrade reaches chat (its 426)", status == 426, f"status {status}")
     status, headers, data = request(edge, "GET", "/docs")
     r.check("/docs redirects to /docs/", status == 301 and headers.get("location", "").endswith("/docs/"))
     status, headers, data = request(edge, "GET", "/some/client/route")

@@ -107,6 +107,17 @@ MOJI_WORKLOADS = {"Deployment", "Job"}  # the kinds our own image runs as
 # job or a MojiServiceAbsent rule for them. Value: what their image stage must copy in.
 STATIC_FRONTENDS = {"web": ("services/web/dist", "deploy/nginx/web.conf")}
 
+# The public paths each service answers, as the edge routes them (deploy/nginx/
+# moji.conf.template, tested by deploy/nginx/test_edge.py): the Ingress objects of k8s/base must
+# send each one to that service's Service. WebSocket paths must also keep a socket open longer
+# than ingress-nginx's default 60 s read/send timeouts.
+INGRESS_ROUTES = {
+    "api": ["/api/v1", "/docs", "/api-docs"],
+    "chat": ["/api/v1/chat", "/api/v1/chat/ws"],
+}
+WEBSOCKET_PATHS = {"/api/v1/chat/ws"}
+WEBSOCKET_MIN_TIMEOUT = 600  # seconds; the chat service pings every 20 s
+
 # Crates under services/ that are not deployed: `moji` runs the real services in one process
 # for local use (scripts/lib/live-checks.sh exercises it); production runs them separately.
 LOCAL_ONLY = {"moji"}
@@ -283,7 +294,7 @@ def cmd_services(repo: str, base: str) -> int:
         p.parent.name for p in root.glob("services/*/Cargo.toml") if p.parent.name not in LOCAL_ONLY
     )
     # Services the deploy files already carry ahead of their crate landing on main.
-    expected = sorted(set(services) | {"api", "inference"})
+    expected = sorted(set(services) | {"api", "chat", "inference"})
     dockerfile = (root / "deploy/Dockerfile").read_text()
     compose = yaml.safe_load((root / "deploy/compose.yml").read_text())["services"]
     deployments = {d["metadata"]["name"] for d in load_docs(base) if d["kind"] == "Deployment"}
@@ -318,6 +329,24 @@ def cmd_services(repo: str, base: str) -> int:
         for rule in d["spec"].get("rules", [])
         for path in rule["http"]["paths"]
     }
+    ingresses = [d for d in load_docs(base) if d["kind"] == "Ingress"]
+    for svc, paths in sorted(INGRESS_ROUTES.items()):
+        for want in paths:
+            if (want, svc) not in ingress_paths:
+                problems.append(f"{svc}: no Ingress path {want} -> Service {svc} in k8s/base")
+    for ing in ingresses:
+        notes = ing["metadata"].get("annotations") or {}
+        for rule in ing["spec"].get("rules", []):
+            for path in rule["http"]["paths"]:
+                if path["path"] not in WEBSOCKET_PATHS:
+                    continue
+                for key in ("proxy-read-timeout", "proxy-send-timeout"):
+                    value = notes.get(f"nginx.ingress.kubernetes.io/{key}", "60")
+                    if not str(value).isdigit() or int(value) < WEBSOCKET_MIN_TIMEOUT:
+                        problems.append(
+                            f"Ingress/{ing['metadata']['name']} {path['path']} (WebSocket): {key} {value} s "
+                            f"< {WEBSOCKET_MIN_TIMEOUT} s, idle sockets would be cut"
+                        )
     for fe, sources in sorted(STATIC_FRONTENDS.items()):
         missing = []
         if fe not in stages:
@@ -338,6 +367,7 @@ def cmd_services(repo: str, base: str) -> int:
         print(f"  {p}")
     print(f"  services on main: {', '.join(services) or '-'}; checked: {', '.join(expected)}")
     print(f"  static front ends (no metrics): {', '.join(sorted(STATIC_FRONTENDS))}")
+    print(f"  Ingress routes: {'; '.join(f'{s}: ' + ', '.join(p) for s, p in sorted(INGRESS_ROUTES.items()))}")
     print(f"  local only (not deployed): {', '.join(sorted(LOCAL_ONLY))}")
     return 1 if problems else 0
 
@@ -467,6 +497,7 @@ SUFFIXES = {"histogram": ("_bucket", "_sum", "_count"), "summary": ("_sum", "_co
 OWNERS = [
     (re.compile(r"^rabbitmq_"), "rabbitmq"),
     (re.compile(r"^moji_(inference|tasks?)_"), "inference"),
+    (re.compile(r"^moji_chat_"), "chat"),
     # Only a consumer counts deliveries; the inference workers are the main one.
     (re.compile(r"^moji_amqp_consumed_total$"), "inference"),
 ]
@@ -529,7 +560,7 @@ def cmd_metrics(repo: str, scrape_dir: str, *args: str) -> int:
     used = names_used(root)
     failures = 0
     print(f"  scrapes: {', '.join(f'{k} ({len(v)} names)' for k, v in scrapes.items()) or 'none'}")
-    for svc in sorted({"api", "inference", "rabbitmq"} - set(scrapes)):
+    for svc in sorted({"api", "chat", "inference", "rabbitmq"} - set(scrapes)):
         state = "allowed missing" if svc in allow_missing else "NOT SCRAPED"
         failures += svc not in allow_missing
         print(f"  {svc}: {state}")

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Checks that need the whole stack running: starts every service binary (debug build) on
 # spare ports against the local infrastructure plus a private nginx edge in front of them,
-# sends real traffic (accounts, one face task end to end), runs the browser end-to-end test of
-# the web client through the edge (scripts/web-e2e.sh), and saves each service's /metrics as
+# sends real traffic (accounts, one face task end to end, a chat room with two users' sockets
+# through the edge: scripts/lib/chat_live.py), runs the browser end-to-end test of the web
+# client through the edge (scripts/web-e2e.sh), and saves each service's /metrics as
 # <dir>/<service>.prom, which check-deploy.sh compares with the names alerts and dashboards use.
-# Spare ports (api 18081, inference 18084, edge 18080) keep it clear of a running run.sh.
+# Spare ports (api 18081, chat 18082, inference 18084, edge 18080) keep it clear of a running
+# run.sh.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 out="${1:?usage: live-checks.sh OUT_DIR}"
@@ -27,7 +29,10 @@ rm -rf "$MOJI_STORAGE__LOCAL_ROOT"
 export MOJI_AMQP__PREFIX="scrape."
 export MOJI_REDIS__KEY_PREFIX="live-$$"
 export MOJI_HTTP__API_PORT=18081
+export MOJI_HTTP__CHAT_PORT=18082
 export MOJI_HTTP__INFERENCE_PORT=18084
+# A revoked session's socket is closed within this (chat_live.py logs a user out).
+export MOJI_CHAT__REVOCATION_CHECK_SECS=1
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_AUTH__BCRYPT_COST=4
 "$bin/moji-api" migrate >/dev/null
@@ -75,12 +80,23 @@ if [ -x "$bin/moji-inference" ]; then
   face_task emoji || { cat "$out/inference.log" >&2; die "the scrape's face task did not succeed"; }
 fi
 
+# Chat behind the edge: REST and WebSockets, every frame type, so its metrics have values.
+if [ -x "$bin/moji-chat" ]; then
+  "$bin/moji-chat" serve >"$out/chat.log" 2>&1 & pids+=($!)
+  chat="http://127.0.0.1:$MOJI_HTTP__CHAT_PORT"
+  wait_for "curl -fsS $chat/readyz" 60 || { cat "$out/chat.log" >&2; die "chat did not start"; }
+  "$MOJI_ROOT/scripts/edge.sh" start >/dev/null
+  python3 "$MOJI_ROOT/scripts/lib/chat_live.py" "http://127.0.0.1:$MOJI_HTTP__EDGE_PORT" \
+    || { tail -n 40 "$out/chat.log" >&2; die "chat live check failed"; }
+fi
+
 if [ -x "$MOJI_ROOT/scripts/web-e2e.sh" ]; then
   "$MOJI_ROOT/scripts/edge.sh" start >/dev/null
   MOJI_E2E_URL="http://127.0.0.1:$MOJI_HTTP__EDGE_PORT" "$MOJI_ROOT/scripts/web-e2e.sh"
 fi
 
 [ -x "$bin/moji-inference" ] && curl -fsS "$inf/metrics" > "$out/inference.prom"
+[ -x "$bin/moji-chat" ] && curl -fsS "$chat/metrics" > "$out/chat.prom"
 curl -fsS "$api/metrics" > "$out/api.prom"
 say "scraped: $(cd "$out" && ls *.prom | tr '\n' ' ')"
 
@@ -92,7 +108,10 @@ if [ -x "$bin/moji" ] && [ -x "$bin/moji-inference" ]; then
   pids=()
   "$bin/moji" migrate | grep -q "none pending" || die "moji migrate found work after moji-api migrate"
   "$bin/moji" serve >"$out/moji.log" 2>&1 & moji_pid=$!; pids+=("$moji_pid")
-  wait_for "curl -fsS $api/readyz && curl -fsS $inf/readyz" 60 \
+  # It runs chat too, on the port moji-chat used.
+  ready="curl -fsS $api/readyz && curl -fsS $inf/readyz"
+  if [ -x "$bin/moji-chat" ]; then ready="$ready && curl -fsS $chat/readyz"; fi
+  wait_for "$ready" 60 \
     || { cat "$out/moji.log" >&2; die "moji (all-in-one) did not start"; }
   face_task zodiac || { cat "$out/moji.log" >&2; die "the all-in-one binary did not finish a face task"; }
   kill -TERM "$moji_pid"

@@ -88,6 +88,9 @@ pub struct ChatSettings {
     pub idle_timeout_secs: u64,
     /// How often live sockets' sessions are checked against the revocation list, in seconds.
     pub revocation_check_secs: u64,
+    /// How long a new socket holds live events for the client's first frame (normally
+    /// `resume`), in milliseconds: a reconnecting client gets its replay before anything newer.
+    pub resume_wait_ms: u64,
     /// Most members one room may have.
     pub max_members: u32,
     /// How long an out-of-order fan-out message waits for the missing ones before they are
@@ -377,6 +380,7 @@ impl Default for Settings {
                 heartbeat_secs: 20,
                 idle_timeout_secs: 60,
                 revocation_check_secs: 5,
+                resume_wait_ms: 2000,
                 max_members: 5000,
                 gap_wait_ms: 100,
             },

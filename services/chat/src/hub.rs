@@ -148,6 +148,7 @@ pub struct SocketHandle {
 
 enum Command {
     Register(SocketHandle, Vec<(Uuid, i64)>),
+    Follow(u64, Vec<(Uuid, i64)>),
     Unregister(u64),
     Event(Arc<RoomEvent>),
     Filled(Uuid, Result<Vec<StoredEvent>, String>),
@@ -174,6 +175,7 @@ impl Hub {
             tx: tx.clone(),
             sockets: HashMap::new(),
             by_user: HashMap::new(),
+            followed: HashMap::new(),
             rooms: HashMap::new(),
         };
         tokio::spawn(state.run(rx, shutdown));
@@ -188,6 +190,11 @@ impl Hub {
     /// Adds a socket to the rooms it is in, with each room's latest seq as the socket read it.
     pub fn register(&self, socket: SocketHandle, rooms: Vec<(Uuid, i64)>) {
         self.send(Command::Register(socket, rooms));
+    }
+
+    /// Adds a registered socket to more rooms (ones it joined while registering).
+    pub fn follow(&self, id: u64, rooms: Vec<(Uuid, i64)>) {
+        self.send(Command::Follow(id, rooms));
     }
 
     /// Removes a socket (it closed).
@@ -243,6 +250,8 @@ struct Routes {
     tx: mpsc::UnboundedSender<Command>,
     sockets: HashMap<u64, SocketHandle>,
     by_user: HashMap<Uuid, HashSet<u64>>,
+    /// The rooms each socket is routed in (so a closing socket leaves them without a scan).
+    followed: HashMap<u64, HashSet<Uuid>>,
     rooms: HashMap<Uuid, Room>,
 }
 
@@ -267,16 +276,18 @@ impl Routes {
     fn handle(&mut self, command: Command) {
         match command {
             Command::Register(socket, rooms) => {
-                for (room_id, last_seq) in rooms {
-                    let room = self.rooms.entry(room_id).or_default();
-                    room.sockets.insert(socket.id);
-                    room.next.get_or_insert(last_seq + 1);
-                }
                 self.by_user
                     .entry(socket.user_id)
                     .or_default()
                     .insert(socket.id);
-                self.sockets.insert(socket.id, socket);
+                let id = socket.id;
+                self.sockets.insert(id, socket);
+                self.follow(id, rooms);
+            }
+            Command::Follow(id, rooms) => {
+                if self.sockets.contains_key(&id) {
+                    self.follow(id, rooms);
+                }
             }
             Command::Unregister(id) => self.remove_socket(id),
             Command::Event(event) => self.accept(event),
@@ -306,6 +317,16 @@ impl Routes {
         }
     }
 
+    fn follow(&mut self, id: u64, rooms: Vec<(Uuid, i64)>) {
+        let followed = self.followed.entry(id).or_default();
+        for (room_id, last_seq) in rooms {
+            let room = self.rooms.entry(room_id).or_default();
+            room.sockets.insert(id);
+            room.next.get_or_insert(last_seq + 1);
+            followed.insert(room_id);
+        }
+    }
+
     fn close_sockets(&mut self, ids: &[u64], reason: CloseReason) {
         for id in ids {
             if let Some(socket) = self.sockets.get(id) {
@@ -325,10 +346,14 @@ impl Routes {
                 self.by_user.remove(&socket.user_id);
             }
         }
-        self.rooms.retain(|_, room| {
-            room.sockets.remove(&id);
-            !room.sockets.is_empty()
-        });
+        for room_id in self.followed.remove(&id).unwrap_or_default() {
+            if let Some(room) = self.rooms.get_mut(&room_id) {
+                room.sockets.remove(&id);
+                if room.sockets.is_empty() {
+                    self.rooms.remove(&room_id);
+                }
+            }
+        }
     }
 
     /// Takes one event in: ephemeral ones go out at once, stored ones in seq order.
@@ -379,6 +404,9 @@ impl Routes {
             if let Some(ids) = self.by_user.get(&user) {
                 let room = self.rooms.entry(event.room_id).or_default();
                 room.sockets.extend(ids.iter().copied());
+                for id in ids {
+                    self.followed.entry(*id).or_default().insert(event.room_id);
+                }
             }
         }
         let Some(room) = self.rooms.get(&event.room_id) else {
@@ -406,6 +434,11 @@ impl Routes {
                 .get(&user)
                 .map(|s| s.iter().copied().collect())
                 .unwrap_or_default();
+            for id in &ids {
+                if let Some(followed) = self.followed.get_mut(id) {
+                    followed.remove(&event.room_id);
+                }
+            }
             if let Some(room) = self.rooms.get_mut(&event.room_id) {
                 for id in ids {
                     room.sockets.remove(&id);
@@ -490,5 +523,121 @@ impl Routes {
                 Err(e) => tracing::warn!(error = %e, "catching up after a lost subscription"),
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(room: Uuid, seq: i64) -> Arc<RoomEvent> {
+        Arc::new(RoomEvent {
+            room_id: room,
+            seq: Some(seq),
+            membership: None,
+            stored_at: Utc::now(),
+            text: format!("{seq}"),
+            kind: "message",
+        })
+    }
+
+    fn socket(id: u64, queue: usize) -> (SocketHandle, mpsc::Receiver<Arc<RoomEvent>>) {
+        let (tx, rx) = mpsc::channel(queue);
+        let handle = SocketHandle {
+            id,
+            user_id: Uuid::now_v7(),
+            token_id: Uuid::now_v7(),
+            session_id: Uuid::now_v7(),
+            queue: tx,
+            closer: Arc::default(),
+        };
+        (handle, rx)
+    }
+
+    /// A hub whose database is never reached (gap waits are long).
+    fn hub() -> Hub {
+        let db = Db::connect(
+            "postgres://nobody@127.0.0.1:1/none",
+            1,
+            Duration::from_millis(10),
+        )
+        .unwrap();
+        Hub::start(db, Duration::from_secs(60), CancellationToken::new())
+    }
+
+    async fn next_seq(rx: &mut mpsc::Receiver<Arc<RoomEvent>>) -> i64 {
+        tokio::time::timeout(Duration::from_secs(2), rx.recv())
+            .await
+            .unwrap()
+            .unwrap()
+            .seq
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn events_out_of_order_go_out_in_seq_order_once() {
+        let hub = hub();
+        let room = Uuid::now_v7();
+        let (handle, mut rx) = socket(1, 16);
+        hub.register(handle, vec![(room, 10)]);
+        for seq in [12, 11, 11, 13, 10, 12] {
+            hub.publish(event(room, seq));
+        }
+        assert_eq!(next_seq(&mut rx).await, 11);
+        assert_eq!(next_seq(&mut rx).await, 12);
+        assert_eq!(next_seq(&mut rx).await, 13);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(100), rx.recv())
+                .await
+                .is_err(),
+            "duplicates and old seqs are dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_closes_only_that_socket_as_slow() {
+        let hub = hub();
+        let room = Uuid::now_v7();
+        let (slow, _never_read) = socket(1, 2);
+        let slow_closer = slow.closer.clone();
+        let (fast, mut rx) = socket(2, 16);
+        hub.register(slow, vec![(room, 0)]);
+        hub.register(fast, vec![(room, 0)]);
+        for seq in 1..=5 {
+            hub.publish(event(room, seq));
+        }
+        for seq in 1..=5 {
+            assert_eq!(next_seq(&mut rx).await, seq);
+        }
+        let reason = tokio::time::timeout(Duration::from_secs(1), slow_closer.closed())
+            .await
+            .unwrap();
+        assert_eq!(reason, CloseReason::Slow);
+        assert_eq!(hub.sockets().await.len(), 1, "the slow one is gone");
+    }
+
+    #[tokio::test]
+    async fn a_member_joining_starts_receiving_and_leaving_stops() {
+        let hub = hub();
+        let room = Uuid::now_v7();
+        let (handle, mut rx) = socket(1, 16);
+        let user = handle.user_id;
+        hub.register(handle, vec![]);
+        let mut joined = RoomEvent::ephemeral(room, &serde_json::json!({"type": "member_joined"}));
+        joined.seq = Some(5);
+        joined.membership = Some(Membership::Joined(user));
+        hub.publish(Arc::new(joined));
+        assert_eq!(next_seq(&mut rx).await, 5);
+        hub.publish(event(room, 6));
+        assert_eq!(next_seq(&mut rx).await, 6);
+        let mut left = RoomEvent::ephemeral(room, &serde_json::json!({"type": "member_left"}));
+        left.seq = Some(7);
+        left.membership = Some(Membership::Left(user));
+        hub.publish(Arc::new(left));
+        assert_eq!(next_seq(&mut rx).await, 7);
+        hub.publish(event(room, 8));
+        assert!(tokio::time::timeout(Duration::from_millis(100), rx.recv())
+            .await
+            .is_err());
     }
 }

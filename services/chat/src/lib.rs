@@ -98,6 +98,10 @@ pub fn start(state: ChatState, listener: std::net::TcpListener) -> anyhow::Resul
         revocation::spawn(&state, shutdown.clone()),
     ];
     let server_state = state.clone();
+    let (broker, own_queue) = (
+        state.broker.clone(),
+        state.broker.topology().chat_replica_queue(&state.replica),
+    );
     let server = HttpServer::new(move || app(server_state.clone()))
         // Sockets are small and many: no per-connection read buffer beyond actix's own.
         .backlog(4096)
@@ -119,6 +123,11 @@ pub fn start(state: ChatState, listener: std::net::TcpListener) -> anyhow::Resul
         let served = server.await;
         shutdown.cancel();
         futures_util::future::join_all(tasks).await;
+        // A clean stop removes this replica's fan-out queue at once (a crash leaves it to the
+        // broker's one-minute expiry).
+        if let Err(e) = broker.delete_queues(&[own_queue]).await {
+            tracing::debug!(error = %e, "deleting the fan-out queue");
+        }
         served.map_err(Into::into)
     });
     Ok(Running {

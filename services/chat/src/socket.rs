@@ -170,28 +170,44 @@ impl Socket {
             std::mem::take(&mut self.initial),
         );
         metrics::SOCKETS.inc();
+        // Events stored between the first read of the rooms and the registration were not
+        // routed here: read the positions again, now that everything newer will be.
+        let mut end = self.settle().await.err();
         let ready = {
             let rooms: Vec<(Uuid, i64)> = self.written.iter().map(|(k, v)| (*k, *v)).collect();
             frames::ready(&self.username, &rooms)
         };
-        let mut end = self.write(ready, "ready").await.err();
+        if end.is_none() {
+            end = self.write(ready, "ready").await.err();
+        }
         let mut heartbeat = tokio::time::interval(Duration::from_secs(settings.heartbeat_secs));
         heartbeat.tick().await;
         let idle = Duration::from_secs(settings.idle_timeout_secs);
         let mut heard = Instant::now();
         let shutdown = self.state.shutdown.clone();
         let closer = self.closer.clone();
+        // Live events wait for the client's first frame (normally `resume`) or a short while:
+        // a reconnecting client's replay must come before anything newer, or it would see
+        // seqs out of order.
+        let hold = tokio::time::sleep(Duration::from_millis(settings.resume_wait_ms));
+        tokio::pin!(hold);
+        let mut holding = true;
         while end.is_none() {
             let step = tokio::select! {
                 biased;
                 reason = closer.closed() => Err(close_for(reason)),
                 () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
-                event = events.recv() => match event {
+                () = &mut hold, if holding => {
+                    holding = false;
+                    Ok(())
+                }
+                event = events.recv(), if !holding => match event {
                     Some(event) => self.write_event(&event).await,
                     None => Err(End::Gone),
                 },
                 message = stream.next() => {
                     heard = Instant::now();
+                    holding = false;
                     self.on_message(message).await
                 }
                 _ = heartbeat.tick() => {
@@ -216,6 +232,31 @@ impl Socket {
             // A peer that stopped reading may never take the close frame: bounded wait.
             let _ = tokio::time::timeout(CLOSE_WAIT, self.session.close(Some(reason))).await;
         }
+    }
+
+    /// Re-reads the person's rooms after registration: rooms joined meanwhile are followed
+    /// too, and every position moves to the latest stored seq (the start of live delivery).
+    async fn settle(&mut self) -> Result<(), End> {
+        let user = self.who.user_id;
+        let rooms = self
+            .state
+            .db
+            .run(move |c| moji_db::chat::rooms_of(c, user))
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "reading rooms after registration failed");
+                End::Close(CloseCode::Error, "try again")
+            })?;
+        let joined: Vec<(Uuid, i64)> = rooms
+            .iter()
+            .filter(|(room, _)| !self.written.contains_key(room))
+            .copied()
+            .collect();
+        if !joined.is_empty() {
+            self.state.hub.follow(self.id, joined);
+        }
+        self.written = rooms.into_iter().collect();
+        Ok(())
     }
 
     /// Writes one frame, giving up when the socket is asked to close meanwhile (a peer that

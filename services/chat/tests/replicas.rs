@@ -55,6 +55,8 @@ async fn a_message_sent_on_one_replica_reaches_members_on_both_once_in_order() {
 async fn sends_are_idempotent_and_bad_frames_get_errors_on_an_open_socket() {
     let mut env = env();
     env.settings.chat.send_limit = 4;
+    // Windows are aligned to the clock: a day-long one does not roll over mid-test.
+    env.settings.chat.send_window_secs = 86_400;
     let a = Replica::start(&env.settings).await;
     let (alice, bob, eve) = (
         person(&env, "alice"),
@@ -248,5 +250,52 @@ async fn revoked_sessions_are_refused_and_their_live_sockets_closed() {
     );
     let (_ws, response) = tokio_tungstenite::connect_async(request).await.unwrap();
     assert_eq!(response.headers()["sec-websocket-protocol"], "moji.v1");
+    a.stop().await;
+}
+
+#[actix_web::test]
+async fn a_deleted_account_loses_its_sockets_on_every_replica() {
+    use moji_common::{messages::UserDeletedV1, Envelope, MessageType};
+    let env = env();
+    let (a, b) = (
+        Replica::start(&env.settings).await,
+        Replica::start(&env.settings).await,
+    );
+    let bob = person(&env, "bob");
+    let mut on_a = Client::connect(a.addr(), &bob).await;
+    let mut on_b = Client::connect(b.addr(), &bob).await;
+    // What the api announces when an account is deleted.
+    let envelope = Envelope::new("api", bob.id, UserDeletedV1 { user_id: bob.id });
+    let exchange = a.state.broker.topology().events_exchange();
+    a.state
+        .broker
+        .publish(&exchange, UserDeletedV1::TYPE, &envelope)
+        .await
+        .unwrap();
+    assert_eq!(on_a.close_code(Duration::from_secs(5)).await, Some(1008));
+    assert_eq!(on_b.close_code(Duration::from_secs(5)).await, Some(1008));
+    a.stop().await;
+    b.stop().await;
+}
+
+#[actix_web::test]
+async fn silent_peers_are_dropped_and_oversized_frames_close_the_socket() {
+    let mut env = env();
+    env.settings.chat.heartbeat_secs = 1;
+    env.settings.chat.idle_timeout_secs = 2;
+    let a = Replica::start(&env.settings).await;
+    let bob = person(&env, "bob");
+    // A client that never reads never answers the server's pings.
+    let mut silent = Client::connect(a.addr(), &bob).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(silent.close_code(Duration::from_secs(5)).await, Some(1001));
+
+    let mut big = Client::connect(a.addr(), &bob).await;
+    let huge = format!(r#"{{"v":1,"type":"ping","pad":"{}"}}"#, "x".repeat(20_000));
+    big.ws
+        .send(tokio_tungstenite::tungstenite::Message::text(huge))
+        .await
+        .unwrap();
+    assert_eq!(big.close_code(Duration::from_secs(5)).await, Some(1009));
     a.stop().await;
 }

@@ -1501,6 +1501,384 @@ test('market SNS pages at 360 px: no sideways scrolling', async () => {
   }
 });
 
+// ---- chat (docs/chat.md): two people, each in a browser context of their own ------------------
+
+const chat = { name: `Moji chat ${run}`, second: `Second room ${run}`, id: null, secondId: null };
+// B's own browser context (tokens live in page memory; its page stays visible next to A's).
+let chatContext;
+let chatB;
+const sockets = []; // the WebSockets A's page opens
+
+/** B, signed in in a browser context of their own (launched on first use). */
+async function chatPeer() {
+  if (chatB) return chatB;
+  await signedOutPage(); // launches the second browser
+  chatContext = await anonBrowser.newContext({ locale: 'en-US', viewport: { width: 1000, height: 900 }, deviceScaleFactor: 1 });
+  chatB = await chatContext.newPage();
+  watch(chatB, 'chat-b');
+
+  await go(chatB, '#/login');
+  await chatB.fill('#f-login', friend.username);
+  await chatB.fill('#f-password', friend.password);
+  await chatB.click('form button[type=submit]');
+  await chatB.waitForSelector('.make-form');
+  return chatB;
+}
+
+/** The message of the open room whose text is exactly `text`. */
+function chatMsg(p, text) {
+  return p.locator('.chat-log .chat-msg').filter({ has: p.locator('.chat-text', { hasText: new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }) });
+}
+
+async function sendChat(p, text) {
+  await p.fill('.chat-input', text);
+  await p.press('.chat-input', 'Enter');
+}
+
+/** The seqs the open room shows, in the order shown: each once, one after the other. */
+async function assertSeqs(p, label) {
+  const seqs = await p.evaluate(() => [...document.querySelectorAll('.chat-log [data-seq]')].map((li) => Number(li.dataset.seq)));
+  assert.ok(seqs.length > 0, `${label}: the room shows messages`);
+  for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, `${label}: seqs in order, no gap, no duplicate (${seqs.join(',')})`);
+  return seqs;
+}
+
+async function openChat(p, hash = '#/chat') {
+  await go(p, hash);
+  await p.waitForSelector('.chat-conn[data-state="online"]');
+}
+
+test('chat: A starts a room with B (an unknown username is refused at its field)', async () => {
+  await page.bringToFront();
+  page.on('websocket', (ws) => sockets.push(ws.url()));
+  await go(page, '#/feed');
+  await page.click('.nav-link[data-nav="chat"]');
+  await page.waitForSelector('.chat-page .chat-conn[data-state="online"]');
+  assert.equal(await page.getAttribute('.nav-link[data-nav="chat"]', 'aria-current'), 'page');
+  assert.equal(await page.locator('main h1').textContent(), 'Chat');
+  // The socket authenticates with the subprotocols, not with the token in its address.
+  assert.deepEqual(sockets, [`${BASE.replace(/^http/, 'ws')}/api/v1/chat/ws`]);
+  await page.click('.chat-new summary');
+  await page.fill('.chat-new-name', chat.name);
+  await page.fill('.chat-new-members', `${friend.username}, nobody_${run}`);
+  await provoking(/\/api\/v1\/chat\/rooms$/, 'an unknown member: 422', async () => {
+    const [res] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/chat/rooms')),
+      page.click('.chat-new-submit'),
+    ]);
+    assert.equal(res.status(), 422);
+    await page.waitForSelector('.chat-new [data-field="members"] .field-error:not([hidden])');
+  });
+  await page.fill('.chat-new-members', `@${friend.username}`);
+  const [created] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/chat/rooms')),
+    page.click('.chat-new-submit'),
+  ]);
+  assert.equal(created.status(), 201);
+  assert.deepEqual(created.request().postDataJSON(), { name: chat.name, members: [friend.username] });
+  const room = await created.json();
+  chat.id = room.id;
+  await page.waitForURL(new RegExp(`#/chat/${chat.id}$`));
+  await page.waitForSelector('.chat-compose');
+  assert.equal(await page.locator('.chat-room-panel h1').textContent(), chat.name);
+  assert.equal(await page.locator('.chat-room-meta').textContent(), '2 members');
+  // The room list beside it has it, as the current one.
+  await page.waitForSelector(`.chat-room[data-id="${chat.id}"] a[aria-current="page"]`);
+  // The connection stayed up through the navigation (one socket for the whole app).
+  assert.equal(await page.evaluate(() => window.__mojiChat.status().state), 'online');
+});
+
+test('chat: A sends (pending, then its seq); B sees the unread badge before opening the room', async () => {
+  // Every state a new message of mine goes through, as the log shows it.
+  await page.evaluate(() => {
+    window.__chatStates = [];
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const li = r.type === 'attributes' ? r.target : null;
+        for (const node of r.type === 'childList' ? r.addedNodes : [li]) {
+          if (node?.classList?.contains('chat-msg') && node.dataset.mine === 'true') window.__chatStates.push(node.dataset.state);
+        }
+      }
+    }).observe(document.querySelector('.chat-log'), { childList: true, attributes: true, attributeFilter: ['data-state'], subtree: true });
+  });
+  const hello = `Hello ${friend.display}! (${run})`;
+  await sendChat(page, hello);
+  const mine = chatMsg(page, hello);
+  await mine.and(page.locator('[data-seq]')).waitFor();
+  assert.equal(await page.inputValue('.chat-input'), '', 'the composer empties');
+  assert.deepEqual(await page.evaluate(() => window.__chatStates.slice(0, 1)), ['pending'], 'pending until acked');
+  assert.equal(await mine.getAttribute('data-state'), 'sent');
+  const seq = Number(await mine.getAttribute('data-seq'));
+  assert.match(await mine.locator('.chat-msg-meta').textContent(), new RegExp(`^#${seq} · Sent$`));
+  chat.firstSeq = seq;
+
+  // B: the room is listed with its last message and an unread badge; so is the nav.
+  const b = await chatPeer();
+  await openChat(b);
+  const item = b.locator(`.chat-room[data-id="${chat.id}"]`);
+  await item.waitFor();
+  assert.equal(await item.getAttribute('data-unread'), '1');
+  assert.equal(await item.locator('.chat-unread').getAttribute('data-n'), '1');
+  assert.equal(await item.locator('.chat-room-name').textContent(), chat.name);
+  assert.equal(await item.locator('.chat-room-preview').textContent(), `${user.username}: ${hello}`);
+  await b.waitForSelector('.nav-link[data-nav="chat"] .nav-badge[data-n="1"]');
+  // Opened, it shows A's message and the badge goes.
+  await item.locator('a').click();
+  await b.waitForURL(new RegExp(`#/chat/${chat.id}$`));
+  await chatMsg(b, hello).waitFor();
+  assert.equal(await chatMsg(b, hello).locator('.chat-sender').textContent(), user.display);
+  await b.waitForSelector(`.chat-room[data-id="${chat.id}"][data-unread="0"]`);
+  await b.waitForFunction(() => !document.querySelector('.nav-link[data-nav="chat"] .nav-badge'));
+  // B's `read` reaches A: A's message says B read it.
+  await page.waitForSelector(`.chat-msg.is-mine[data-seq="${seq}"][data-read="1"]`);
+  assert.match(await mine.locator('.chat-msg-meta').textContent(), /Read by 1$/);
+});
+
+test('chat: live both ways; B is typing; members and how far they read', async () => {
+  const b = chatB;
+  // B types: A sees it for a few seconds.
+  await b.fill('.chat-input', 'H');
+  await page.waitForSelector('.chat-typing[data-n="1"]');
+  assert.equal(await page.locator('.chat-typing').textContent(), `${friend.display} is typing…`);
+  const reply = `Hi ${user.display}, 반가워요 (${run})`;
+  await sendChat(b, reply);
+  await chatMsg(b, reply).and(b.locator('[data-seq]')).waitFor();
+  // A sees it live, and no longer that B is typing.
+  await chatMsg(page, reply).waitFor();
+  assert.equal(await chatMsg(page, reply).getAttribute('data-mine'), 'false');
+  await page.waitForSelector('.chat-typing[data-n="0"]');
+  // A answers; B sees it live.
+  const again = `Line one\nline two (${run})`;
+  await page.fill('.chat-input', 'Line one');
+  await page.press('.chat-input', 'Shift+Enter');
+  await page.type('.chat-input', `line two (${run})`);
+  await page.press('.chat-input', 'Enter');
+  await chatMsg(b, again).waitFor();
+  await chatMsg(page, again).and(page.locator('[data-seq]')).waitFor();
+  const seqsA = await assertSeqs(page, 'A');
+  const seqsB = await assertSeqs(b, 'B');
+  assert.deepEqual(seqsA, seqsB, 'both show the same seqs');
+  // Both read everything: A's room is not unread, and B's read state shows at A's.
+  await page.waitForSelector(`.chat-room[data-id="${chat.id}"][data-unread="0"]`);
+  await page.click('.chat-members summary');
+  const bRow = page.locator(`.chat-member[data-username="${friend.username}"]`);
+  await bRow.waitFor();
+  await page.waitForFunction(
+    ([sel, seq]) => Number(document.querySelector(sel)?.dataset.read) >= seq,
+    [`.chat-member[data-username="${friend.username}"]`, seqsA.at(-1)],
+  );
+  assert.equal(await page.getAttribute(`.chat-member[data-username="${user.username}"]`, 'data-role'), 'owner');
+  assert.equal(await bRow.getAttribute('data-role'), 'member');
+  await page.screenshot({ path: path.join(ARTIFACTS, 'chat.png') });
+});
+
+test('chat: a message in another room bumps it in the list with its unread badge', async () => {
+  const b = chatB;
+  // B starts a second room with A, and writes in it; A is looking at the first room.
+  await b.click('.chat-new summary');
+  await b.fill('.chat-new-name', chat.second);
+  await b.fill('.chat-new-members', user.username);
+  const [created] = await Promise.all([
+    b.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/chat/rooms')),
+    b.click('.chat-new-submit'),
+  ]);
+  chat.secondId = (await created.json()).id;
+  await b.waitForSelector('.chat-compose');
+  const text = `Over here (${run})`;
+  await sendChat(b, text);
+  await chatMsg(b, text).and(b.locator('[data-seq]')).waitFor();
+  // A's list: the second room comes first, with 1 unread; the first room stays read.
+  const second = page.locator(`.chat-room[data-id="${chat.secondId}"]`);
+  await second.and(page.locator('[data-unread="1"]')).waitFor();
+  assert.equal(await page.getAttribute('.chat-rooms .chat-room:first-child', 'data-id'), chat.secondId);
+  assert.equal(await second.locator('.chat-room-preview').textContent(), `${friend.username}: ${text}`);
+  assert.equal(await page.getAttribute(`.chat-room[data-id="${chat.id}"]`, 'data-unread'), '0');
+  await page.waitForSelector('.nav-link[data-nav="chat"] .nav-badge[data-n="1"]');
+  // A message in the first room brings it back to the top.
+  const back = `Back to the first room (${run})`;
+  await sendChat(page, back);
+  await page.waitForFunction((id) => document.querySelector('.chat-rooms .chat-room:first-child')?.dataset.id === id, chat.id);
+  // B, in the second room, gets an unread badge for the first one.
+  await b.waitForSelector(`.chat-room[data-id="${chat.id}"][data-unread="1"]`);
+  // A opens the second room: read, no reconnect (the same socket), badge gone.
+  const before = await page.evaluate(() => window.__mojiChat.status().attempt);
+  await page.click(`.chat-room[data-id="${chat.secondId}"] a`);
+  await chatMsg(page, text).waitFor();
+  await page.waitForSelector(`.chat-room[data-id="${chat.secondId}"][data-unread="0"]`);
+  assert.equal(await page.evaluate(() => window.__mojiChat.status().state), 'online');
+  assert.equal(await page.evaluate(() => window.__mojiChat.status().attempt), before);
+  await b.click(`.chat-room[data-id="${chat.id}"] a`);
+  await chatMsg(b, back).waitFor();
+  await page.click(`.chat-room[data-id="${chat.id}"] a`);
+  await chatMsg(page, back).waitFor();
+  assert.equal(sockets.length, 1, 'switching rooms and pages never opened a second socket');
+});
+
+test('chat: A’s socket drops; B writes meanwhile; A reconnects, resumes and shows it exactly once', async () => {
+  const b = chatB;
+  // Lose the socket and hold reconnecting, so that B's message lands while A is away.
+  const shown = await page.evaluate(() => {
+    window.__mojiChat.hold(true);
+    window.__mojiChat.drop();
+    return document.querySelector('.chat-conn-text').textContent;
+  });
+  assert.match(shown, /^Offline, retrying in \d+ s$/);
+  await page.waitForSelector('.chat-conn[data-state="offline"] .chat-retry:not([hidden])');
+  const seqsBefore = await page.evaluate(() => window.__mojiChat.seqs());
+  const away = `While you were away (${run})`;
+  await sendChat(b, away);
+  await chatMsg(b, away).and(b.locator('[data-seq]')).waitFor();
+  // A writes too while offline: it stays pending.
+  const queued = `Written offline (${run})`;
+  await sendChat(page, queued);
+  await chatMsg(page, queued).and(page.locator('[data-state="pending"]')).waitFor();
+  assert.equal(await chatMsg(page, queued).locator('.chat-msg-meta').textContent(), 'Sending…');
+  await page.waitForTimeout(300);
+  assert.equal(await chatMsg(page, away).count(), 0, 'nothing arrives while offline');
+  // Back: ready → resume {rooms: {id: last_seq}} → the replay, then the pending message is sent.
+  const frames = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => frames.push(String(f.payload))));
+  await page.evaluate(() => window.__mojiChat.hold(false));
+  await page.waitForSelector('.chat-conn[data-state="online"]');
+  await chatMsg(page, away).waitFor();
+  await chatMsg(page, queued).and(page.locator('[data-seq]')).waitFor();
+  await chatMsg(b, queued).waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await chatMsg(page, away).count(), 1, 'B’s message shows exactly once');
+  assert.equal(await chatMsg(page, queued).count(), 1, 'the queued message shows once');
+  assert.equal(await chatMsg(b, queued).count(), 1, 'and reaches B once');
+  const resume = frames.map((f) => JSON.parse(f)).find((f) => f.type === 'resume');
+  assert.ok(resume, 'resume sent after the reconnect');
+  assert.equal(resume.v, 1);
+  assert.equal(resume.rooms[chat.id], seqsBefore[chat.id], 'resume from the last seq seen');
+  assert.equal(resume.rooms[chat.secondId], seqsBefore[chat.secondId]);
+  await assertSeqs(page, 'A after the reconnect');
+  await assertSeqs(b, 'B');
+});
+
+test('chat: sending too fast: the rate_limited error shows by the composer; sending again works', async () => {
+  const seqs = [];
+  // 21 messages at once: the server takes 20 per 10 s.
+  for (let i = 1; i <= 21; i++) await sendChat(page, `Burst ${i} (${run})`);
+  await page.waitForSelector('.chat-errors .alert-error[data-code="rate_limited"]');
+  assert.equal(await page.locator('.chat-errors .alert-detail').textContent(), 'You are sending too fast. Wait a few seconds, then send again.');
+  const failed = page.locator('.chat-msg[data-state="failed"]');
+  await failed.first().waitFor();
+  const n = await failed.count();
+  assert.ok(n >= 1, 'the refused message says so');
+  await failed.first().locator('.chat-resend').waitFor();
+  // After the window, "Send again" (the same client_msg_id) gets it stored.
+  await page.waitForTimeout(10_500);
+  for (let i = 0; i < n; i++) await page.locator('.chat-msg[data-state="failed"] .chat-resend').first().click();
+  await page.waitForFunction(() => !document.querySelector('.chat-msg[data-state="failed"], .chat-msg[data-state="pending"]'));
+  seqs.push(...(await assertSeqs(page, 'A after the burst')));
+  await chatMsg(chatB, `Burst 21 (${run})`).waitFor();
+  await assertSeqs(chatB, 'B after the burst');
+});
+
+test('chat: history by cursor ("Load older"); the room at 360 px', async () => {
+  const b = chatB;
+  // Opened anew (10 a page), a room shows its newest page; older ones come on request, in
+  // order, each once.
+  await go(b, '#/');
+  await openChat(b, `#/chat/${chat.id}?size=10`);
+  await chatMsg(b, `Burst 21 (${run})`).waitFor();
+  const older = b.locator('.chat-older');
+  await older.waitFor();
+  assert.equal(await b.locator('.chat-log [data-seq]').count(), 10);
+  assert.equal(await chatMsg(b, `Hello ${friend.display}! (${run})`).count(), 0, 'the first message is on an older page');
+  let pages = 0;
+  while (await older.isVisible()) {
+    const [res] = await Promise.all([
+      b.waitForResponse((r) => r.url().includes(`/api/v1/chat/rooms/${chat.id}/messages?`) && r.url().includes('cursor=')),
+      older.click(),
+    ]);
+    assert.equal(res.status(), 200);
+    await b.waitForFunction(() => !document.querySelector('.chat-older')?.disabled);
+    pages += 1;
+    assert.ok(pages < 10, 'the older pages end');
+  }
+  assert.ok(pages >= 2, `more than one older page (${pages})`);
+  await chatMsg(b, `Hello ${friend.display}! (${run})`).waitFor();
+  const seqs = await assertSeqs(b, 'B with the older page');
+  assert.equal(seqs[0], 1, 'everything since the room started');
+  // Phones: the room fills the screen, with a way back to the list.
+  await b.setViewportSize({ width: 360, height: 740 });
+  try {
+    await b.waitForSelector('.chat-side', { state: 'hidden' });
+    assert.ok(await noHorizontalScroll(b), 'no horizontal scroll in a room at 360 px');
+    await b.screenshot({ path: path.join(ARTIFACTS, 'chat-360.png'), fullPage: true });
+    await b.click('.chat-back');
+    await b.waitForSelector(`.chat-room[data-id="${chat.id}"]`);
+    assert.ok(await noHorizontalScroll(b), 'no horizontal scroll on the room list at 360 px');
+  } finally {
+    await b.setViewportSize({ width: 1000, height: 900 });
+  }
+});
+
+test('chat: B leaves (after a confirm step); A sees it; A invites B back', async () => {
+  const b = chatB;
+  await openChat(b, `#/chat/${chat.id}`);
+  await b.click('.chat-leave-btn');
+  await b.waitForSelector('.chat-leave-confirm');
+  await b.click('.chat-leave-cancel');
+  await b.waitForSelector('.chat-leave-btn');
+  await b.click('.chat-leave-btn');
+  const [res] = await Promise.all([
+    b.waitForResponse((r) => r.request().method() === 'DELETE' && r.url().endsWith(`/api/v1/chat/rooms/${chat.id}/members/me`)),
+    b.click('.chat-leave-yes'),
+  ]);
+  assert.equal(res.status(), 204);
+  await b.waitForURL(/#\/chat$/);
+  await b.waitForSelector(`.chat-room[data-id="${chat.secondId}"]`);
+  assert.equal(await b.locator(`.chat-room[data-id="${chat.id}"]`).count(), 0, 'the room left the list');
+  // A: the "left" line, live, and one member fewer.
+  await page.waitForSelector(`.chat-log .chat-line[data-kind="left"][data-user="${friend.username}"]`);
+  assert.equal(
+    await page
+      .locator('.chat-log .chat-line[data-kind="left"]')
+      .last()
+      .textContent()
+      .then((s) => s.split(' · ')[0]),
+    `${friend.display} left`,
+  );
+  await page.click('.chat-members summary');
+  await page.waitForSelector(`.chat-member-list:not(:has(.chat-member[data-username="${friend.username}"]))`);
+  assert.equal(await page.locator('.chat-room-meta').textContent(), '1 member');
+  await assertSeqs(page, 'A with the left line');
+  // A invites B back by username.
+  await page.fill('.chat-invite-input', friend.username);
+  const [invited] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith(`/api/v1/chat/rooms/${chat.id}/members`)),
+    page.click('.chat-invite-submit'),
+  ]);
+  assert.equal(invited.status(), 200);
+  assert.deepEqual(invited.request().postDataJSON(), { usernames: [friend.username] });
+  assert.deepEqual(
+    (await invited.json()).items.map((m) => m.username),
+    [friend.username],
+  );
+  await page.waitForSelector(`.chat-log .chat-line[data-kind="joined"][data-user="${friend.username}"]`);
+  await page.waitForSelector(`.chat-member[data-username="${friend.username}"]`);
+  // B has the room again.
+  await b.waitForSelector(`.chat-room[data-id="${chat.id}"]`);
+  await assertSeqs(page, 'A with the joined line');
+});
+
+test('chat: A leaves the second room; B sees the left line', async () => {
+  await openChat(page, `#/chat/${chat.secondId}`);
+  await page.click('.chat-leave-btn');
+  await page.click('.chat-leave-yes');
+  await page.waitForURL(/#\/chat$/);
+  assert.equal(await page.locator(`.chat-room[data-id="${chat.secondId}"]`).count(), 0);
+  await chatB.bringToFront();
+  await chatB.click(`.chat-room[data-id="${chat.secondId}"] a`);
+  await chatB.waitForSelector(`.chat-log .chat-line[data-kind="left"][data-user="${user.username}"]`);
+  await page.bringToFront();
+  await chatContext.close();
+  chatB = null;
+});
+
 test('360 px wide: no sideways scrolling on any page', async () => {
   const phone = await newPage({ width: 360, height: 740 }, 'phone');
   try {

@@ -58,10 +58,13 @@ impl Replica {
         format!("http://{}{path}", self.addr())
     }
 
-    /// Stops it gracefully (sockets get 1012).
+    /// Stops it gracefully (sockets get 1012) and deletes the test's exchanges and queues:
+    /// hundreds of leftover quorum queues stall a small broker. (Deleting twice, for the
+    /// second replica of a test, is harmless.)
     pub async fn stop(self) {
         self.running.shutdown.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(10), self.running.done).await;
+        let _ = self.state.broker.delete_topology().await;
     }
 }
 
@@ -166,6 +169,7 @@ impl Client {
         };
         let ready = client.next_frame().await.expect("a ready frame");
         assert_eq!(ready["type"], "ready", "{ready}");
+        client.start_live().await;
         Ok(client)
     }
 
@@ -187,7 +191,16 @@ impl Client {
         };
         let ready = client.next_frame().await.expect("a ready frame");
         assert_eq!(ready["type"], "ready");
+        client.start_live().await;
         client
+    }
+
+    /// What a first-time client does after `ready`: an empty `resume`, so live events start
+    /// at once instead of after `chat.resume_wait_ms`.
+    async fn start_live(&mut self) {
+        self.send(json!({"v": 1, "type": "resume", "rooms": {}}))
+            .await;
+        self.until("resumed").await;
     }
 
     /// Sends one frame.

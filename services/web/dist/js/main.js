@@ -39,11 +39,14 @@ const routes = [
   { path: /^\/sell$/, load: () => import('./pages/sell.js'), nav: 'market', auth: true },
   { path: /^\/m\/([\w-]+)$/, load: () => import('./pages/product.js'), nav: 'market' },
   { path: /^\/search$/, load: () => import('./pages/search.js'), nav: 'search' },
+  { path: /^\/chat$/, load: () => import('./pages/chat.js'), nav: 'chat', auth: true },
+  { path: /^\/chat\/([^/?#]+)$/, load: () => import('./pages/chat.js'), nav: 'chat', auth: true },
 ];
 
 const NAV = [
   { id: 'make', href: '#/', icon: '✨', key: 'nav.make' },
   { id: 'feed', href: '#/feed', icon: '📰', key: 'nav.feed', auth: true },
+  { id: 'chat', href: '#/chat', icon: '💬', key: 'nav.chat', auth: true },
   { id: 'market', href: '#/market', icon: '🛍️', key: 'nav.market' },
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
@@ -52,6 +55,27 @@ const NAV = [
 
 let leave = [];
 let currentNav = null;
+// Unread chat messages over all my rooms, told by the chat module once it runs.
+let chatUnread = 0;
+
+function navBadge(id) {
+  if (id !== 'chat' || chatUnread <= 0) return null;
+  return h(
+    'span',
+    { class: 'nav-badge', dataset: { n: String(chatUnread) } },
+    h('span', { 'aria-hidden': 'true', text: chatUnread > 99 ? '99+' : String(chatUnread) }),
+    h('span', { class: 'sr-only', text: t('chat.unread', { n: chatUnread }) }),
+  );
+}
+
+window.addEventListener('moji:chat-unread', (e) => {
+  chatUnread = Number(e.detail?.unread) || 0;
+  const link = document.querySelector('.nav-link[data-nav="chat"]');
+  if (!link) return;
+  link.querySelector('.nav-badge')?.remove();
+  const badge = navBadge('chat');
+  if (badge) link.append(badge);
+});
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, '') || '/';
@@ -98,6 +122,7 @@ function shell() {
             { href: n.href, class: 'nav-link', dataset: { nav: n.id }, 'aria-current': n.id === currentNav ? 'page' : null },
             h('span', { class: 'nav-icon', 'aria-hidden': 'true', text: n.icon }),
             h('span', { class: 'nav-text', text: t(n.key) }),
+            navBadge(n.id),
           ),
         ),
       ),
