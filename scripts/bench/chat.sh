@@ -20,7 +20,10 @@
 #   bindings  RabbitMQ queue.bind + queue.unbind per second on a scratch queue and exchange
 #             (BIND_CONCURRENCY channels), next to the messages per second one queue bound to
 #             room.* takes (what a replica that receives every room's traffic must absorb)
-# and prints one table with the targets (10,000 sockets at ≤ 10 KB each; 1,000 members
+# Every socket does what a client does on connecting: after `ready` it sends `resume` with the
+# seqs `ready` gave and waits for `resumed` (until a socket's first frame the service holds its
+# live events for chat.resume_wait_ms, 2 s). Connect times include that round trip.
+# It prints one table with the targets (10,000 sockets at ≤ 10 KB each; 1,000 members
 # × 10 senders × 20 msg/s: 0 lost, 0 out of order, p99 ≤ 50 ms; a ceiling ≥ 45k deliveries/s).
 #
 # The service runs with chat.send_limit raised (SEND_LIMIT, default 1,000,000 per window): the

@@ -122,6 +122,13 @@ fn common(flags: &Flags) -> anyhow::Result<sockets::Common> {
         sources,
         connect_concurrency: flags.num("connect-concurrency", 64)?,
         connect_timeout: flags.secs("connect-timeout", 30.0)?,
+        resume: match flags.raw("resume").unwrap_or("1") {
+            "1" => true,
+            "0" => false,
+            other => {
+                bail!("--resume: 1 (send resume after ready, as clients do) or 0, not {other}")
+            }
+        },
     })
 }
 

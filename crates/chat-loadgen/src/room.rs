@@ -682,6 +682,11 @@ mod mock {
                             m = stream.next() => {
                                 let Some(Ok(Message::Text(t))) = m else { break };
                                 let f: Value = serde_json::from_str(t.as_str()).unwrap();
+                                if f["type"] == "resume" {
+                                    let resumed = json!({"v": 1, "type": "resumed", "rooms": f["rooms"]});
+                                    if sink.send(Message::text(resumed.to_string())).await.is_err() { break; }
+                                    continue;
+                                }
                                 // A repeated client_msg_id is acked with its first seq and
                                 // not delivered again, as the service does.
                                 let id = f["client_msg_id"].as_str().unwrap_or_default().to_owned();
@@ -734,6 +739,7 @@ mod end_to_end {
             sources: 4,
             connect_concurrency: 8,
             connect_timeout: Duration::from_secs(5),
+            resume: true,
         }
     }
 

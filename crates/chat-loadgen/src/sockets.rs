@@ -21,8 +21,10 @@ pub struct Common {
     pub sources: u8,
     /// Connections being opened at once.
     pub connect_concurrency: usize,
-    /// Budget of one connection, open to `ready`.
+    /// Budget of one connection, open to `ready` (and `resumed`).
     pub connect_timeout: Duration,
+    /// Send `resume` after `ready`, as a client does, and wait for `resumed`.
+    pub resume: bool,
 }
 
 /// The sockets that opened, the failures by kind and how long it all took.
@@ -31,7 +33,7 @@ pub struct Opened {
     pub socks: Vec<Sock>,
     /// Failures by message.
     pub failures: BTreeMap<String, u64>,
-    /// Open → `ready`, per socket.
+    /// Open → `ready` (→ `resumed`), per socket.
     pub connect: stats::Percentiles,
     /// Wall time of the whole opening.
     pub took: Duration,
@@ -76,6 +78,7 @@ pub async fn open(common: &Common, n: usize, clock: &Arc<Clock>) -> anyhow::Resu
                     token,
                     clock,
                     common.connect_timeout,
+                    common.resume,
                 )
                 .await;
                 (i, r)

@@ -293,26 +293,39 @@ struct Frame<'a> {
     rooms: Option<HashMap<String, i64>>,
 }
 
-/// Books one text frame. Returns true for `ready`.
-fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> bool {
+/// What a frame meant to the connection's set-up.
+#[derive(Debug, PartialEq)]
+enum Booked {
+    /// `ready`, with the rooms and their latest seqs.
+    Ready(HashMap<String, i64>),
+    /// `resumed`: the replay asked for is complete.
+    Resumed,
+    /// Anything else.
+    Other,
+}
+
+/// Books one text frame.
+fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> Booked {
     let now = clock.now_us();
     let mut s = lock(state);
     s.frames += 1;
     let Ok(f) = serde_json::from_str::<Frame<'_>>(text) else {
         *s.errors.entry("unparsed_frame".into()).or_default() += 1;
-        return false;
+        return Booked::Other;
     };
     match f.kind.as_ref() {
         "ready" => {
-            for (room, seq) in f.rooms.unwrap_or_default() {
-                s.inbox.start(&room, seq);
+            let rooms = f.rooms.unwrap_or_default();
+            for (room, seq) in &rooms {
+                s.inbox.start(room, *seq);
             }
-            return true;
+            return Booked::Ready(rooms);
         }
+        "resumed" => return Booked::Resumed,
         "message" | "member_joined" | "member_left" => {
             let (Some(room), Some(seq)) = (f.room_id.as_deref(), f.seq) else {
                 *s.errors.entry("frame_without_seq".into()).or_default() += 1;
-                return false;
+                return Booked::Other;
             };
             let g = f
                 .client_msg_id
@@ -351,26 +364,33 @@ fn book(text: &str, me: &str, clock: &Clock, state: &Shared) -> bool {
         }
         _ => {}
     }
-    false
+    Booked::Other
 }
 
-/// Reads a socket to its end, booking every frame; signals `ready` once.
+/// Reads a socket to its end, booking every frame; signals `ready` and `resumed` once each.
 async fn read_loop(
     mut stream: SplitStream<Ws>,
     me: String,
     clock: Arc<Clock>,
     state: Shared,
-    mut ready: Option<oneshot::Sender<()>>,
+    mut ready: Option<oneshot::Sender<HashMap<String, i64>>>,
+    mut resumed: Option<oneshot::Sender<()>>,
 ) {
     let end = loop {
         match stream.next().await {
-            Some(Ok(Message::Text(t))) => {
-                if book(t.as_str(), &me, &clock, &state) {
+            Some(Ok(Message::Text(t))) => match book(t.as_str(), &me, &clock, &state) {
+                Booked::Ready(rooms) => {
                     if let Some(tx) = ready.take() {
+                        let _ = tx.send(rooms);
+                    }
+                }
+                Booked::Resumed => {
+                    if let Some(tx) = resumed.take() {
                         let _ = tx.send(());
                     }
                 }
-            }
+                Booked::Other => {}
+            },
             Some(Ok(Message::Close(frame))) => {
                 break match frame {
                     Some(f) => format!("closed {} {}", u16::from(f.code), f.reason),
@@ -394,7 +414,16 @@ fn ws_config() -> WebSocketConfig {
         .max_frame_size(Some(1 << 20))
 }
 
-/// Opens socket `index` from `source`, authenticates with `token` and waits for `ready`.
+/// The `resume` frame a client sends after (re)connecting: every room at the seq it knows.
+fn resume_frame(rooms: &HashMap<String, i64>) -> String {
+    serde_json::json!({"v": 1, "type": "resume", "rooms": rooms}).to_string()
+}
+
+/// Opens socket `index` from `source`, authenticates with `token`, waits for `ready` and,
+/// with `resume`, does what a client does next: sends `resume` with the seqs `ready` gave
+/// (nothing to replay) and waits for `resumed`. Until a socket's first frame the service holds
+/// its live events (`chat.resume_wait_ms`), so a client that stays silent gets them late.
+#[allow(clippy::too_many_arguments)]
 pub async fn connect(
     target: &Target,
     source: Ipv4Addr,
@@ -403,7 +432,9 @@ pub async fn connect(
     token: &str,
     clock: Arc<Clock>,
     timeout: Duration,
+    resume: bool,
 ) -> anyhow::Result<Sock> {
+    use futures_util::SinkExt;
     let started = Instant::now();
     let open = async {
         let socket = TcpSocket::new_v4()?;
@@ -428,29 +459,44 @@ pub async fn connect(
         .await
         .map_err(|_| anyhow!("timeout opening"))?
         .map_err(|e| anyhow!("{}", short_error(&e.to_string())))?;
-    let (sink, stream) = ws.split();
+    let (mut sink, stream) = ws.split();
     let state: Shared = Arc::default();
-    let (tx, rx) = oneshot::channel();
+    let (ready_tx, ready_rx) = oneshot::channel();
+    let (resumed_tx, resumed_rx) = oneshot::channel();
     tokio::spawn(read_loop(
         stream,
         user.username.clone(),
         clock,
         state.clone(),
-        Some(tx),
+        Some(ready_tx),
+        Some(resumed_tx),
     ));
-    match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), rx).await {
-        Ok(Ok(())) => Ok(Sock {
-            index,
-            state,
-            sink: Some(sink),
-            connect_time: started.elapsed(),
-        }),
-        Ok(Err(_)) => {
-            let why = lock(&state).closed.clone().unwrap_or_default();
-            Err(anyhow!("closed before ready ({why})"))
+    let closed = |state: &Shared, what: &str| {
+        let why = lock(state).closed.clone().unwrap_or_default();
+        anyhow!("closed before {what} ({})", short_error(&why))
+    };
+    let rooms =
+        match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), ready_rx).await {
+            Ok(Ok(rooms)) => rooms,
+            Ok(Err(_)) => return Err(closed(&state, "ready")),
+            Err(_) => return Err(anyhow!("no ready frame")),
+        };
+    if resume {
+        sink.send(Message::text(resume_frame(&rooms)))
+            .await
+            .map_err(|e| anyhow!("sending resume: {}", short_error(&e.to_string())))?;
+        match tokio::time::timeout(timeout.saturating_sub(started.elapsed()), resumed_rx).await {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => return Err(closed(&state, "resumed")),
+            Err(_) => return Err(anyhow!("no resumed frame")),
         }
-        Err(_) => Err(anyhow!("no ready frame")),
     }
+    Ok(Sock {
+        index,
+        state,
+        sink: Some(sink),
+        connect_time: started.elapsed(),
+    })
 }
 
 /// An error message short enough to count by kind (no addresses or ports).
@@ -559,12 +605,28 @@ mod tests {
     fn frames_are_booked() {
         let clock = Clock::new();
         let state: Shared = Arc::default();
-        assert!(book(
-            r#"{"v":1,"type":"ready","user":"bench_1","rooms":{"r1":4}}"#,
-            "bench_1",
-            &clock,
-            &state
-        ));
+        assert_eq!(
+            book(
+                r#"{"v":1,"type":"ready","user":"bench_1","rooms":{"r1":4}}"#,
+                "bench_1",
+                &clock,
+                &state
+            ),
+            Booked::Ready(HashMap::from([("r1".to_owned(), 4)]))
+        );
+        assert_eq!(
+            book(
+                r#"{"v":1,"type":"resumed","rooms":{"r1":4}}"#,
+                "bench_1",
+                &clock,
+                &state
+            ),
+            Booked::Resumed
+        );
+        let resume: serde_json::Value =
+            serde_json::from_str(&resume_frame(&HashMap::from([("r1".to_owned(), 4)]))).unwrap();
+        assert_eq!(resume["type"], "resume");
+        assert_eq!(resume["rooms"]["r1"], 4);
         let sent = clock.now_us();
         let msg = |seq: i64, g: u64, sender: &str| {
             format!(
@@ -573,8 +635,14 @@ mod tests {
                 stats::client_msg_id(&clock.run, g)
             )
         };
-        assert!(!book(&msg(5, 0, "bench_2"), "bench_1", &clock, &state));
-        assert!(!book(&msg(6, 1, "bench_1"), "bench_1", &clock, &state));
+        assert_eq!(
+            book(&msg(5, 0, "bench_2"), "bench_1", &clock, &state),
+            Booked::Other
+        );
+        assert_eq!(
+            book(&msg(6, 1, "bench_1"), "bench_1", &clock, &state),
+            Booked::Other
+        );
         book(
             &format!(
                 r#"{{"v":1,"type":"ack","client_msg_id":"{}","room_id":"r1","seq":6,"id":"x","sent_at":"t"}}"#,
