@@ -63,6 +63,7 @@ SEND_LIMIT="${SEND_LIMIT:-1000000}"
 BUDGET="${BUDGET:-300}"
 BENCH_DB="${BENCH_DB:-moji_bench_chat}"
 KEEP_DB="${KEEP_DB:-0}"
+CHAT_WRAPPER="${CHAT_WRAPPER:-}"
 
 for v in SOCKETS MEMBERS ROOM_SIZE SENDERS RATE DURATION IDLE_HOLD CEILING_START CEILING_MAX CEILING_STEP \
   CEILING_P99_MS BIND_SECS SOURCES SEND_LIMIT BUDGET; do
@@ -183,7 +184,9 @@ psql_bench -F ' ' -c "
   FROM chat_rooms" | while read -r line; do say "$line"; done
 [ "$(wc -l <"$users_file")" -eq "$USERS" ] || die "the users file has $(wc -l <"$users_file") lines, not $USERS"
 
-"$bin/moji-chat" serve >"$bench_dir/chat.log" 2>&1 &
+# CHAT_WRAPPER runs the service under a tool (e.g. "valgrind --tool=massif" to see where
+# memory per socket goes); its figures are then the tool's, not the service's.
+${CHAT_WRAPPER:-} "$bin/moji-chat" serve >"$bench_dir/chat.log" 2>&1 &
 chat_pid=$!
 wait_for "curl -fsS http://127.0.0.1:$port/readyz || curl -fsS http://127.0.0.1:$port/metrics" 60 ||
   die "moji-chat did not start (see $bench_dir/chat.log)"
