@@ -106,7 +106,7 @@ pub async fn connect(
         .max_frame_size(max)
         .aggregate_continuations()
         .max_continuation_size(max);
-    let socket = Socket::new(state.get_ref().clone(), who, username, session, rooms);
+    let socket = Socket::new(state.into_inner(), who, username, session, rooms);
     actix_web::rt::spawn(socket.run(stream));
     Ok(response)
 }
@@ -120,7 +120,8 @@ enum End {
 }
 
 struct Socket {
-    state: ChatState,
+    /// Shared, not cloned: an idle socket should cost as little as possible.
+    state: Arc<ChatState>,
     id: u64,
     who: AuthUser,
     username: String,
@@ -135,7 +136,7 @@ struct Socket {
 
 impl Socket {
     fn new(
-        state: ChatState,
+        state: Arc<ChatState>,
         who: AuthUser,
         username: String,
         session: Session,
@@ -202,13 +203,15 @@ impl Socket {
                     Ok(())
                 }
                 event = events.recv(), if !holding => match event {
-                    Some(event) => self.write_event(&event).await,
+                    // Boxed: the replay inside is large and rarely runs; an idle socket's
+                    // task should not carry its space.
+                    Some(event) => Box::pin(self.write_event(&event)).await,
                     None => Err(End::Gone),
                 },
                 message = stream.next() => {
                     heard = Instant::now();
                     holding = false;
-                    self.on_message(message).await
+                    Box::pin(self.on_message(message)).await
                 }
                 _ = heartbeat.tick() => {
                     if heard.elapsed() > idle {
