@@ -4,6 +4,7 @@
 
 pub mod health;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod request_id;
 pub mod tracing_init;

@@ -2,27 +2,8 @@
 //! resource modules' parts merged, with the upload limits in force stated from settings.
 
 use moji_media::Limits;
-use utoipa::{
-    openapi::security::{Http, HttpAuthScheme, SecurityScheme},
-    Modify, OpenApi,
-};
-
-struct BearerAuth;
-
-impl Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(
-                Http::builder()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("JWT")
-                    .build(),
-            ),
-        );
-    }
-}
+use moji_telemetry::openapi::BearerAuth;
+use utoipa::OpenApi;
 
 /// The api's OpenAPI document (without the resource modules' parts).
 #[derive(OpenApi)]

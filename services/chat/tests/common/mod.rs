@@ -161,16 +161,7 @@ impl Client {
     ) -> Result<Self, tokio_tungstenite::tungstenite::Error> {
         let url = format!("ws://{addr}/api/v1/chat/ws?access_token={}", who.token);
         let (ws, _) = tokio_tungstenite::connect_async(url).await?;
-        let mut client = Self {
-            ws,
-            who: who.clone(),
-            seqs: HashMap::new(),
-            last: HashMap::new(),
-        };
-        let ready = client.next_frame().await.expect("a ready frame");
-        assert_eq!(ready["type"], "ready", "{ready}");
-        client.start_live().await;
-        Ok(client)
+        Ok(Self::ready(ws, who).await)
     }
 
     /// Connects through a socket with a tiny receive buffer (for slow-consumer tests).
@@ -183,6 +174,11 @@ impl Client {
         let (ws, _) = tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream))
             .await
             .unwrap();
+        Self::ready(ws, who).await
+    }
+
+    /// Reads `ready` on a fresh socket and starts live delivery.
+    async fn ready(ws: Ws, who: &Person) -> Self {
         let mut client = Self {
             ws,
             who: who.clone(),
@@ -190,7 +186,7 @@ impl Client {
             last: HashMap::new(),
         };
         let ready = client.next_frame().await.expect("a ready frame");
-        assert_eq!(ready["type"], "ready");
+        assert_eq!(ready["type"], "ready", "{ready}");
         client.start_live().await;
         client
     }
