@@ -101,37 +101,8 @@ fi
 [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge "$want_files" ] ||
   warn "open files limit $(ulimit -n) < $want_files: some sockets will fail to open"
 
-# The bench database's URL: the admin URL's (the `moji` role, CREATEDB) with our database.
-admin_url="$MOJI_TEST_DATABASE_ADMIN_URL"
-admin_base="${admin_url%%\?*}"
-db_url="${admin_base%/*}/$BENCH_DB${admin_url#"$admin_base"}"
-psql_admin() { psql "$admin_url" -qAt -v ON_ERROR_STOP=1 "$@"; }
-psql_bench() { psql "$db_url" -qAt -v ON_ERROR_STOP=1 "$@"; }
-
-chat_pid=""
-db_created=0
-cleanup() {
-  local rc=$?
-  if [ -n "$chat_pid" ]; then
-    kill "$chat_pid" 2>/dev/null || true
-    wait "$chat_pid" 2>/dev/null || true
-  fi
-  if [ "$db_created" -eq 1 ] && [ "$KEEP_DB" != 1 ]; then
-    psql_admin -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" >/dev/null 2>&1 || warn "could not drop $BENCH_DB"
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-say "database $BENCH_DB: dropped and created again"
-psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" \
-  -c "CREATE DATABASE $BENCH_DB"
-db_created=1
-
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export DATABASE_URL="$db_url" MOJI_DATABASE__URL="$db_url"
+source "$MOJI_ROOT/scripts/bench/lib.sh"
+bench_database
 export MOJI_JWT__SECRET="bench-secret-bench-secret-bench-secret"
 export MOJI_JWT__ISSUER=moji MOJI_JWT__AUDIENCE=moji
 export MOJI_STORAGE__BACKEND=local MOJI_STORAGE__LOCAL_ROOT="$bench_dir/storage"
@@ -188,6 +159,7 @@ psql_bench -F ' ' -c "
 # memory per socket goes); its figures are then the tool's, not the service's.
 ${CHAT_WRAPPER:-} "$bin/moji-chat" serve >"$bench_dir/chat.log" 2>&1 &
 chat_pid=$!
+bench_pids+=("$chat_pid")
 wait_for "curl -fsS http://127.0.0.1:$port/readyz || curl -fsS http://127.0.0.1:$port/metrics" 60 ||
   die "moji-chat did not start (see $bench_dir/chat.log)"
 url="ws://127.0.0.1:$port/api/v1/chat/ws"
