@@ -282,8 +282,18 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
             targets_rx.clone(),
         )));
     }
-    // Kill A while everyone is sending.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Kill A while everyone is sending: once a tenth of the messages are stored (however
+    // slow the machine is today), well before the last.
+    let stored = || {
+        env.db
+            .execute("SELECT 1 FROM chat_messages WHERE kind = 'text'")
+    };
+    let mut waited = 0;
+    while stored() < PEOPLE * MESSAGES_EACH / 10 {
+        assert!(waited < 600, "nothing was being sent after 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        waited += 1;
+    }
     a.child.kill().unwrap(); // SIGKILL
     a.child.wait().unwrap();
     let acked_before_kill = env
