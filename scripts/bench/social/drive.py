@@ -8,9 +8,9 @@
   skip    records a target that was not measured, and why
   table   prints the results as a table next to the issue's targets
 
-HTTP and the CPU accounting per process group (api, PostgreSQL backends of the bench database,
+HTTP, the wrk run with its CPU accounting per process group (api, PostgreSQL backends of the bench database,
 Redis, RabbitMQ, wrk, the rest of the machine as "other") are the gallery benchmark's
-(scripts/bench/gallery/drive.py), so both benchmarks count the same way.
+(scripts/bench/gallery/drive.py), as are the results file and table, so both benchmarks count the same way.
 """
 import argparse
 import importlib.util
@@ -23,7 +23,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 _spec = importlib.util.spec_from_file_location("gallery_drive", os.path.join(HERE, "..", "gallery", "drive.py"))
 gallery = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(gallery)
-cpuacct = gallery.cpuacct
 
 # The issue's targets at c=64: (req/s at least, p99 ms at most); None where it sets none.
 TARGETS = {"feed": (4000, 20.0), "post": (4000, 20.0), "search": (None, 50.0)}
@@ -70,100 +69,25 @@ def cmd_run(args):
     # A fresh seed per run: the pairs drawn differ from the warm-up's (see social.lua).
     env = dict(os.environ, SOCIAL_PATHS=args.paths, SOCIAL_TOKENS=args.tokens,
                SOCIAL_SEED=str(int.from_bytes(os.urandom(3), "big")))
-    cmd = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}",
-           "--timeout", args.timeout, "-s", args.lua, args.url]
     views_before = views(args.views_db) if args.views_db else None
-    before, machine_before, times_before = gallery.sample(args.api_pid, args.db), cpuacct.machine(), os.times()
-    proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    times_after = os.times()
-    cpu = cpuacct.delta(before, gallery.sample(args.api_pid, args.db))
-    busy, total = (a - b for a, b in zip(cpuacct.machine(), machine_before))
-    cpu["wrk"] = (times_after.children_user + times_after.children_system
-                  - times_before.children_user - times_before.children_system)
-    if args.warmup:
-        if proc.returncode != 0:
-            sys.exit(f"wrk failed during the warm-up: {proc.stderr.strip() or proc.stdout.strip()}")
+    record = gallery.wrk_run(args, env, "SOCIAL_WRK",
+                             extra={"paths": args.path_count, "people": args.token_count})
+    if record is None:
         return
-    line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("SOCIAL_WRK ")), None)
-    if proc.returncode != 0 or line is None:
-        sys.exit(f"wrk failed (exit {proc.returncode}): {proc.stderr.strip()}\n{proc.stdout.strip()}")
-    w = json.loads(line[len("SOCIAL_WRK "):])
-    n = w["requests"]
-    secs = w["duration_us"] / 1e6
-    non2xx = sum(v for k, v in w["statuses"].items() if not 200 <= int(k) <= 299)
-    socket_errors = sum(w["errors"][k] for k in ("connect", "read", "write", "timeout"))
-    cpu["other"] = max(0.0, busy - sum(cpu.values()))
-    record = {
-        "label": args.label, "url": args.url, "paths": args.path_count, "people": args.token_count,
-        "connections": args.connections, "threads": args.threads, "duration_s": round(secs, 2),
-        "requests": n, "rps": round(n / secs, 1) if secs else 0.0,
-        "p50_ms": w["p50_us"] / 1000, "p90_ms": w["p90_us"] / 1000, "p99_ms": w["p99_us"] / 1000,
-        "max_ms": w["max_us"] / 1000, "mean_ms": round(w["mean_us"] / 1000, 3),
-        "bytes_per_response": round(w["bytes"] / n) if n else 0,
-        "statuses": w["statuses"], "non2xx": non2xx, "socket_errors": socket_errors,
-        "errors": w["errors"],
-        "cpu_s": {k: round(v, 3) for k, v in cpu.items()},
-        "cpu_us_per_request": {k: round(v * 1e6 / n, 1) if n else None for k, v in cpu.items()},
-        "machine_busy_s": round(busy, 3), "machine_total_s": round(total, 3),
-        "idle_pct": round(max(0.0, 100 * (total - busy) / total), 1) if total else None,
-    }
+    note = ""
     if views_before is not None:
         # Views counted during the run (and any responses still in flight at its end): each is
         # an UPDATE of posts.view_count, a viewer's first view of that post this hour.
         record["view_writes"] = views(args.views_db) - views_before
-    with open(args.out, "a") as f:
-        f.write(json.dumps(record) + "\n")
-    print(f"  {args.label}, c={args.connections}: {record['rps']:.0f} req/s, p50 {record['p50_ms']:.2f} ms,"
-          f" p99 {record['p99_ms']:.2f} ms, {n} requests"
-          + (f", {record['view_writes']} view writes ({100 * record['view_writes'] / n:.0f} %)"
-             if "view_writes" in record and n else "")
-          + (f", {non2xx} non-2xx {w['statuses']}" if non2xx else "")
-          + (f", socket errors {w['errors']}" if socket_errors else ""))
-
-
-def cmd_skip(args):
-    with open(args.out, "a") as f:
-        f.write(json.dumps({"label": args.label, "skipped": args.reason}) + "\n")
+        if record["requests"]:
+            note = f", {record['view_writes']} view writes ({100 * record['view_writes'] / record['requests']:.0f} %)"
+    gallery.save(args.out, record, note)
 
 
 def cmd_table(args):
     rows = [json.loads(ln) for ln in open(args.results) if ln.strip()]
-    groups = ["api", "postgres", "redis", "rabbitmq", "wrk", "other"]
-    head = (f"{'target':<12} {'c':>4} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}"
-            f"   CPU µs/request: " + " ".join(f"{g:>8}" for g in groups) + f" {'idle':>5}")
-    print(head)
-    print("-" * len(head))
-    failed = 0
-    for r in rows:
-        if "skipped" in r:
-            print(f"{r['label']:<12} skipped: {r['skipped']}")
-            continue
-        bad = r["non2xx"] or r["socket_errors"]
-        failed += bool(bad)
-        cpu = r["cpu_us_per_request"]
-        print(f"{r['label']:<12} {r['connections']:>4} {r['rps']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}"
-              f" {r['non2xx']:>8}   {'':16} " + " ".join(f"{cpu[g]:>8.0f}" for g in groups)
-              + f" {r['idle_pct']:>4.0f}%")
-        if bad:
-            sockets = {k: v for k, v in r["errors"].items() if k != "status"}
-            print(f"{'':<12} FAILED MEASUREMENT: {r['non2xx']} non-2xx responses (by status {r['statuses']}),"
-                  f" socket errors {sockets}")
-    print()
-    print("targets at c=64: feed and post >= 4,000 req/s at p99 <= 20 ms; search p99 <= 50 ms")
-    for r in rows:
-        if "skipped" in r or r["connections"] != 64:
-            continue
-        if r["label"] not in TARGETS:
-            print(f"  {r['label']:<12} c=64: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms"
-                  " (reference: one-row authenticated read on the same machine, not a target)")
-            continue
-        rps, p99 = TARGETS[r["label"]]
-        bad = r["non2xx"] or r["socket_errors"]
-        ok = not bad and (rps is None or r["rps"] >= rps) and r["p99_ms"] <= p99
-        print(f"  {r['label']:<12} c=64: {r['rps']:.0f} req/s, p99 {r['p99_ms']:.2f} ms -> "
-              + ("failed measurement" if bad else "meets the target" if ok else "misses the target"))
-    if failed:
-        print(f"{failed} run(s) had non-2xx responses or socket errors: those figures are not a measurement")
+    gallery.table(rows, "targets at c=64: feed and post >= 4,000 req/s at p99 <= 20 ms; search p99 <= 50 ms",
+                  TARGETS.get)
 
 
 def main():
@@ -199,7 +123,7 @@ def main():
     p.add_argument("--label", required=True)
     p.add_argument("--reason", required=True)
     p.add_argument("--out", required=True)
-    p.set_defaults(fn=cmd_skip)
+    p.set_defaults(fn=gallery.cmd_skip)
     p = sub.add_parser("table")
     p.add_argument("results")
     p.set_defaults(fn=cmd_table)
