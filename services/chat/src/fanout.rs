@@ -26,15 +26,8 @@ pub fn announce_stored(state: &ChatState, events: &[StoredEvent]) {
     let outgoing: Vec<Outgoing> = events
         .iter()
         .map(|e| {
-            let member = match e.kind {
-                moji_db::chat::EventKind::Text => None,
-                _ => e.user_id,
-            };
-            (
-                Arc::new(RoomEvent::stored(e)),
-                member,
-                crate::frames::event(e),
-            )
+            let frame = crate::frames::event(e);
+            (Arc::new(RoomEvent::stored_as(e, &frame)), frame)
         })
         .collect();
     announce(state, outgoing);
@@ -46,17 +39,16 @@ pub fn announce_ephemeral(state: &ChatState, room_id: Uuid, frame: &serde_json::
         state,
         vec![(
             Arc::new(RoomEvent::ephemeral(room_id, frame)),
-            None,
             frame.clone(),
         )],
     );
 }
 
-/// An event for the hub, the member whose membership it changes, and its frame.
-type Outgoing = (Arc<RoomEvent>, Option<Uuid>, serde_json::Value);
+/// An event for the hub and its frame for the other replicas (serialised once for each).
+type Outgoing = (Arc<RoomEvent>, serde_json::Value);
 
 fn announce(state: &ChatState, events: Vec<Outgoing>) {
-    for (event, _, _) in &events {
+    for (event, _) in &events {
         state.hub.publish(event.clone());
     }
     let (broker, replica) = (state.broker.clone(), state.replica.clone());
@@ -64,12 +56,12 @@ fn announce(state: &ChatState, events: Vec<Outgoing>) {
     // the gap from PostgreSQL when the next event of the room arrives or they resubscribe.
     tokio::spawn(async move {
         let exchange = broker.topology().chat_exchange();
-        for (event, member_id, frame) in events {
+        for (event, frame) in events {
             let payload = ChatEventV1 {
                 room_id: event.room_id,
                 seq: event.seq,
                 origin: replica.to_string(),
-                member_id,
+                member_id: event.member(),
                 frame,
             };
             let envelope = Envelope::new("chat", event.room_id, payload);

@@ -52,6 +52,11 @@ pub struct RoomEvent {
 impl RoomEvent {
     /// The event of a stored row.
     pub fn stored(e: &StoredEvent) -> Self {
+        Self::stored_as(e, &frames::event(e))
+    }
+
+    /// The event of a stored row whose frame (`frames::event`) is built already.
+    pub fn stored_as(e: &StoredEvent, frame: &serde_json::Value) -> Self {
         use moji_db::chat::EventKind;
         let membership = match (e.kind, e.user_id) {
             (EventKind::Joined, Some(u)) => Some(Membership::Joined(u)),
@@ -63,12 +68,20 @@ impl RoomEvent {
             seq: Some(e.seq),
             membership,
             stored_at: e.sent_at,
-            text: frames::event(e).to_string(),
+            text: frame.to_string(),
             kind: match e.kind {
                 EventKind::Text => "message",
                 EventKind::Joined => "member_joined",
                 EventKind::Left => "member_left",
             },
+        }
+    }
+
+    /// Whose membership this event changes, if it is a joined or left event.
+    pub fn member(&self) -> Option<Uuid> {
+        match self.membership {
+            Some(Membership::Joined(user) | Membership::Left(user)) => Some(user),
+            None => None,
         }
     }
 
