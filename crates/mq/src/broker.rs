@@ -218,7 +218,8 @@ impl Link {
                 // Declared on every new connection so a broker that lost its definitions
                 // gets them back. A throwaway channel, because a failed declaration closes it.
                 let channel = conn.create_channel().await?;
-                topology::declare(&channel, &shared.topology, shared.delivery_limit).await?;
+                let queues = shared.work_queues.then_some(shared.delivery_limit);
+                topology::declare(&channel, &shared.topology, queues).await?;
                 close_channel(&channel).await;
                 conn
             }
@@ -263,6 +264,8 @@ pub(crate) struct Shared {
     url: String,
     topology: Topology,
     pub(crate) delivery_limit: u32,
+    /// Whether this client declares the work queues too, not only the exchanges.
+    work_queues: bool,
     publisher: Link,
     consumer: Link,
 }
@@ -320,19 +323,7 @@ impl Broker {
         topology: Topology,
         delivery_limit: u32,
     ) -> Result<Broker, MqError> {
-        let shared = Arc::new(Shared {
-            url: url.to_owned(),
-            topology,
-            delivery_limit,
-            publisher: Link::new(connection_name.to_owned(), true),
-            consumer: Link::new(format!("{connection_name}.consumer"), false),
-        });
-        shared
-            .publisher
-            .session(&shared, Some(CONNECT_ATTEMPTS))
-            .await?;
-        metrics::describe(&shared.topology);
-        Ok(Broker { shared })
+        Self::open(url, connection_name, topology, delivery_limit, true).await
     }
 
     /// [`Broker::connect`] with the URL, prefix and delivery limit of the settings.
@@ -347,6 +338,47 @@ impl Broker {
             settings.delivery_limit,
         )
         .await
+    }
+
+    /// Like [`Broker::from_settings`], but declares only the exchanges: for a service that
+    /// neither produces to nor consumes the work queues (chat), whose every replica and test
+    /// would otherwise declare a dozen quorum queues it never uses.
+    pub async fn exchanges_only(
+        settings: &moji_config::AmqpSettings,
+        connection_name: &str,
+    ) -> Result<Broker, MqError> {
+        let topology = Topology::new(&settings.prefix);
+        Self::open(
+            &settings.url,
+            connection_name,
+            topology,
+            settings.delivery_limit,
+            false,
+        )
+        .await
+    }
+
+    async fn open(
+        url: &str,
+        connection_name: &str,
+        topology: Topology,
+        delivery_limit: u32,
+        work_queues: bool,
+    ) -> Result<Broker, MqError> {
+        let shared = Arc::new(Shared {
+            url: url.to_owned(),
+            topology,
+            delivery_limit,
+            work_queues,
+            publisher: Link::new(connection_name.to_owned(), true),
+            consumer: Link::new(format!("{connection_name}.consumer"), false),
+        });
+        shared
+            .publisher
+            .session(&shared, Some(CONNECT_ATTEMPTS))
+            .await?;
+        metrics::describe(&shared.topology);
+        Ok(Broker { shared })
     }
 
     /// The exchange and queue names in use.

@@ -197,12 +197,13 @@ pub(crate) fn work_queue_arguments(dlx: &str, queue: &str, delivery_limit: u32) 
     args
 }
 
-/// Declares every exchange, queue and binding. Idempotent; an argument mismatch with an
-/// existing queue (e.g. a changed delivery limit) fails with PRECONDITION_FAILED.
+/// Declares every exchange and, given their delivery limit, every work queue with its dead
+/// queue and bindings. Idempotent; an argument mismatch with an existing queue (e.g. a changed
+/// delivery limit) fails with PRECONDITION_FAILED.
 pub(crate) async fn declare(
     channel: &Channel,
     topology: &Topology,
-    delivery_limit: u32,
+    work_queues: Option<u32>,
 ) -> Result<(), MqError> {
     let durable = ExchangeDeclareOptions {
         durable: true,
@@ -213,6 +214,9 @@ pub(crate) async fn declare(
             .exchange_declare(short(&name)?, kind, durable, FieldTable::default())
             .await?;
     }
+    let Some(delivery_limit) = work_queues else {
+        return Ok(());
+    };
     let dlx = topology.dead_letter_exchange();
     for queue in topology.work_queues() {
         let dead = Topology::dead_queue(&queue.name);

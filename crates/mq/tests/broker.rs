@@ -713,3 +713,35 @@ async fn wrong_credentials_fail_without_retrying() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_exchanges_only_client_declares_no_work_queue() {
+    bounded(async {
+        let settings = moji_config::AmqpSettings {
+            url: common::amqp_url(),
+            prefix: common::unique_prefix(),
+            ..moji_config::Settings::default().amqp
+        };
+        let broker = Broker::exchanges_only(&settings, "moji-mq-test-exchanges-only")
+            .await
+            .unwrap();
+        let t = broker.topology().clone();
+        // Its exchanges exist: a publish to one is confirmed.
+        let envelope = Envelope::new(
+            "test",
+            uuid::Uuid::now_v7(),
+            UserDeletedV1 {
+                user_id: uuid::Uuid::now_v7(),
+            },
+        );
+        broker
+            .publish(&t.events_exchange(), "user.deleted", &envelope)
+            .await
+            .unwrap();
+        // No work queue was declared.
+        assert!(broker.queue_len(&t.face_queue()).await.is_err());
+        assert!(broker.queue_len(&t.api_succeeded_queue()).await.is_err());
+        broker.delete_topology().await.unwrap();
+    })
+    .await;
+}

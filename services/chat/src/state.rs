@@ -50,7 +50,7 @@ impl ChatState {
             Duration::from_secs(settings.database.pool_timeout_secs),
         )?;
         let redis = RedisState::connect(&settings.redis.url, &settings.redis.key_prefix).await?;
-        let broker = Broker::from_settings(&settings.amqp, "moji-chat").await?;
+        let broker = Broker::exchanges_only(&settings.amqp, "moji-chat").await?;
         let auth = Authenticator {
             keys: JwtKeys::new(&settings.jwt, settings.jwt.secret.as_bytes()),
             state: redis.clone(),

@@ -337,7 +337,7 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
     }
 
     // The test's exchanges and quorum queues go (leftovers stall a small broker).
-    let broker = moji_mq::Broker::from_settings(&env.settings.amqp, "kill-test-cleanup")
+    let broker = moji_mq::Broker::exchanges_only(&env.settings.amqp, "kill-test-cleanup")
         .await
         .unwrap();
     broker.delete_topology().await.unwrap();
