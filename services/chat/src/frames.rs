@@ -159,8 +159,7 @@ pub fn typing(room: Uuid, user: &str) -> serde_json::Value {
 }
 
 /// `ready`: the first frame, with the caller's rooms and their latest seqs.
-pub fn ready(user: &str, rooms: &[(Uuid, i64)]) -> String {
-    let rooms: HashMap<Uuid, i64> = rooms.iter().copied().collect();
+pub fn ready(user: &str, rooms: &HashMap<Uuid, i64>) -> String {
     json!({"v": VERSION, "type": "ready", "user": user, "rooms": rooms}).to_string()
 }
 

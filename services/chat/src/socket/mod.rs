@@ -130,8 +130,6 @@ struct Socket {
     closer: Arc<Closer>,
     /// The last seq written per room the socket follows.
     written: HashMap<Uuid, i64>,
-    /// The initial room positions, until registration.
-    initial: Vec<(Uuid, i64)>,
     typing_sent: HashMap<Uuid, Instant>,
 }
 
@@ -151,8 +149,7 @@ impl Socket {
             username,
             session,
             closer: Arc::default(),
-            written: rooms.iter().copied().collect(),
-            initial: rooms,
+            written: rooms.into_iter().collect(),
             typing_sent: HashMap::new(),
         }
     }
@@ -169,16 +166,16 @@ impl Socket {
                 queue,
                 closer: self.closer.clone(),
             },
-            std::mem::take(&mut self.initial),
+            self.written
+                .iter()
+                .map(|(room, seq)| (*room, *seq))
+                .collect(),
         );
         metrics::SOCKETS.inc();
         // Events stored between the first read of the rooms and the registration were not
         // routed here: read the positions again, now that everything newer will be.
         let mut end = self.settle().await.err();
-        let ready = {
-            let rooms: Vec<(Uuid, i64)> = self.written.iter().map(|(k, v)| (*k, *v)).collect();
-            frames::ready(&self.username, &rooms)
-        };
+        let ready = frames::ready(&self.username, &self.written);
         if end.is_none() {
             end = self.write(ready, "ready").await.err();
         }
