@@ -18,6 +18,7 @@
 //! bind to 127.0.0.1 … 127.0.0.`--sources` round-robin before connecting.
 
 mod bindings;
+mod ceiling;
 mod cpu;
 mod idle;
 mod room;
@@ -191,7 +192,7 @@ async fn run(mode: &str, flags: &Flags) -> anyhow::Result<serde_json::Value> {
         }
         "ceiling" => {
             let c = common(flags)?;
-            let r = room::Ceiling {
+            let r = ceiling::Ceiling {
                 room: flags.str("room")?,
                 members: count(flags, "members", 1_000)?,
                 senders: count(flags, "senders", 10)?,
@@ -209,7 +210,7 @@ async fn run(mode: &str, flags: &Flags) -> anyhow::Result<serde_json::Value> {
             if r.senders > r.members {
                 bail!("--senders must not exceed --members");
             }
-            room::run_ceiling(&c, &r).await
+            ceiling::run_ceiling(&c, &r).await
         }
         "bindings" => {
             let concurrency = flags
