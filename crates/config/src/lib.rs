@@ -69,6 +69,45 @@ pub struct Settings {
     pub search: SearchSettings,
     /// Real-time chat (the chat service).
     pub chat: ChatSettings,
+    /// Search, similar items and "for you" (the recommendation service).
+    pub recommend: RecommendSettings,
+}
+
+/// The recommendation service: model, index, ranking and view recording (docs/recommend.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecommendSettings {
+    /// Folder of the sentence model (all-MiniLM-L6-v2, from `scripts/models.sh`).
+    pub model_dir: PathBuf,
+    /// Embedding batches that may run at once (each on a blocking thread).
+    pub embed_threads: usize,
+    /// Embedding requests that may wait for a thread before callers are told to retry (503).
+    pub embed_queue: usize,
+    /// Index backend: `hnsw` (in-process, the default) or `exact` (brute force, small corpora).
+    pub index_backend: String,
+    /// HNSW graph degree.
+    pub hnsw_connectivity: usize,
+    /// HNSW candidate list while adding.
+    pub hnsw_expansion_add: usize,
+    /// HNSW candidate list while searching.
+    pub hnsw_expansion_search: usize,
+    /// Search ranking: `hybrid` (reciprocal rank fusion), `semantic` or `fulltext`.
+    pub search_method: String,
+    /// The k of reciprocal rank fusion, `1 / (k + rank)`.
+    pub rrf_k: u32,
+    /// A view this long or longer counts fully as interest; shorter ones proportionally.
+    pub long_dwell_ms: u64,
+    /// Views longer than this are cut to it (a tab left open says nothing more).
+    pub max_dwell_ms: u64,
+    /// Views waiting to be written; more are dropped and counted.
+    pub views_queue: usize,
+    /// Views written per statement.
+    pub views_batch: usize,
+    /// Longest a view waits before its batch is written, in milliseconds.
+    pub views_flush_ms: u64,
+    /// Interest halves every this many days.
+    pub recency_half_life_days: f64,
+    /// How often the index is checked against PostgreSQL (missed events are applied), in seconds.
+    pub reconcile_secs: u64,
 }
 
 /// Real-time chat: socket limits, send rate and fan-out timing (docs/chat.md).
@@ -384,6 +423,24 @@ impl Default for Settings {
                 max_members: 5000,
                 gap_wait_ms: 100,
             },
+            recommend: RecommendSettings {
+                model_dir: PathBuf::from(".cache/models/all-minilm-l6-v2"),
+                embed_threads: 2,
+                embed_queue: 256,
+                index_backend: "hnsw".into(),
+                hnsw_connectivity: 16,
+                hnsw_expansion_add: 128,
+                hnsw_expansion_search: 64,
+                search_method: "hybrid".into(),
+                rrf_k: 60,
+                long_dwell_ms: 30_000,
+                max_dwell_ms: 600_000,
+                views_queue: 10_000,
+                views_batch: 500,
+                views_flush_ms: 1_000,
+                recency_half_life_days: 14.0,
+                reconcile_secs: 300,
+            },
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,
@@ -487,6 +544,35 @@ impl Settings {
                 "chat.idle_timeout_secs ({}) must exceed chat.heartbeat_secs ({}) and \
                  chat.max_frame_bytes ({}) lie in 256..=1048576",
                 chat.idle_timeout_secs, chat.heartbeat_secs, chat.max_frame_bytes
+            ));
+        }
+        let rec = &self.recommend;
+        if rec.embed_threads == 0
+            || rec.embed_queue == 0
+            || rec.views_queue == 0
+            || rec.views_batch == 0
+            || rec.reconcile_secs == 0
+            || rec.long_dwell_ms == 0
+            || rec.max_dwell_ms < rec.long_dwell_ms
+            || rec.hnsw_connectivity < 2
+            || rec.hnsw_expansion_search == 0
+            || rec.hnsw_expansion_add == 0
+            || rec.recency_half_life_days <= 0.0
+        {
+            return bad(
+                "recommend: embed_threads, embed_queue, views_queue, views_batch, reconcile_secs, \
+                 long_dwell_ms, hnsw_expansion_* and recency_half_life_days must be positive, \
+                 hnsw_connectivity at least 2 and max_dwell_ms at least long_dwell_ms"
+                    .into(),
+            );
+        }
+        if !matches!(rec.index_backend.as_str(), "hnsw" | "exact")
+            || !matches!(rec.search_method.as_str(), "hybrid" | "semantic" | "fulltext")
+        {
+            return bad(format!(
+                "recommend.index_backend must be hnsw or exact (got {:?}) and \
+                 recommend.search_method hybrid, semantic or fulltext (got {:?})",
+                rec.index_backend, rec.search_method
             ));
         }
         if !(4..=31).contains(&self.auth.bcrypt_cost) {

@@ -22,6 +22,7 @@ pub mod pool;
 pub mod posts;
 pub mod prepared;
 pub mod products;
+pub mod recommend;
 pub mod results;
 pub mod schema;
 pub mod search;

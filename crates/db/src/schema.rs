@@ -177,6 +177,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    item_embeddings (id) {
+        id -> Uuid,
+        kind -> Text,
+        owner_id -> Uuid,
+        embedding -> Array<Nullable<Float4>>,
+        model -> Text,
+        source_updated_at -> Timestamptz,
+        embedded_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    item_views (user_id, item_id) {
+        user_id -> Uuid,
+        item_id -> Uuid,
+        kind -> Text,
+        dwell_ms -> Int8,
+        views -> Int4,
+        last_viewed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     media (id) {
         id -> Uuid,
         owner_id -> Uuid,
@@ -414,6 +437,7 @@ diesel::joinable!(emojis -> users (user_id));
 diesel::joinable!(face_results -> face_tasks (task_id));
 diesel::joinable!(face_results -> users (user_id));
 diesel::joinable!(face_tasks -> users (user_id));
+diesel::joinable!(item_views -> users (user_id));
 diesel::joinable!(post_images -> media (media_id));
 diesel::joinable!(post_images -> posts (post_id));
 diesel::joinable!(post_likes -> posts (post_id));
@@ -452,6 +476,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     face_usage_totals,
     follows,
     gallery_totals,
+    item_embeddings,
+    item_views,
     media,
     outbox,
     post_images,

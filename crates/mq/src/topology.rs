@@ -104,6 +104,12 @@ impl Topology {
         format!("{}chat.{replica}", self.prefix)
     }
 
+    /// `recommend.<replica>`: one recommendation replica's own queue of content events
+    /// (transient, see [`crate::follow`]; PostgreSQL is reconciled after a loss).
+    pub fn recommend_replica_queue(&self, replica: &str) -> String {
+        format!("{}recommend.{replica}", self.prefix)
+    }
+
     /// `<queue>.dead`: where `queue` dead-letters to.
     pub fn dead_queue(queue: &str) -> String {
         format!("{queue}.dead")

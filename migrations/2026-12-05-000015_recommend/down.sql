@@ -1,0 +1,2 @@
+DROP TABLE item_views;
+DROP TABLE item_embeddings;
