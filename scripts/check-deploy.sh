@@ -3,21 +3,26 @@
 # when any check failed. Tools are installed on first use (pinned) and reused afterwards.
 #
 #   scripts/check-deploy.sh [--metrics-from DIR] [--allow-missing SERVICE]... [--only CHECK]...
+#   scripts/check-deploy.sh --static [--only CHECK]...
 #
 #   --metrics-from DIR      DIR holds <service>.prom, the /metrics output of each running
-#                           service (api.prom, chat.prom, inference.prom, optionally
-#                           rabbitmq.prom), as scripts/lib/live-checks.sh writes them.
-#                           Without it, the services on this machine are scraped
-#                           (127.0.0.1: api 8081, chat 8082, inference 8084; RabbitMQ 15692).
-#                           Scrape after the services have done some work: a labelled metric
-#                           is only exported once it has a value.
-#   --allow-missing SVC     a missing scrape of SVC (api, chat, inference, rabbitmq) is reported
-#                           but does not fail; metrics only SVC exports are then skipped.
+#                           service (api.prom, chat.prom, recommend.prom, inference.prom,
+#                           optionally rabbitmq.prom), as scripts/lib/live-checks.sh writes
+#                           them. Without it, the services on this machine are scraped
+#                           (127.0.0.1: api 8081, chat 8082, recommend 8083, inference 8084;
+#                           RabbitMQ 15692). Scrape after the services have done some work: a
+#                           labelled metric is only exported once it has a value.
+#   --allow-missing SVC     a missing scrape of SVC (api, chat, recommend, inference, rabbitmq)
+#                           is reported but does not fail; metrics only SVC exports are then
+#                           skipped. (recommend is not required while services/recommend is
+#                           not in the tree.)
 #   --only CHECK            run only the named check(s) (see the list below); repeatable.
+#   --static                every check but `metrics`: files and tools only, nothing needs
+#                           to run (a branch whose services are not built or not started).
 #
-# Checks: tools, edge-config, edge, edge-private, dockerfile, compose,
+# Checks: tools, edge-config, edge, edge-private, proto-fixtures, dockerfile, compose,
 # k8s-{dev,prod}-{render,schema,refs}, services, prom-config, prom-rules, prom-rules-test,
-# grafana, docs, metrics.
+# grafana, docs, metric-docs, metrics. Every check but `metrics` is static.
 # Environment: MOJI_K8S_VERSIONS (default "1.32.0 1.37.0": the oldest Kubernetes we support and
 # the newest the pinned kubernetes-validate knows).
 set -uo pipefail
@@ -29,12 +34,14 @@ DEPLOY_LOG_TAG=check-deploy
 metrics_from=""
 allow_missing=()
 only=()
+static=0
 while (($#)); do
     case "$1" in
         --metrics-from) metrics_from="${2:?--metrics-from needs a directory}"; shift 2 ;;
         --allow-missing) allow_missing+=("${2:?--allow-missing needs a service}"); shift 2 ;;
         --only) only+=("${2:?--only needs a check name}"); shift 2 ;;
-        -h | --help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        --static) static=1; shift ;;
+        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -50,6 +57,7 @@ failed_names=()
 started_all=$SECONDS
 
 wanted() {
+    ((static)) && [[ "$1" == metrics ]] && return 1
     ((${#only[@]} == 0)) && return 0
     local o
     for o in "${only[@]}"; do [[ "$1" == "$o" || "$1" == "$o"-* ]] && return 0; done
@@ -246,6 +254,7 @@ metrics() {
     else
         scrape api "http://127.0.0.1:${MOJI_HTTP__API_PORT:-8081}/metrics" || echo "  api: nothing answers on :${MOJI_HTTP__API_PORT:-8081}"
         scrape chat "http://127.0.0.1:${MOJI_HTTP__CHAT_PORT:-8082}/metrics" || echo "  chat: nothing answers on :${MOJI_HTTP__CHAT_PORT:-8082}"
+        scrape recommend "http://127.0.0.1:${MOJI_HTTP__RECOMMEND_PORT:-8083}/metrics" || echo "  recommend: nothing answers on :${MOJI_HTTP__RECOMMEND_PORT:-8083}"
         scrape inference "http://127.0.0.1:${MOJI_HTTP__INFERENCE_PORT:-8084}/metrics" || echo "  inference: nothing answers on :${MOJI_HTTP__INFERENCE_PORT:-8084}"
     fi
     [[ -s "$work/metrics/rabbitmq.prom" ]] || rabbitmq_scrape || echo "  rabbitmq: no scrape"
@@ -262,7 +271,7 @@ if ((failed)); then
     exit 1
 fi
 check edge-config "nginx -t on the rendered edge config" edge_config
-check edge "edge routing (api, chat REST + WebSocket, recommend), SSE, body limits (test_edge.py)" \
+check edge "edge routing (api, chat REST + WebSocket, recommend's paths), SSE, body limits (test_edge.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge.py"
 check edge-private "edge from a 0700 checkout as root: web client, assets, big bodies (test_edge_private.py)" \
     python3 "$MOJI_REPO/deploy/nginx/test_edge_private.py"
@@ -275,13 +284,15 @@ for overlay in dev prod; do
     check "k8s-$overlay-schema" "Kubernetes schemas ($k8s_versions), strict" k8s_schema "$overlay"
     check "k8s-$overlay-refs" "references, security baseline, PDBs, NetworkPolicies" k8s_refs "$overlay"
 done
-check services "every service in image, compose, k8s, scrape config, alerts" \
+check services "every service in image, compose, k8s, scrape config, alerts; Ingress routing" \
     "$py" "$checks" services "$MOJI_REPO" "$work/k8s/base.yaml"
 check prom-config "promtool check config (compose and k8s)" prom_config
 check prom-rules "promtool check rules + severity/summary on every alert" prom_rules
 check prom-rules-test "promtool test rules alerts_test.yml" prom_rules_test
 check grafana "provisioning + dashboards parse, every query is valid PromQL" grafana
 check docs "deploy/README.md describes every dashboard panel and alert" "$py" "$checks" docs "$MOJI_REPO"
+check metric-docs "service metric names in alerts and dashboards are in docs/<service>.md" \
+    "$py" "$checks" metric-docs "$MOJI_REPO"
 check metrics "metric names in alerts and dashboards are really exported" metrics
 
 echo "check-deploy: $((SECONDS - started_all)) s; logs in ${work#"$MOJI_REPO"/}/logs"

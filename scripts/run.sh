@@ -3,8 +3,8 @@
 # a release build, migrations, every service, and the nginx edge. Ctrl-C stops what it started.
 #
 # Ports (override with the env vars): edge 8080 (MOJI_HTTP__EDGE_PORT), api 8081
-# (MOJI_HTTP__API_PORT), chat 8082 (MOJI_HTTP__CHAT_PORT), recommend 8083, inference
-# metrics/health 8084 (MOJI_HTTP__INFERENCE_PORT).
+# (MOJI_HTTP__API_PORT), chat 8082 (MOJI_HTTP__CHAT_PORT), recommend 8083
+# (MOJI_HTTP__RECOMMEND_PORT), inference metrics/health 8084 (MOJI_HTTP__INFERENCE_PORT).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
@@ -18,6 +18,8 @@ export MOJI_HTTP__PUBLIC_URL="${MOJI_HTTP__PUBLIC_URL:-http://127.0.0.1:$MOJI_HT
 export MOJI_STORAGE__LOCAL_ROOT="${MOJI_STORAGE__LOCAL_ROOT:-$MOJI_CACHE_DIR/storage}"
 export MOJI_STORAGE__PUBLIC_BASE_URL="${MOJI_STORAGE__PUBLIC_BASE_URL:-$MOJI_HTTP__PUBLIC_URL/api/v1/files}"
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
+# recommend's sentence embedder, from scripts/models.sh (absolute: services may not run here).
+export MOJI_RECOMMEND__MODEL_DIR="${MOJI_RECOMMEND__MODEL_DIR:-$MOJI_MODELS_DIR/all-minilm-l6-v2}"
 
 "$MOJI_ROOT/scripts/infra.sh" --with-vision
 [ -x "$MOJI_ROOT/scripts/models.sh" ] && "$MOJI_ROOT/scripts/models.sh"
@@ -70,6 +72,14 @@ start api "$bin/moji-api" serve
 if [ -x "$bin/moji-chat" ]; then
   start chat "$bin/moji-chat" serve
 fi
+# recommend indexes what the migration's tables hold and follows content.* events; it loads
+# the embedding model from MOJI_RECOMMEND__MODEL_DIR. Only from this tree: the build cache is
+# shared by every clone, so a moji-recommend built elsewhere may sit in $bin.
+with_recommend=0
+if [ -d "$MOJI_ROOT/services/recommend" ] && [ -x "$bin/moji-recommend" ]; then
+  with_recommend=1
+  start recommend "$bin/moji-recommend" serve
+fi
 if [ -x "$bin/moji-inference" ]; then
   start inference "$bin/moji-inference"
 fi
@@ -79,6 +89,11 @@ wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__API_PORT/readyz" 60 \
 if [ -x "$bin/moji-chat" ]; then
   wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__CHAT_PORT/readyz" 60 \
     || { tail -n 30 "$logs/chat.log" >&2; die "chat did not become ready"; }
+fi
+# Loading the model and building the first index take longer than the others' start.
+if [ "$with_recommend" = 1 ]; then
+  wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT/readyz" 300 \
+    || { tail -n 30 "$logs/recommend.log" >&2; die "recommend did not become ready"; }
 fi
 if [ -x "$bin/moji-inference" ]; then
   wait_for "curl -fsS http://127.0.0.1:$MOJI_HTTP__INFERENCE_PORT/readyz" 60 \
@@ -101,6 +116,16 @@ if [ -x "$bin/moji-chat" ]; then
     Chat REST:                $chat_origin/api/v1/chat/rooms (OpenAPI: $chat_origin/api/v1/chat/openapi.json)
     Chat metrics:             http://127.0.0.1:$MOJI_HTTP__CHAT_PORT/metrics"
 fi
+recommend_lines=""
+if [ "$with_recommend" = 1 ]; then
+  # Through the edge, recommend shares the one origin; without it, it answers on its own port.
+  recommend_origin="$origin"
+  [ -x "$MOJI_ROOT/scripts/edge.sh" ] || recommend_origin="http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT"
+  recommend_lines="
+    Search:                   $recommend_origin/api/v1/search?q=... (OpenAPI: $recommend_origin/api/v1/recommend/openapi.json)
+    Recommend directly:       http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT/api/v1/products/recommend
+    Recommend metrics:        http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT/metrics"
+fi
 
 cat <<TXT
 
@@ -109,7 +134,7 @@ cat <<TXT
     Swagger UI:               $origin/docs/
     OpenAPI document:         $origin/api-docs/openapi.json
     API directly:             http://127.0.0.1:$MOJI_HTTP__API_PORT/api/v1
-    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}
+    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}${recommend_lines}
     Logs:                     $logs/
   Press Ctrl-C to stop.
 

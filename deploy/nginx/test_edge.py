@@ -3,8 +3,8 @@
 stand-in upstreams, on free ports, in a temporary directory (a running dev edge is not touched).
 
 What it proves, each as one PASS/FAIL line:
-  - routing per ARCHITECTURE.md §3 (api, chat REST and WebSocket, recommend, Swagger UI,
-    web root, /healthz);
+  - routing per ARCHITECTURE.md §3 (api, chat REST and WebSocket, recommend's five public
+    paths and the api routes beside them, Swagger UI, web root, /healthz);
   - server-sent events arrive one by one, not when nginx's buffer fills (proxy_buffering off);
   - the WebSocket upgrade reaches chat with Upgrade/Connection headers and 101 comes back;
   - upload limits: 15 MB photo accepted, 17 MB photo and a 2 MB body elsewhere get 413 with a
@@ -37,6 +37,7 @@ REPO = Path(__file__).resolve().parents[2]
 EDGE_SH = REPO / "scripts" / "edge.sh"
 SSE_EVENTS = 5
 SSE_GAP = 0.2  # seconds between events sent by the stand-in
+UUID = "01935c4e-7a1b-7c3d-9e2f-0123456789ab"  # a UUIDv7, the shape of every id in the API
 
 
 def free_port() -> int:
@@ -239,9 +240,31 @@ def test_routing(r: Results, edge: int) -> None:
         ("/api/v1/chat/rooms/0190/messages?after=41&size=50", "chat"),
         ("/api/v1/chat/openapi.json", "chat"),
         ("/api/v1/chatter", "api"),  # the chat prefix ends with a slash
-        ("/api/v1/recommend/posts/1/similar", "recommend"),
-        ("/api/v1/search?q=cat", "api"),
+        # recommend (docs/recommend.md): its prefix, search, popular products and the two
+        # `similar` paths; the api keeps everything beside them.
+        ("/api/v1/recommend/posts?size=5", "recommend"),
+        ("/api/v1/recommend/products", "recommend"),
+        ("/api/v1/recommend/openapi.json", "recommend"),
+        ("/api/v1/search?q=cat&type=post&method=hybrid", "recommend"),
+        ("/api/v1/search", "recommend"),
         ("/api/v1/searches", "api"),  # /search is exact, not a prefix
+        ("/api/v1/products/recommend?size=10", "recommend"),
+        ("/api/v1/products/recommendations", "api"),  # exact
+        (f"/api/v1/products/{UUID}/similar?size=5", "recommend"),
+        (f"/api/v1/posts/{UUID}/similar", "recommend"),
+        (f"/api/v1/posts/{UUID.upper()}/similar", "recommend"),
+        (f"/api/v1/products/{UUID}", "api"),
+        ("/api/v1/products?q=mug", "api"),
+        (f"/api/v1/posts/{UUID}", "api"),
+        (f"/api/v1/posts/{UUID}/comments", "api"),
+        (f"/api/v1/posts/{UUID}/like", "api"),
+        (f"/api/v1/posts/{UUID}/likes", "api"),
+        (f"/api/v1/posts/{UUID}/similar/more", "api"),  # anchored at the end
+        (f"/api/v1/posts/{UUID}/similarity", "api"),
+        (f"/api/v1/emojis/{UUID}/similar", "api"),  # only posts and products
+        ("/api/v1/posts/latest/similar", "api"),  # the api's latest posts of the person `similar`
+        ("/api/v1/products/latest/similar", "api"),  # likewise for products
+        ("/api/v1/posts/0190/similar", "api"),  # not a UUID: the api's 404
     ]
     for path, want in table:
         status, _, data = request(edge, "GET", path)
@@ -266,6 +289,22 @@ def test_routing(r: Results, edge: int) -> None:
     )
     status, _, data = request(edge, "GET", "/api/v1/chat/ws")
     r.check("GET /api/v1/chat/ws without Upgrade reaches chat (its 426)", status == 426, f"status {status}")
+    # nginx's own answer for a prefix location ending in `/` that proxies: the bare path is
+    # redirected to it (so the api never sees /api/v1/recommend either).
+    status, headers, _ = request(edge, "GET", "/api/v1/recommend")
+    r.check(
+        "GET /api/v1/recommend -> 301 to /api/v1/recommend/",
+        status == 301 and headers.get("location", "").endswith("/api/v1/recommend/"),
+        f"status {status}, location {headers.get('location')!r}",
+    )
+    body = json.dumps({"item": UUID, "dwell_ms": 4200}).encode()
+    status, _, data = request(edge, "POST", "/api/v1/recommend/events/views", body, {"Content-Type": "application/json"})
+    got = seen(data)
+    r.check(
+        "POST /api/v1/recommend/events/views reaches recommend with its body",
+        status == 202 and got.get("service") == "recommend" and got.get("received") == len(body),
+        f"status {status}, body {data[:200]!r}",
+    )
     status, headers, data = request(edge, "GET", "/docs")
     r.check("/docs redirects to /docs/", status == 301 and headers.get("location", "").endswith("/docs/"))
     status, headers, data = request(edge, "GET", "/some/client/route")

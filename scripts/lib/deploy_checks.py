@@ -13,6 +13,7 @@ kubernetes-validate).
   k8s-prom-config IN.yml OUT.yml           swap kubernetes_sd_configs for promtool
   metrics REPO SCRAPE_DIR [--allow-missing SERVICE]...
                                            metric names used vs. names really exported
+  metric-docs REPO                         moji_<service>_* names used are in docs/<service>.md
   docs REPO                                deploy/README.md describes every panel and alert
 """
 
@@ -114,9 +115,57 @@ STATIC_FRONTENDS = {"web": ("services/web/dist", "deploy/nginx/web.conf")}
 INGRESS_ROUTES = {
     "api": ["/api/v1", "/docs", "/api-docs"],
     "chat": ["/api/v1/chat", "/api/v1/chat/ws"],
+    # Regexes (the moji-recommend Ingress turns on use-regex): see INGRESS_CASES.
+    "recommend": [
+        "/api/v1/recommend/",
+        "/api/v1/search$",
+        "/api/v1/products/recommend$",
+        "/api/v1/(posts|products)/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/similar$",
+    ],
 }
 WEBSOCKET_PATHS = {"/api/v1/chat/ws"}
 WEBSOCKET_MIN_TIMEOUT = 600  # seconds; the chat service pings every 20 s
+
+# Where a request path must land once the Ingress objects of k8s/base are in ingress-nginx:
+# (path, Service). The same table as deploy/nginx/test_edge.py's for the local edge, except
+# where ingress-nginx's regex mode (any Ingress with use-regex turns every path of the host
+# into a case-insensitive prefix regex) differs from it; those rows say so.
+UUID = "01935c4e-7a1b-7c3d-9e2f-0123456789ab"
+INGRESS_CASES = [
+    ("/", "web"),
+    ("/some/client/route", "web"),
+    ("/healthz", "web"),
+    ("/docs/", "api"),
+    ("/api-docs/openapi.json", "api"),
+    ("/api/v1/users/me", "api"),
+    ("/api/v1/faces/tasks", "api"),
+    ("/api/v1/faces/tasks/0190/events", "api"),
+    ("/api/v1/chat/rooms", "chat"),
+    ("/api/v1/chat/ws", "chat"),
+    ("/api/v1/chat", "chat"),
+    ("/api/v1/chatter", "chat"),  # regex mode: the edge sends this to the api (both 404 it)
+    ("/api/v1/recommend/posts", "recommend"),
+    ("/api/v1/recommend/events/views", "recommend"),
+    ("/api/v1/recommend/openapi.json", "recommend"),
+    ("/api/v1/recommend", "api"),  # the edge redirects it to /api/v1/recommend/ (301)
+    ("/api/v1/search", "recommend"),
+    ("/api/v1/searches", "api"),
+    ("/api/v1/products/recommend", "recommend"),
+    ("/api/v1/products/recommendations", "api"),
+    (f"/api/v1/products/{UUID}/similar", "recommend"),
+    (f"/api/v1/posts/{UUID}/similar", "recommend"),
+    (f"/api/v1/posts/{UUID.upper()}/similar", "recommend"),
+    (f"/api/v1/products/{UUID}", "api"),
+    ("/api/v1/products", "api"),
+    (f"/api/v1/posts/{UUID}", "api"),
+    (f"/api/v1/posts/{UUID}/comments", "api"),
+    (f"/api/v1/posts/{UUID}/like", "api"),
+    (f"/api/v1/posts/{UUID}/similar/more", "api"),
+    (f"/api/v1/posts/{UUID}/similarity", "api"),
+    (f"/api/v1/emojis/{UUID}/similar", "api"),
+    ("/api/v1/posts/latest/similar", "api"),
+    ("/api/v1/products/latest/similar", "api"),
+]
 
 # Crates under services/ that are not deployed: `moji` runs the real services in one process
 # for local use (scripts/lib/live-checks.sh exercises it); production runs them separately.
@@ -288,13 +337,63 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
 # Every service everywhere
 
 
+def ingress_locations(docs: list[dict]) -> tuple[list[tuple[str, str, str]], bool]:
+    """The nginx locations ingress-nginx (controller v1.x) makes of the Ingress objects of one
+    host, in the order it writes them: [(path, kind, Service)] with kind exact|prefix, and
+    whether the host is in regex mode. Its steps: every path sorted by descending length
+    (ties: reverse string order); then each Prefix path of an Ingress without use-regex becomes
+    `path/` (prefix) followed by `path` (exact), unless an Exact one exists; `/` stays as is.
+    Any Ingress with use-regex (or rewrite-target) puts the whole host in regex mode."""
+    raw = []
+    regex_host = False
+    for d in docs:
+        if d["kind"] != "Ingress":
+            continue
+        notes = d["metadata"].get("annotations") or {}
+        use_regex = notes.get("nginx.ingress.kubernetes.io/use-regex") == "true" or bool(
+            notes.get("nginx.ingress.kubernetes.io/rewrite-target")
+        )
+        regex_host |= use_regex
+        for rule in d["spec"].get("rules", []):
+            for path in rule["http"]["paths"]:
+                raw.append((path["path"], path.get("pathType", "ImplementationSpecific"),
+                            path["backend"]["service"]["name"], use_regex))
+    raw.sort(key=lambda r: r[0], reverse=True)
+    raw.sort(key=lambda r: len(r[0]), reverse=True)
+    exact_paths = {r[0] for r in raw if r[1] == "Exact"}
+    out = []
+    for path, ptype, svc, use_regex in raw:
+        if path == "/" or ptype != "Prefix" or use_regex:
+            out.append((path, "exact" if ptype == "Exact" else "prefix", svc))
+        else:
+            out.append((path if path.endswith("/") else path + "/", "prefix", svc))
+            if path not in exact_paths:  # an Exact path of its own takes that place
+                out.append((path, "exact", svc))
+    return out, regex_host
+
+
+def ingress_route(locations: list[tuple[str, str, str]], regex_host: bool, uri: str) -> str | None:
+    """The Service nginx picks for uri. Regex mode: every location is `~* "^<path>"`, the
+    first match in order wins. Otherwise: an exact match, else the longest prefix."""
+    if regex_host:
+        for path, _, svc in locations:
+            if re.match("^" + path, uri, re.IGNORECASE):
+                return svc
+        return None
+    for path, kind, svc in locations:
+        if kind == "exact" and uri == path:
+            return svc
+    prefixes = [(len(p), svc) for p, kind, svc in locations if kind == "prefix" and uri.startswith(p)]
+    return max(prefixes)[1] if prefixes else None
+
+
 def cmd_services(repo: str, base: str) -> int:
     root = Path(repo)
     services = sorted(
         p.parent.name for p in root.glob("services/*/Cargo.toml") if p.parent.name not in LOCAL_ONLY
     )
     # Services the deploy files already carry ahead of their crate landing on main.
-    expected = sorted(set(services) | {"api", "chat", "inference"})
+    expected = sorted(set(services) | {"api", "chat", "inference", "recommend"})
     dockerfile = (root / "deploy/Dockerfile").read_text()
     compose = yaml.safe_load((root / "deploy/compose.yml").read_text())["services"]
     deployments = {d["metadata"]["name"] for d in load_docs(base) if d["kind"] == "Deployment"}
@@ -334,6 +433,11 @@ def cmd_services(repo: str, base: str) -> int:
         for want in paths:
             if (want, svc) not in ingress_paths:
                 problems.append(f"{svc}: no Ingress path {want} -> Service {svc} in k8s/base")
+    locations, regex_host = ingress_locations(ingresses)
+    for uri, want in INGRESS_CASES:
+        got = ingress_route(locations, regex_host, uri)
+        if got != want:
+            problems.append(f"Ingress routing: {uri} goes to {got or 'nothing'}, want {want}")
     for ing in ingresses:
         notes = ing["metadata"].get("annotations") or {}
         for rule in ing["spec"].get("rules", []):
@@ -368,6 +472,8 @@ def cmd_services(repo: str, base: str) -> int:
     print(f"  services on main: {', '.join(services) or '-'}; checked: {', '.join(expected)}")
     print(f"  static front ends (no metrics): {', '.join(sorted(STATIC_FRONTENDS))}")
     print(f"  Ingress routes: {'; '.join(f'{s}: ' + ', '.join(p) for s, p in sorted(INGRESS_ROUTES.items()))}")
+    print(f"  Ingress routing replayed ({'regex' if regex_host else 'plain'} mode, as ingress-nginx): "
+          f"{len(INGRESS_CASES)} paths")
     print(f"  local only (not deployed): {', '.join(sorted(LOCAL_ONLY))}")
     return 1 if problems else 0
 
@@ -498,9 +604,15 @@ OWNERS = [
     (re.compile(r"^rabbitmq_"), "rabbitmq"),
     (re.compile(r"^moji_(inference|tasks?)_"), "inference"),
     (re.compile(r"^moji_chat_"), "chat"),
+    (re.compile(r"^moji_recommend_"), "recommend"),
     # Only a consumer counts deliveries; the inference workers are the main one.
     (re.compile(r"^moji_amqp_consumed_total$"), "inference"),
 ]
+
+
+# Services whose deploy files came before their crate (issue 14's recommend): their scrape is
+# required only once services/<name> exists.
+AHEAD_OF_CRATE = {"recommend"}
 
 
 def owner_of(name: str) -> str:
@@ -560,7 +672,13 @@ def cmd_metrics(repo: str, scrape_dir: str, *args: str) -> int:
     used = names_used(root)
     failures = 0
     print(f"  scrapes: {', '.join(f'{k} ({len(v)} names)' for k, v in scrapes.items()) or 'none'}")
-    for svc in sorted({"api", "chat", "inference", "rabbitmq"} - set(scrapes)):
+    # A service the deploy files carry ahead of its crate is not required until the crate is
+    # in the tree; its own names are skipped meanwhile (metric-docs holds them to its docs).
+    ahead = {svc for svc in AHEAD_OF_CRATE if not (root / "services" / svc / "Cargo.toml").exists()}
+    for svc in sorted(ahead - set(scrapes)):
+        allow_missing.add(svc)
+        print(f"  {svc}: not in this tree (services/{svc} missing): its names are skipped")
+    for svc in sorted({"api", "chat", "inference", "rabbitmq", "recommend"} - set(scrapes) - ahead):
         state = "allowed missing" if svc in allow_missing else "NOT SCRAPED"
         failures += svc not in allow_missing
         print(f"  {svc}: {state}")
@@ -571,12 +689,35 @@ def cmd_metrics(repo: str, scrape_dir: str, *args: str) -> int:
         if found:
             print(f"  ok      {name} ({', '.join(found)})")
         elif owner != "any" and owner not in scrapes and owner in allow_missing:
-            print(f"  skip    {name}: {owner} not scraped (--allow-missing {owner})")
+            why = f"services/{owner} not in this tree" if owner in ahead else f"--allow-missing {owner}"
+            print(f"  skip    {name}: {owner} not scraped ({why})")
         else:
             failures += 1
             where = "; ".join(sorted(used[name])[:3])
             print(f"  MISSING {name}: used by {where}, exported by no {owner if owner != 'any' else 'Moji service'} scrape")
     return 1 if failures else 0
+
+
+def cmd_metric_docs(repo: str) -> int:
+    """Every moji_<service>_* name an alert or dashboard uses is one the service's contract
+    (docs/<service>.md) names: a static check, so it holds before the service runs or even
+    exists on a branch, where the metrics check can only compare with real scrapes."""
+    root = Path(repo)
+    problems = []
+    checked = 0
+    for doc in sorted((root / "docs").glob("*.md")):
+        svc = doc.stem
+        text = doc.read_text()
+        prefix = f"moji_{svc}_"
+        for name in sorted(n for n in names_used(root) if n.startswith(prefix)):
+            checked += 1
+            if not re.search(rf"`{re.escape(base_name(name))}(?:\{{[^`]*)?`", text):
+                where = "; ".join(sorted(names_used(root)[name])[:3])
+                problems.append(f"{name}: used by {where}, not in docs/{doc.name}")
+    for p in problems:
+        print(f"  {p}")
+    print(f"  {checked} service metric names checked against docs/<service>.md")
+    return 1 if problems else 0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -611,6 +752,7 @@ COMMANDS = {
     "dashboards": cmd_dashboards,
     "k8s-prom-config": cmd_k8s_prom_config,
     "metrics": cmd_metrics,
+    "metric-docs": cmd_metric_docs,
     "docs": cmd_docs,
 }
 
