@@ -122,7 +122,7 @@ say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs web.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs web.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"
