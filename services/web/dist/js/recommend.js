@@ -100,6 +100,7 @@ export function recCard(card, { why = true, matched = false } = {}) {
   const title = card.title || (card.kind === 'user' ? cardUsername(card) : '') || t('rec.untitled');
   const data = { id: String(card.id ?? ''), kind: String(card.kind ?? '') };
   if (card.why?.reason) data.reason = card.why.reason;
+  if (card.why?.item_id) data.whyItem = card.why.item_id;
   if (card.kind === 'user' && cardUsername(card)) data.username = cardUsername(card);
   if (matched) data.matched = (card.matched_by ?? []).join(' ');
   const reason = why ? whyText(card.why) : '';
