@@ -7,7 +7,9 @@
 # when SSE drops, my page, ranking, 360 px layout, chat (two people live, unread, a reconnect
 # that resumes without loss or duplicates, leave), log out and error details. It also checks
 # that nothing logs a console error or fails a request, and that the first load weighs
-# < 300 KB. Unit tests of the client's token handling and chat socket run first (no browser).
+# < 300 KB; then search, similar, for-you rows and dwell time against the recommendation
+# service (recommend.test.mjs), which must be running behind the edge too. Unit tests of the
+# client's token handling, chat socket and dwell time run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
@@ -28,11 +30,13 @@
 #   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (default 60000)
 #   MOJI_E2E_CHAT_BIN         moji-chat to start when nothing answers /api/v1/chat/ behind the
 #                             edge (default: the newest of $CARGO_TARGET_DIR/{debug,release})
+#   MOJI_E2E_INDEX_TIMEOUT_MS how long recommend.test.mjs waits for the recommendation
+#                             service to learn a new item or a like (default 30000)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
 for arg in "$@"; do
@@ -57,6 +61,9 @@ if ! curl -fsS --max-time 5 "$MOJI_E2E_URL/" 2>/dev/null | grep -q '/js/main.js'
 fi
 curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/emoji-templates" \
   || die "the api does not answer behind $MOJI_E2E_URL (GET /api/v1/emoji-templates)"
+# Search, similar and "for you" are the recommendation service's (docs/recommend.md).
+curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/recommend/openapi.json" \
+  || die "the recommendation service does not answer behind $MOJI_E2E_URL (GET /api/v1/recommend/openapi.json): start moji-recommend and route it at the edge"
 # Chat must be behind the edge too (the web client talks to it): checked, and started when
 # missing, below ("chat"), once node is there.
 
@@ -122,7 +129,7 @@ say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs web.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs web.test.mjs recommend.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"

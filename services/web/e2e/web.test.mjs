@@ -72,9 +72,18 @@ let anon;
 let friendPage;
 const problems = []; // console errors, page errors, failed requests, HTTP >= 400
 const allowed = []; // {pattern, why}: failures a step provokes on purpose
+// Failures of the recommendation service's calls that the pages are built to shrug off, for the
+// whole run: a post or product just created is not in its index for a moment, so its similar
+// list may be a 404 (the page then shows no "Similar" section); the dwell-time beacon's answer
+// is ignored by design, and a keepalive request may be cut by a page that closes.
+const tolerated = [
+  { pattern: /\/api\/v1\/(posts|products)\/[\w-]+\/similar\?/, statuses: [404] },
+  { pattern: /\/api\/v1\/recommend\/events\/views$/, statuses: null },
+];
 
-function isAllowed(url) {
-  return allowed.some((a) => a.pattern.test(url));
+function isAllowed(url, status = null, text = '') {
+  if (allowed.some((a) => a.pattern.test(url))) return true;
+  return tolerated.some((x) => x.pattern.test(url) && (x.statuses === null || x.statuses.some((s) => status === s || text.includes(`status of ${s}`))));
 }
 
 async function provoking(pattern, why, fn) {
@@ -93,16 +102,16 @@ function watch(p, label) {
   p.on('console', (msg) => {
     if (msg.type() !== 'error') return;
     const url = msg.location()?.url ?? '';
-    if (isAllowed(url)) return;
+    if (isAllowed(url, null, msg.text())) return;
     problems.push(`[${label}] console error: ${msg.text()} (${url})`);
   });
   p.on('pageerror', (err) => problems.push(`[${label}] page error: ${err.message}`));
   p.on('requestfailed', (req) => {
-    if (isAllowed(req.url())) return;
+    if (isAllowed(req.url(), 0)) return;
     problems.push(`[${label}] request failed: ${req.method()} ${req.url()} ${req.failure()?.errorText ?? ''}`);
   });
   p.on('response', (res) => {
-    if (res.status() < 400 || isAllowed(res.url())) return;
+    if (res.status() < 400 || isAllowed(res.url(), res.status())) return;
     problems.push(`[${label}] HTTP ${res.status()}: ${res.request().method()} ${res.url()}`);
   });
 }
@@ -1054,7 +1063,9 @@ test('posts: A writes one with a Korean tag; B sees it in the feed, likes it; ta
 const SYLLABLES = '가나다라마바사아자차카타파하고노도로모보소오조초코토포호구누두루무부수우주추쿠투푸후';
 const word = Array.from({ length: 2 }, () => SYLLABLES[Math.floor(Math.random() * SYLLABLES.length)]).join('');
 // What the steps below make: A's post and product (the API's views).
-const sns = { title: `${word} 한라봉 나눔해요 (${run})`, productName: `제주 한라봉 5kg (${run})`, post: null, product: null };
+// The product's name has it too: search ranks by relevance (words and meaning), not newest
+// first, so the word keeps this run's product ahead of the same product of earlier runs.
+const sns = { title: `${word} 한라봉 나눔해요 (${run})`, productName: `제주 한라봉 5kg ${word} (${run})`, post: null, product: null };
 
 /** Waits until the image `selector` shows (loaded, with pixels). */
 async function imageLoaded(p, selector, timeout = TASK_TIMEOUT) {
@@ -1066,6 +1077,27 @@ async function imageLoaded(p, selector, timeout = TASK_TIMEOUT) {
     selector,
     { timeout },
   );
+}
+
+/**
+ * Opens the search `hash` and returns the first result matching `selector` once it is there.
+ * Search is the recommendation service's, which learns new and changed items from events a
+ * moment after the API stored them: a search that does not have it yet is asked again (the
+ * same address with a parameter the page ignores: a reload would log the person out) for up
+ * to `timeout`.
+ */
+async function searchFinds(p, hash, selector, timeout = 30_000) {
+  const until = Date.now() + timeout;
+  for (let n = 0; ; n++) {
+    const to = n ? `${hash}${hash.includes('?') ? '&' : '?'}again=${n}` : hash;
+    // As in go(): the results shown before the address changed do not count.
+    if (p.url() !== `${BASE}/${to}`) await p.evaluate(() => document.querySelector('main')?.setAttribute('data-left', '')).catch(() => {});
+    await p.goto(`${BASE}/${to}`);
+    await p.waitForSelector('main:not([data-left]) .search-results:not([aria-busy]) > *');
+    if ((await p.locator(selector).count()) > 0) return p.locator(selector).first();
+    assert.ok(Date.now() < until, `${hash}: no ${selector} after ${timeout} ms`);
+    await p.waitForTimeout(1000);
+  }
 }
 
 /** Whether the API has comments yet (they land in a later change than posts). */
@@ -1330,16 +1362,17 @@ test('market SNS: signed out, a search for a two-syllable Korean word of its tit
   await other.fill('#header-q', word);
   await other.press('#header-q', 'Enter');
   await other.waitForURL(new RegExp(`#/search\\?q=${encodeURIComponent(word)}$`));
-  const hit = other.locator(`.search-results[data-type="post"] .post-card[data-id="${sns.post.id}"]`);
-  await hit.waitFor();
+  // The recommendation service's search (docs/recommend.md): a card per result.
+  const hit = await searchFinds(other, `#/search?q=${encodeURIComponent(word)}`, `.search-results[data-type="post"] .rec-card[data-id="${sns.post.id}"]`);
   assert.equal(await other.locator('.search-page h1').textContent(), `Search: ${word}`);
   assert.equal(await other.locator('.search-tabs .tab[aria-current="page"]').getAttribute('data-type'), 'post');
-  assert.equal(await hit.locator('.post-card-title').textContent(), sns.title);
-  await imageLoaded(other, `.search-results .post-card[data-id="${sns.post.id}"] .thumbs img`);
+  assert.equal(await hit.locator('.rec-card-title').textContent(), sns.title);
+  assert.equal(await hit.locator('.rec-card-title a').getAttribute('href'), `#/p/${sns.post.id}`);
+  assert.equal(await hit.locator('.rec-owner .user-link').getAttribute('href'), `#/u/${user.username}`);
   // People: A by username; nothing for a word nobody used.
-  await other.goto(`${BASE}/#/search?q=${user.username}&type=user`);
-  await other.locator(`.search-results[data-type="user"] .search-person[data-username="${user.username}"]`).waitFor();
-  await other.goto(`${BASE}/#/search?q=${encodeURIComponent(`없는말${run}`)}&type=product`);
+  await searchFinds(other, `#/search?q=${user.username}&type=user`, `.search-results[data-type="user"] .rec-card[data-username="${user.username}"]`);
+  // (By words only: a search by meaning finds the nearest items to anything.)
+  await other.goto(`${BASE}/#/search?q=${encodeURIComponent(`없는말${run}`)}&type=product&method=fulltext`);
   await other.locator('.search-results .search-empty').waitFor();
 });
 
@@ -1430,8 +1463,12 @@ test('market: A lists a product with a photo; a price range finds it; its page; 
   await b.locator(`.user-page [data-list="user-products"] .product-card[data-id="${id}"]`).waitFor();
   assert.equal(await b.getAttribute('.user-page .profile-count[data-kind="products"]', 'data-n'), '1');
   assert.equal(await b.getAttribute('.user-page .profile-count[data-kind="posts"]', 'data-n'), '1');
-  await go(b, `#/search?q=${encodeURIComponent('한라')}&type=product`);
-  await b.locator(`.search-results[data-type="product"] .product-card[data-id="${id}"]`).waitFor();
+  const found = await searchFinds(
+    b,
+    `#/search?q=${encodeURIComponent(`한라봉 ${word}`)}&type=product`,
+    `.search-results[data-type="product"] .rec-card[data-id="${id}"]`,
+  );
+  assert.match(await found.locator('.price').textContent(), /^₩3[12],000$/); // (the edit reaches the index a moment later)
   await page.bringToFront();
 
   // Signed out and in Korean, the price reads in won.
@@ -1474,7 +1511,7 @@ test('market SNS pages at 360 px: no sideways scrolling', async () => {
       ['#/market', '.product-grid .product-card'],
       [`#/m/${sns.product.id}`, '.product-page .gallery-image img'],
       ['#/sell', '.sell-form'],
-      [`#/search?q=${encodeURIComponent(word)}`, '.search-results .post-card'],
+      [`#/search?q=${encodeURIComponent(word)}`, '.search-results .rec-card'],
       [`#/u/${user.username}`, '.user-page [data-list="user-products"]'],
       ['#/me', '.avatar-edit'],
     ]) {
@@ -1494,7 +1531,7 @@ test('market SNS pages at 360 px: no sideways scrolling', async () => {
     await b.waitForSelector('.search-page #search-q');
     await b.fill('#search-q', word);
     await b.press('#search-q', 'Enter');
-    await b.locator(`.search-results .post-card[data-id="${sns.post.id}"]`).waitFor();
+    await b.locator(`.search-results .rec-card[data-id="${sns.post.id}"]`).waitFor();
   } finally {
     await b.setViewportSize({ width: 1200, height: 900 });
     await page.bringToFront();

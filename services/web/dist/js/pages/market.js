@@ -1,13 +1,16 @@
 // The market (#/market): products for sale, newest first or by price, filtered by words, a
 // price range in won and a seller (`?q=&min=&max=&sort=&seller=` in the address, so a
 // filtered list can be shared and the back button works), read with the API's cursors
-// ("Load more"; `?size=` sets the page size). Signed in: a link to sell something.
+// ("Load more"; `?size=` sets the page size). Signed in: a link to sell something. Above the
+// unfiltered list, a row from the recommendation service: "For you" when signed in (labelled
+// "popular and new" on a cold start), "Popular" otherwise; nothing when it has nothing or fails.
 
 import * as api from '../api.js';
 import { h, cursorList, sizeOf } from '../dom.js';
 import { t, formatPrice } from '../i18n.js';
 import { productCard, formFields } from '../ui.js';
 import { parsePrice } from './sell.js';
+import { forYouRow, popularRow } from '../recommend.js';
 
 const SIZE = 12;
 const SORTS = ['new', 'price_asc', 'price_desc'];
@@ -102,6 +105,7 @@ export function render({ query, navigate }) {
         ? h('a', { class: 'btn btn-primary sell-link', href: '#/sell' }, h('span', { 'aria-hidden': 'true', text: '+ ' }), t('market.sell'))
         : h('a', { class: 'btn btn-ghost sell-link', href: `#/login?next=${encodeURIComponent('/sell')}`, text: t('market.loginToSell') }),
     ),
+    !filters.length && !seller && (api.signedIn() ? forYouRow('products') : popularRow()),
     form,
     (filters.length > 0 || seller) &&
       h(

@@ -4,7 +4,9 @@
 // (the API counts a view once per viewer per hour). While its photos are processed (only its
 // author sees it then) it says so and is read again every second until it is published or
 // failed. Its author can edit it in place (PATCH /posts/{id}) and delete it (DELETE
-// /posts/{id}, after a confirm step in the page).
+// /posts/{id}, after a confirm step in the page). Under it and its comments, once published:
+// similar posts (recommend.js; nothing when there are none or the call fails). The time the
+// page is on the screen is told when the person leaves.
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, toast } from '../dom.js';
@@ -12,12 +14,17 @@ import { t, tParts, formatDate } from '../i18n.js';
 import { userLink, tagList, likeButton, viewCount, postForm } from '../ui.js';
 import { gallery, statusBadge, settle } from '../media.js';
 import { commentsSection, likers } from '../comments.js';
+import { similarSection, trackDwell } from '../recommend.js';
 
-export function render({ params, navigate }) {
+export function render({ params, navigate, onLeave }) {
   const id = params[0];
   const root = h('article', { class: 'post-page stack-lg', dataset: { id } });
   const top = h('div', { class: 'stack-lg' });
   const commentsBox = h('div', {});
+  // Similar posts go after the article (the post and its comments), not in it: the page's
+  // own selectors never reach into the cards.
+  const similarBox = h('div', { class: 'rec-slot' });
+  const dwell = trackDwell(id, onLeave);
   let post = null;
   let editing = false;
   const status = h('div', { class: 'form-status post-status' });
@@ -130,6 +137,7 @@ export function render({ params, navigate }) {
     ]);
     // The conversation stays as it is while the post is edited; it starts once published.
     if (published && !commentsBox.firstChild) commentsBox.append(commentsSection(post));
+    if (published && !similarBox.firstChild) similarBox.append(similarSection('posts', post.id));
   };
 
   const load = async () => {
@@ -140,6 +148,7 @@ export function render({ params, navigate }) {
       append(clear(root), [top, commentsBox]);
       paint();
       document.title = `${post.title} · Moji`;
+      dwell.ready();
       settle(post, `/posts/${post.id}`, root, (view) => {
         post = view;
         if (!editing) paint();
@@ -154,5 +163,5 @@ export function render({ params, navigate }) {
     }
   };
   load();
-  return root;
+  return h('div', { class: 'stack-lg' }, root, similarBox);
 }

@@ -4,7 +4,9 @@
 //                       progress bar each; the post goes first in the list once the API took
 //                       it, pending until its photos are processed), then my posts and those
 //                       of the people I follow
-//                       (GET /feed); empty: a hint to follow people and a link to everyone's
+//                       (GET /feed); empty: a hint to follow people and a link to everyone's;
+//                       above the list, "For you" (recommend.js, loaded on first use; nothing
+//                       when it has nothing or fails)
 //   #/posts             everyone's latest posts (GET /posts/latest)
 //   #/posts?tag=x, #/t/x  one tag's posts (GET /posts?tag=x)
 
@@ -77,6 +79,19 @@ function compose(onPosted) {
   );
 }
 
+/**
+ * The "For you" row of posts: a placeholder now, the row once recommend.js (a module of the
+ * pages that use it, kept off the first load) is there.
+ */
+function forYou() {
+  const slot = h('div', { class: 'rec-slot' });
+  import('../recommend.js').then(
+    (rec) => slot.isConnected && slot.replaceWith(rec.forYouRow('posts')),
+    (err) => console.warn('moji: "for you" is not shown', err),
+  );
+  return slot;
+}
+
 export function render({ mode, params, query }) {
   const size = sizeOf(query, SIZE);
   const root = h('section', { class: 'posts-page stack-lg', dataset: { mode } });
@@ -112,6 +127,7 @@ export function render({ mode, params, query }) {
       compose((view) => {
         if (!ctl?.prepend(view)) load(view);
       }),
+      forYou(),
       h('section', { 'aria-label': t('posts.feedTitle') }, listBox),
     );
     return root;

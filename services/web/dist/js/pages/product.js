@@ -3,6 +3,8 @@
 // this page on: rel="noopener noreferrer"). While its photos are processed (only its seller
 // sees it then) it says so and is read again every second until it is published or failed.
 // Its seller edits it in place (PATCH /products/{id}) and deletes it (after a confirm step).
+// Under it, once published: similar products (recommend.js; nothing when there are none or
+// the call fails). The time the page is on the screen is told when the person leaves.
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, toast } from '../dom.js';
@@ -10,6 +12,7 @@ import { t, tParts, formatDate } from '../i18n.js';
 import { userLink, price } from '../ui.js';
 import { gallery, statusBadge, settle } from '../media.js';
 import { productForm } from './sell.js';
+import { similarSection, trackDwell } from '../recommend.js';
 
 /** An outside link, only when it is http(s) (the API checks it too). */
 function outside(link) {
@@ -29,9 +32,17 @@ function outside(link) {
   );
 }
 
-export function render({ params, navigate }) {
+export function render({ params, navigate, onLeave }) {
   const id = params[0];
   const root = h('article', { class: 'product-page stack-lg', dataset: { id } });
+  // Similar products go beside the article, not in it: the page's own selectors (its price,
+  // its links) never reach into the cards.
+  const similarBox = h('div', { class: 'rec-slot' });
+  const dwell = trackDwell(id, onLeave);
+  const similar = () => {
+    if (similarBox.firstChild || (product.status ?? 'published') !== 'published') return;
+    similarBox.append(similarSection('products', product.id));
+  };
   const status = h('div', { class: 'form-status product-status' });
   let product = null;
   let mode = 'plain'; // 'plain' | 'editing' | 'confirming'
@@ -153,9 +164,12 @@ export function render({ params, navigate }) {
       product = await api.get(`/products/${encodeURIComponent(id)}`);
       paint();
       document.title = `${product.name} · Moji`;
+      dwell.ready();
+      similar();
       settle(product, `/products/${product.id}`, root, (view) => {
         product = view;
         if (mode !== 'editing') paint();
+        similar();
       });
     } catch (err) {
       clear(root).append(
@@ -167,5 +181,5 @@ export function render({ params, navigate }) {
     }
   };
   load();
-  return root;
+  return h('div', { class: 'stack-lg' }, root, similarBox);
 }
