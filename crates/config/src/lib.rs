@@ -567,7 +567,10 @@ impl Settings {
             );
         }
         if !matches!(rec.index_backend.as_str(), "hnsw" | "exact")
-            || !matches!(rec.search_method.as_str(), "hybrid" | "semantic" | "fulltext")
+            || !matches!(
+                rec.search_method.as_str(),
+                "hybrid" | "semantic" | "fulltext"
+            )
         {
             return bad(format!(
                 "recommend.index_backend must be hnsw or exact (got {:?}) and \

@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use diesel::{
     pg::PgConnection,
     prelude::*,
-    sql_types::{Array, BigInt, Double, Float4, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid},
+    sql_types::{
+        Array, BigInt, Double, Float4, Int4, Nullable, Text, Timestamptz, Uuid as SqlUuid,
+    },
 };
 use uuid::Uuid;
 
@@ -126,8 +128,14 @@ pub fn embeddings_since(
 ) -> Result<Vec<(EmbeddingRow, DateTime<Utc>)>, DbError> {
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(embed)]
-        row: EmbeddingRow,
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        kind: String,
+        #[diesel(sql_type = SqlUuid)]
+        owner_id: Uuid,
+        #[diesel(sql_type = Array<Float4>)]
+        embedding: Vec<f32>,
         #[diesel(sql_type = Timestamptz)]
         embedded_at: DateTime<Utc>,
     }
@@ -140,7 +148,18 @@ pub fn embeddings_since(
     .bind::<Nullable<SqlUuid>, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.row, r.embedded_at)).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let row = EmbeddingRow {
+                id: r.id,
+                kind: r.kind,
+                owner_id: r.owner_id,
+                embedding: r.embedding,
+            };
+            (row, r.embedded_at)
+        })
+        .collect())
 }
 
 /// How many embeddings are stored.
@@ -150,18 +169,21 @@ pub fn embedding_count(conn: &mut PgConnection) -> Result<i64, DbError> {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let c: Count = diesel::sql_query("SELECT count(*) AS n FROM item_embeddings").get_result(conn)?;
+    let c: Count =
+        diesel::sql_query("SELECT count(*) AS n FROM item_embeddings").get_result(conn)?;
     Ok(c.n)
 }
 
 /// One item's embedding, if stored.
 pub fn embedding_of(conn: &mut PgConnection, id: Uuid) -> Result<Option<EmbeddingRow>, DbError> {
-    Ok(diesel::sql_query(
-        "SELECT id, kind, owner_id, embedding FROM item_embeddings WHERE id = $1",
+    Ok(
+        diesel::sql_query(
+            "SELECT id, kind, owner_id, embedding FROM item_embeddings WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .optional()?,
     )
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .optional()?)
 }
 
 /// A visible item's text, to embed.
@@ -282,12 +304,11 @@ pub fn visible_kind(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>,
         #[diesel(sql_type = Text)]
         kind: String,
     }
-    let row: Option<KindRow> = diesel::sql_query(format!(
-        "SELECT v.kind FROM ({VISIBLE}) v WHERE v.id = $1"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .optional()?;
+    let row: Option<KindRow> =
+        diesel::sql_query(format!("SELECT v.kind FROM ({VISIBLE}) v WHERE v.id = $1"))
+            .bind::<SqlUuid, _>(id)
+            .get_result(conn)
+            .optional()?;
     Ok(row.map(|r| r.kind))
 }
 
@@ -376,7 +397,9 @@ pub fn emoji_ids(
 ) -> Result<Vec<Uuid>, DbError> {
     let pattern = format!(
         "%{}%",
-        q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+        q.replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
     );
     let rows: Vec<IdRow> = diesel::sql_query(
         "SELECT e.id FROM emojis e WHERE e.visibility = 'public' AND e.caption ILIKE $1 \

@@ -1,10 +1,11 @@
-//! `moji`: the services that exist today (api, inference worker, chat) in one process, for
+//! `moji`: every service (api, inference worker, chat, recommend) in one process, for
 //! local use, plus the api's admin commands. Production runs them as separate processes
 //! (deploy/).
 //!
 //! ```text
 //! moji [serve]                                     api on http.api_port, chat on
-//!                                                  http.chat_port, worker metrics on
+//!                                                  http.chat_port, recommend on
+//!                                                  http.recommend_port, worker metrics on
 //!                                                  http.inference_port, one shared runtime
 //! moji migrate
 //! moji create-admin --username NAME [--email ADDR]
@@ -28,13 +29,10 @@ async fn main() -> anyhow::Result<()> {
                 settings.jwt.secret = bytes.iter().map(|b| format!("{b:02x}")).collect();
             }
             // Every server stops on SIGINT/SIGTERM; an error in any ends the process.
-            // TODO(issue 14): run recommend here as chat is, once services/recommend is in the
-            // workspace: `moji-recommend.workspace = true` in services/moji/Cargo.toml and
-            // `moji_recommend::serve(settings.clone()),` in this join (on http.recommend_port;
-            // scripts/lib/live-checks.sh then waits for its /readyz too).
             tokio::try_join!(
                 moji_api::serve(settings.clone()),
                 moji_chat::serve(settings.clone()),
+                moji_recommend::serve(settings.clone()),
                 moji_inference::serve(settings)
             )?;
             Ok(())

@@ -137,7 +137,11 @@ fn card(row: CardRow, pick: Pick) -> Card {
 
 /// Cards of `picks` in their order, leaving out what is not visible (any more) and, when
 /// `not_owned_by` is set, that person's own items.
-pub async fn load(state: &RecState, picks: Vec<Pick>, not_owned_by: Option<Uuid>) -> RecResult<Vec<Card>> {
+pub async fn load(
+    state: &RecState,
+    picks: Vec<Pick>,
+    not_owned_by: Option<Uuid>,
+) -> RecResult<Vec<Card>> {
     let ids: Vec<Uuid> = picks.iter().map(|p| p.id).collect();
     let rows = state.db.run(move |c| db::cards(c, &ids)).await?;
     let mut by_id: HashMap<Uuid, CardRow> = rows.into_iter().map(|r| (r.id, r)).collect();
@@ -159,7 +163,10 @@ pub async fn titles(state: &RecState, ids: Vec<Uuid>) -> RecResult<HashMap<Uuid,
 pub fn size_of(size: Option<u32>, errors: &mut Vec<moji_telemetry::FieldError>) -> usize {
     let size = size.unwrap_or(20);
     if !(1..=MAX_SIZE).contains(&size) {
-        errors.push(moji_telemetry::FieldError::new("size", format!("1 to {MAX_SIZE}")));
+        errors.push(moji_telemetry::FieldError::new(
+            "size",
+            format!("1 to {MAX_SIZE}"),
+        ));
     }
     size.clamp(1, MAX_SIZE) as usize
 }

@@ -21,8 +21,9 @@ use uuid::Uuid;
 use crate::{
     cards::{self, Card, Pick, Why},
     error::{validated, RecResult},
-    similar::{neighbours, SizeQuery, Cards},
-    metrics, RecState,
+    metrics,
+    similar::{neighbours, Cards, SizeQuery},
+    RecState,
 };
 
 /// Anchors used at most.
@@ -44,7 +45,13 @@ pub struct ForYou {
 }
 
 /// How much a signal says about interest: a like fully, a view by its length, both fading.
-pub fn weight(how: &str, dwell_ms: i64, age_days: f64, long_dwell_ms: u64, half_life_days: f64) -> f64 {
+pub fn weight(
+    how: &str,
+    dwell_ms: i64,
+    age_days: f64,
+    long_dwell_ms: u64,
+    half_life_days: f64,
+) -> f64 {
     let base = if how == "liked" {
         1.0
     } else {
@@ -58,6 +65,7 @@ struct Anchor {
     id: Uuid,
     weight: f64,
     reason: &'static str,
+    vector: Vec<f32>,
 }
 
 /// The person's anchors, strongest first, and every item they have shown interest in.
@@ -68,9 +76,24 @@ async fn anchors(state: &RecState, user: Uuid) -> RecResult<(Vec<Anchor>, HashSe
     let mut by_item: HashMap<Uuid, Anchor> = HashMap::new();
     for s in &signals {
         let age = (now - s.at).num_seconds() as f64 / 86_400.0;
-        let w = weight(&s.how, s.dwell_ms, age, rec.long_dwell_ms, rec.recency_half_life_days);
-        let reason = if s.how == "liked" { "because_you_liked" } else { "because_you_viewed" };
-        let entry = by_item.entry(s.item_id).or_insert(Anchor { id: s.item_id, weight: 0.0, reason });
+        let w = weight(
+            &s.how,
+            s.dwell_ms,
+            age,
+            rec.long_dwell_ms,
+            rec.recency_half_life_days,
+        );
+        let reason = if s.how == "liked" {
+            "because_you_liked"
+        } else {
+            "because_you_viewed"
+        };
+        let entry = by_item.entry(s.item_id).or_insert(Anchor {
+            id: s.item_id,
+            weight: 0.0,
+            reason,
+            vector: Vec::new(),
+        });
         entry.weight += w;
         if s.how == "liked" {
             entry.reason = "because_you_liked";
@@ -79,15 +102,41 @@ async fn anchors(state: &RecState, user: Uuid) -> RecResult<(Vec<Anchor>, HashSe
     let seen: HashSet<Uuid> = by_item.keys().copied().collect();
     let mut list: Vec<Anchor> = by_item.into_values().collect();
     list.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.id.cmp(&b.id)));
-    let index = state.index.get();
-    list.retain(|a| index.get(a.id).is_some());
-    list.truncate(ANCHORS);
-    Ok((list, seen))
+    // The strongest anchors that have a vector, with it.
+    let candidates: Vec<Uuid> = list.iter().map(|a| a.id).collect();
+    let vectors = state
+        .index
+        .run(move |index| {
+            let mut found = HashMap::new();
+            for id in candidates {
+                if found.len() >= ANCHORS {
+                    break;
+                }
+                if let Some((_, v)) = index.get(id) {
+                    found.insert(id, v);
+                }
+            }
+            Ok(found)
+        })
+        .await?;
+    let mut anchors = Vec::new();
+    for mut a in list {
+        if let Some(v) = vectors.get(&a.id) {
+            a.vector = v.clone();
+            anchors.push(a);
+        }
+    }
+    Ok((anchors, seen))
 }
 
 /// Popular and new items of `kind` (alternating), at most [`PER_OWNER`] per owner, leaving out
 /// `exclude`.
-async fn cold(state: &RecState, kind: &'static str, size: usize, exclude: &HashSet<Uuid>) -> RecResult<Vec<Pick>> {
+async fn cold(
+    state: &RecState,
+    kind: &'static str,
+    size: usize,
+    exclude: &HashSet<Uuid>,
+) -> RecResult<Vec<Pick>> {
     let depth = (size * 4).max(40) as i64;
     let (popular, latest) = state
         .db
@@ -117,7 +166,11 @@ async fn cold(state: &RecState, kind: &'static str, size: usize, exclude: &HashS
         }
         *owned += 1;
         chosen.insert(item.id);
-        let text = if reason == "popular" { "popular right now" } else { "new" };
+        let text = if reason == "popular" {
+            "popular right now"
+        } else {
+            "new"
+        };
         picks.push(Pick {
             id: item.id,
             score: item.score,
@@ -129,15 +182,25 @@ async fn cold(state: &RecState, kind: &'static str, size: usize, exclude: &HashS
 }
 
 /// The person's list of `kind`.
-pub async fn for_you(state: &RecState, user: Uuid, kind: &'static str, size: usize) -> RecResult<ForYou> {
+pub async fn for_you(
+    state: &RecState,
+    user: Uuid,
+    kind: &'static str,
+    size: usize,
+) -> RecResult<ForYou> {
     let (anchors, seen) = anchors(state, user).await?;
     let titles = cards::titles(state, anchors.iter().map(|a| a.id).collect()).await?;
-    let index = state.index.get();
     // item -> (score, best contribution, anchor)
     let mut scored: HashMap<Uuid, (f64, f64, usize)> = HashMap::new();
     for (i, anchor) in anchors.iter().enumerate() {
-        let Some((_, vector)) = index.get(anchor.id) else { continue };
-        let hits = neighbours(state, vector, kind, size * 2 + 10, seen.clone()).await?;
+        let hits = neighbours(
+            state,
+            anchor.vector.clone(),
+            kind,
+            size * 2 + 10,
+            seen.clone(),
+        )
+        .await?;
         for (id, similarity) in hits {
             let contribution = anchor.weight * f64::from(similarity.max(0.0));
             let entry = scored.entry(id).or_insert((0.0, 0.0, i));
@@ -155,7 +218,12 @@ pub async fn for_you(state: &RecState, user: Uuid, kind: &'static str, size: usi
         .map(|(id, (score, _, a))| {
             let anchor = &anchors[a];
             let title = titles.get(&anchor.id).map_or("", String::as_str);
-            Pick { id, score, why: Why::about(anchor.reason, anchor.id, title), matched_by: None }
+            Pick {
+                id,
+                score,
+                why: Why::about(anchor.reason, anchor.id, title),
+                matched_by: None,
+            }
         })
         .collect();
     let mut items = cards::load(state, picks, Some(user)).await?;
@@ -174,14 +242,23 @@ pub async fn for_you(state: &RecState, user: Uuid, kind: &'static str, size: usi
 /// Popular products, diverse: at most [`PER_OWNER`] per seller and no near-duplicates.
 pub async fn popular_products(state: &RecState, size: usize) -> RecResult<Cards> {
     let candidates = cold(state, "product", size * 3, &HashSet::new()).await?;
-    let index = state.index.get();
+    let ids: Vec<Uuid> = candidates.iter().map(|p| p.id).collect();
+    let found = state
+        .index
+        .run(move |index| {
+            Ok(ids
+                .into_iter()
+                .map(|id| index.get(id).map(|(_, v)| v))
+                .collect::<Vec<_>>())
+        })
+        .await?;
     let mut kept: Vec<Pick> = Vec::new();
     let mut vectors: Vec<Vec<f32>> = Vec::new();
-    for pick in candidates {
+    for (pick, vector) in candidates.into_iter().zip(found) {
         if kept.len() >= size + 5 {
             break;
         }
-        if let Some((_, v)) = index.get(pick.id) {
+        if let Some(v) = vector {
             let duplicate = vectors.iter().any(|k| dot(k, &v) > DUPLICATE_SIMILARITY);
             if duplicate {
                 continue;
@@ -217,7 +294,11 @@ fn size(query: &SizeQuery) -> RecResult<usize> {
     )
 )]
 #[get("/api/v1/recommend/posts")]
-pub async fn posts_for_you(state: web::Data<RecState>, who: AuthUser, query: web::Query<SizeQuery>) -> RecResult<HttpResponse> {
+pub async fn posts_for_you(
+    state: web::Data<RecState>,
+    who: AuthUser,
+    query: web::Query<SizeQuery>,
+) -> RecResult<HttpResponse> {
     let _timer = metrics::QUERY.with_label_values(&["for_you"]).start_timer();
     let size = size(&query)?;
     Ok(HttpResponse::Ok().json(for_you(&state, who.user_id, "post", size).await?))
@@ -234,7 +315,11 @@ pub async fn posts_for_you(state: web::Data<RecState>, who: AuthUser, query: web
     )
 )]
 #[get("/api/v1/recommend/products")]
-pub async fn products_for_you(state: web::Data<RecState>, who: AuthUser, query: web::Query<SizeQuery>) -> RecResult<HttpResponse> {
+pub async fn products_for_you(
+    state: web::Data<RecState>,
+    who: AuthUser,
+    query: web::Query<SizeQuery>,
+) -> RecResult<HttpResponse> {
     let _timer = metrics::QUERY.with_label_values(&["for_you"]).start_timer();
     let size = size(&query)?;
     Ok(HttpResponse::Ok().json(for_you(&state, who.user_id, "product", size).await?))
@@ -249,7 +334,10 @@ pub async fn products_for_you(state: web::Data<RecState>, who: AuthUser, query: 
     )
 )]
 #[get("/api/v1/products/recommend")]
-pub async fn popular(state: web::Data<RecState>, query: web::Query<SizeQuery>) -> RecResult<HttpResponse> {
+pub async fn popular_route(
+    state: web::Data<RecState>,
+    query: web::Query<SizeQuery>,
+) -> RecResult<HttpResponse> {
     let _timer = metrics::QUERY.with_label_values(&["popular"]).start_timer();
     let size = size(&query)?;
     Ok(HttpResponse::Ok().json(popular_products(&state, size).await?))

@@ -21,7 +21,9 @@ use std::{
 use chrono::{DateTime, Utc};
 use moji_ann::VectorIndex;
 use moji_common::{
-    messages::{ContentCreatedV1, ContentDeletedV1, ContentDocument, ContentKind, ContentUpdatedV1},
+    messages::{
+        ContentCreatedV1, ContentDeletedV1, ContentDocument, ContentKind, ContentUpdatedV1,
+    },
     Envelope, MessageType,
 };
 use moji_db::recommend::{self as db, NewEmbedding};
@@ -107,6 +109,20 @@ impl IndexSlot {
         }
     }
 
+    /// Runs `job` on the index on a blocking thread: a remote backend (Milvus) blocks on the
+    /// network, and even the in-process one should not hold the executor for a big search.
+    pub async fn run<T, F>(&self, job: F) -> RecResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn VectorIndex) -> Result<T, moji_ann::AnnError> + Send + 'static,
+    {
+        let index = self.get();
+        tokio::task::spawn_blocking(move || job(index.as_ref()))
+            .await
+            .map_err(|e| crate::error::RecError::Internal(format!("index task: {e}")))?
+            .map_err(Into::into)
+    }
+
     fn replace(&self, index: Arc<dyn VectorIndex>) {
         match self.current.write() {
             Ok(mut guard) => *guard = index,
@@ -169,7 +185,11 @@ pub async fn build(state: &RecState) -> RecResult<usize> {
             .set(*n);
     }
     metrics::BUILD_SECONDS.set(started.elapsed().as_secs_f64());
-    tracing::info!(items = size, secs = started.elapsed().as_secs_f64(), "index built");
+    tracing::info!(
+        items = size,
+        secs = started.elapsed().as_secs_f64(),
+        "index built"
+    );
     Ok(size)
 }
 
@@ -190,18 +210,25 @@ async fn catch_up(state: &RecState) -> RecResult<()> {
             .await?;
         let Some((last, at)) = rows.last() else { break };
         (since, after) = (*at, Some(last.id));
-        let index = state.index.get();
-        for (row, _) in &rows {
-            index.upsert(row.id, kind_tag(&row.kind), &row.embedding)?;
-        }
-        if rows.len() < BUILD_PAGE as usize {
+        let full = rows.len() == BUILD_PAGE as usize;
+        state
+            .index
+            .run(move |index| {
+                for (row, _) in &rows {
+                    index.upsert(row.id, kind_tag(&row.kind), &row.embedding)?;
+                }
+                Ok(())
+            })
+            .await?;
+        if !full {
             break;
         }
     }
     state.watermark.set(next_mark);
     let stored = state.db.run(db::embedding_count).await?;
-    if usize::try_from(stored).unwrap_or(usize::MAX) != state.index.get().len() {
-        tracing::info!(stored, indexed = state.index.get().len(), "index and database differ: rebuilding");
+    let indexed = state.index.run(|index| Ok(index.len())).await?;
+    if usize::try_from(stored).unwrap_or(usize::MAX) != indexed {
+        tracing::info!(stored, indexed, "index and database differ: rebuilding");
         build(state).await?;
     }
     Ok(())
@@ -241,27 +268,44 @@ async fn store(state: &RecState, docs: Vec<Doc>) -> RecResult<usize> {
             Ok(out)
         })
         .await?;
-    let index = state.index.get();
-    let mut applied = 0;
-    for (row, ok) in written {
-        if ok {
-            let was = index.get(row.id).is_some();
-            index.upsert(row.id, kind_tag(&row.kind), &row.embedding)?;
-            if !was {
-                metrics::INDEX_ITEMS.with_label_values(&[&row.kind]).inc();
+    let added = state
+        .index
+        .run(move |index| {
+            let mut added = Vec::new();
+            for (row, ok) in written {
+                if ok {
+                    let was = index.get(row.id).is_some();
+                    index.upsert(row.id, kind_tag(&row.kind), &row.embedding)?;
+                    added.push((row.kind, !was));
+                }
             }
-            applied += 1;
+            Ok(added)
+        })
+        .await?;
+    for (kind, new) in &added {
+        if *new {
+            metrics::INDEX_ITEMS.with_label_values(&[kind]).inc();
         }
     }
-    Ok(applied)
+    Ok(added.len())
 }
 
 async fn remove(state: &RecState, id: Uuid) -> RecResult<bool> {
     let removed = state.db.run(move |c| db::delete_embedding(c, id)).await?;
-    let index = state.index.get();
-    if let Some((tag, _)) = index.get(id) {
-        index.remove(id)?;
-        metrics::INDEX_ITEMS.with_label_values(&[tag_kind(tag)]).dec();
+    let tag = state
+        .index
+        .run(move |index| {
+            let tag = index.get(id).map(|(tag, _)| tag);
+            if tag.is_some() {
+                index.remove(id)?;
+            }
+            Ok(tag)
+        })
+        .await?;
+    if let Some(tag) = tag {
+        metrics::INDEX_ITEMS
+            .with_label_values(&[tag_kind(tag)])
+            .dec();
     }
     Ok(removed)
 }
@@ -363,18 +407,24 @@ enum Change {
 
 fn decode(routing_key: &str, body: &[u8]) -> Option<Change> {
     match routing_key {
-        k if k == ContentCreatedV1::TYPE => serde_json::from_slice::<Envelope<ContentCreatedV1>>(body)
-            .ok()
-            .filter(Envelope::matches_type)
-            .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentCreatedV1::TYPE)),
-        k if k == ContentUpdatedV1::TYPE => serde_json::from_slice::<Envelope<ContentUpdatedV1>>(body)
-            .ok()
-            .filter(Envelope::matches_type)
-            .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentUpdatedV1::TYPE)),
-        k if k == ContentDeletedV1::TYPE => serde_json::from_slice::<Envelope<ContentDeletedV1>>(body)
-            .ok()
-            .filter(Envelope::matches_type)
-            .map(|e| Change::Delete(e.payload.id, e.occurred_at)),
+        k if k == ContentCreatedV1::TYPE => {
+            serde_json::from_slice::<Envelope<ContentCreatedV1>>(body)
+                .ok()
+                .filter(Envelope::matches_type)
+                .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentCreatedV1::TYPE))
+        }
+        k if k == ContentUpdatedV1::TYPE => {
+            serde_json::from_slice::<Envelope<ContentUpdatedV1>>(body)
+                .ok()
+                .filter(Envelope::matches_type)
+                .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentUpdatedV1::TYPE))
+        }
+        k if k == ContentDeletedV1::TYPE => {
+            serde_json::from_slice::<Envelope<ContentDeletedV1>>(body)
+                .ok()
+                .filter(Envelope::matches_type)
+                .map(|e| Change::Delete(e.payload.id, e.occurred_at))
+        }
         _ => None,
     }
 }
@@ -409,10 +459,14 @@ async fn apply(state: RecState, mut changes: mpsc::Receiver<Change>, overflowed:
                     match remove(&state, id).await {
                         Ok(_) => {
                             observe_lag(at);
-                            metrics::EVENTS.with_label_values(&[ContentDeletedV1::TYPE, "applied"]).inc();
+                            metrics::EVENTS
+                                .with_label_values(&[ContentDeletedV1::TYPE, "applied"])
+                                .inc();
                         }
                         Err(e) => {
-                            metrics::EVENTS.with_label_values(&[ContentDeletedV1::TYPE, "failed"]).inc();
+                            metrics::EVENTS
+                                .with_label_values(&[ContentDeletedV1::TYPE, "failed"])
+                                .inc();
                             tracing::warn!(%id, error = %e, "applying a delete failed; reconcile will");
                             reconcile_after = true;
                         }
@@ -431,7 +485,10 @@ async fn apply(state: RecState, mut changes: mpsc::Receiver<Change>, overflowed:
 }
 
 /// Stores the pending upserts; false if that failed (a reconcile will redo them).
-async fn flush(state: &RecState, pending: &mut Vec<(ContentDocument, DateTime<Utc>, &'static str)>) -> bool {
+async fn flush(
+    state: &RecState,
+    pending: &mut Vec<(ContentDocument, DateTime<Utc>, &'static str)>,
+) -> bool {
     if pending.is_empty() {
         return true;
     }
@@ -471,17 +528,23 @@ pub fn spawn(state: &RecState, shutdown: CancellationToken) -> Vec<tokio::task::
         tokio::spawn(async move {
             let topology = state.broker.topology().clone();
             let queue = topology.recommend_replica_queue(&state.replica);
-            let bindings: Vec<(String, String)> = [ContentCreatedV1::TYPE, ContentUpdatedV1::TYPE, ContentDeletedV1::TYPE]
-                .into_iter()
-                .map(|key| (topology.events_exchange(), key.to_owned()))
-                .collect();
+            let bindings: Vec<(String, String)> = [
+                ContentCreatedV1::TYPE,
+                ContentUpdatedV1::TYPE,
+                ContentDeletedV1::TYPE,
+            ]
+            .into_iter()
+            .map(|key| (topology.events_exchange(), key.to_owned()))
+            .collect();
             let handler = move |event: FollowEvent| {
                 let change = match event {
                     FollowEvent::Resubscribed => Change::Reconcile,
                     FollowEvent::Message(m) => match decode(&m.routing_key, &m.body) {
                         Some(change) => change,
                         None => {
-                            metrics::EVENTS.with_label_values(&[m.routing_key.as_str(), "undecodable"]).inc();
+                            metrics::EVENTS
+                                .with_label_values(&[m.routing_key.as_str(), "undecodable"])
+                                .inc();
                             tracing::warn!(key = %m.routing_key, "undecodable content event");
                             return;
                         }
@@ -490,10 +553,14 @@ pub fn spawn(state: &RecState, shutdown: CancellationToken) -> Vec<tokio::task::
                 if tx.try_send(change).is_err() {
                     // The applier is far behind: drop, and let a reconcile read PostgreSQL.
                     overflowed.store(true, Ordering::Release);
-                    metrics::EVENTS.with_label_values(&["any", "overflow"]).inc();
+                    metrics::EVENTS
+                        .with_label_values(&["any", "overflow"])
+                        .inc();
                 }
             };
-            if let Err(e) = moji_mq::follow(&state.broker, &queue, &bindings, handler, shutdown).await {
+            if let Err(e) =
+                moji_mq::follow(&state.broker, &queue, &bindings, handler, shutdown).await
+            {
                 tracing::error!(error = %e, "content event follower stopped");
             }
         })

@@ -71,14 +71,17 @@ pub fn app(
         .wrap(from_fn(moji_telemetry::http_metrics))
         .wrap(from_fn(moji_telemetry::request_id))
         .configure(moji_telemetry::health_routes)
-        .service(search::search)
+        .service(search::search_route)
         .service(similar::similar_posts)
         .service(similar::similar_products)
         .service(foryou::posts_for_you)
         .service(foryou::products_for_you)
-        .service(foryou::popular)
+        .service(foryou::popular_route)
         .service(views::record)
-        .route("/api/v1/recommend/openapi.json", web::get().to(openapi_json))
+        .route(
+            "/api/v1/recommend/openapi.json",
+            web::get().to(openapi_json),
+        )
         .default_service(web::to(problem::route_not_found))
 }
 
@@ -116,7 +119,10 @@ pub async fn start(state: RecState, listener: std::net::TcpListener) -> anyhow::
     let server_state = state.clone();
     let (broker, own_queue) = (
         state.broker.clone(),
-        state.broker.topology().recommend_replica_queue(&state.replica),
+        state
+            .broker
+            .topology()
+            .recommend_replica_queue(&state.replica),
     );
     let server = HttpServer::new(move || app(server_state.clone()))
         .disable_signals()

@@ -4,7 +4,9 @@
 use std::sync::LazyLock;
 
 use moji_telemetry::register;
-use prometheus::{Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts, Gauge};
+use prometheus::{
+    Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGaugeVec, Opts,
+};
 
 fn opts_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
     register(
@@ -17,7 +19,10 @@ fn opts_vec(name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
 pub static INDEX_ITEMS: LazyLock<IntGaugeVec> = LazyLock::new(|| {
     register(
         IntGaugeVec::new(
-            Opts::new("moji_recommend_index_items", "Items in the recommendation index by kind"),
+            Opts::new(
+                "moji_recommend_index_items",
+                "Items in the recommendation index by kind",
+            ),
             &["kind"],
         )
         .unwrap_or_else(|e| unreachable!("metric: {e}")),
@@ -43,7 +48,9 @@ pub static QUERY: LazyLock<HistogramVec> = LazyLock::new(|| {
                 "moji_recommend_query_seconds",
                 "Time to answer a search, similar or for-you request, by endpoint",
             )
-            .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5]),
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ]),
             &["endpoint"],
         )
         .unwrap_or_else(|e| unreachable!("metric: {e}")),
@@ -54,8 +61,13 @@ pub static QUERY: LazyLock<HistogramVec> = LazyLock::new(|| {
 pub static EMBED: LazyLock<Histogram> = LazyLock::new(|| {
     register(
         Histogram::with_opts(
-            HistogramOpts::new("moji_recommend_embed_seconds", "Time to embed one batch of texts")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            HistogramOpts::new(
+                "moji_recommend_embed_seconds",
+                "Time to embed one batch of texts",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+            ]),
         )
         .unwrap_or_else(|e| unreachable!("metric: {e}")),
     )
@@ -77,7 +89,9 @@ pub static EVENT_LAG: LazyLock<Histogram> = LazyLock::new(|| {
                 "moji_recommend_event_lag_seconds",
                 "Time from a content event occurring to its item being searchable here",
             )
-            .buckets(vec![0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0]),
+            .buckets(vec![
+                0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+            ]),
         )
         .unwrap_or_else(|e| unreachable!("metric: {e}")),
     )

@@ -16,12 +16,12 @@ use crate::{cards, foryou, search, similar, views};
         version = "1.0.0"
     ),
     paths(
-        search::search,
+        search::search_route,
         similar::similar_posts,
         similar::similar_products,
         foryou::posts_for_you,
         foryou::products_for_you,
-        foryou::popular,
+        foryou::popular_route,
         views::record,
     ),
     components(schemas(

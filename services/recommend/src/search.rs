@@ -89,7 +89,10 @@ impl Search {
         let mut errors = Vec::new();
         let q = query.q.as_deref().unwrap_or_default().trim().to_owned();
         if q.is_empty() || q.chars().count() > MAX_QUERY_CHARS {
-            errors.push(FieldError::new("q", format!("1 to {MAX_QUERY_CHARS} characters")));
+            errors.push(FieldError::new(
+                "q",
+                format!("1 to {MAX_QUERY_CHARS} characters"),
+            ));
         }
         let kind = match query.kind.as_deref().map(str::trim).unwrap_or("post") {
             "post" => "post",
@@ -97,7 +100,10 @@ impl Search {
             "emoji" => "emoji",
             "user" => "profile",
             _ => {
-                errors.push(FieldError::new("type", "must be one of: post, product, emoji, user"));
+                errors.push(FieldError::new(
+                    "type",
+                    "must be one of: post, product, emoji, user",
+                ));
                 "post"
             }
         };
@@ -106,12 +112,26 @@ impl Search {
             errors.push(FieldError::new("page", format!("1 to {MAX_PAGE}")));
         }
         let size = cards::size_of(query.size, &mut errors) as u32;
-        let method = query.method.as_deref().map(str::trim).unwrap_or(default_method).to_owned();
+        let method = query
+            .method
+            .as_deref()
+            .map(str::trim)
+            .unwrap_or(default_method)
+            .to_owned();
         if !matches!(method.as_str(), "hybrid" | "semantic" | "fulltext") {
-            errors.push(FieldError::new("method", "must be one of: hybrid, semantic, fulltext"));
+            errors.push(FieldError::new(
+                "method",
+                "must be one of: hybrid, semantic, fulltext",
+            ));
         }
         validated(errors)?;
-        Ok(Self { q, kind, page, size, method })
+        Ok(Self {
+            q,
+            kind,
+            page,
+            size,
+            method,
+        })
     }
 }
 
@@ -129,15 +149,22 @@ pub fn fuse(lists: &[&[Uuid]], k: u32) -> Vec<(Uuid, f64, Vec<usize>)> {
             entry.1.push(which);
         }
     }
-    let mut fused: Vec<(Uuid, f64, Vec<usize>, usize)> =
-        scores.into_iter().map(|(id, (s, w, o))| (id, s, w, o)).collect();
+    let mut fused: Vec<(Uuid, f64, Vec<usize>, usize)> = scores
+        .into_iter()
+        .map(|(id, (s, w, o))| (id, s, w, o))
+        .collect();
     // Ties keep first-seen order, so equal fusions are stable between replicas.
     fused.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.3.cmp(&b.3)));
     fused.into_iter().map(|(id, s, w, _)| (id, s, w)).collect()
 }
 
 /// Ids the semantic retriever finds for `q`, best first, at most `depth`.
-pub async fn semantic_ids(state: &RecState, q: &str, kind: &str, depth: usize) -> RecResult<Vec<(Uuid, f32)>> {
+pub async fn semantic_ids(
+    state: &RecState,
+    q: &str,
+    kind: &str,
+    depth: usize,
+) -> RecResult<Vec<(Uuid, f32)>> {
     let vector = state
         .embed
         .embed(vec![q.to_owned()])
@@ -145,14 +172,20 @@ pub async fn semantic_ids(state: &RecState, q: &str, kind: &str, depth: usize) -
         .into_iter()
         .next()
         .ok_or_else(|| RecError::Internal("no embedding for the query".into()))?;
-    let index = state.index.get();
     let tag = kind_tag(kind);
-    let none = HashSet::new();
-    let hits = tokio::task::spawn_blocking(move || {
-        index.search(&vector, depth, &Filter { tag: Some(tag), exclude: &none })
-    })
-    .await
-    .map_err(|e| RecError::Internal(format!("search task: {e}")))??;
+    let hits = state
+        .index
+        .run(move |index| {
+            index.search(
+                &vector,
+                depth,
+                &Filter {
+                    tag: Some(tag),
+                    exclude: &HashSet::new(),
+                },
+            )
+        })
+        .await?;
     Ok(hits
         .into_iter()
         .filter(|h| h.score >= MIN_SIMILARITY)
@@ -161,11 +194,19 @@ pub async fn semantic_ids(state: &RecState, q: &str, kind: &str, depth: usize) -
 }
 
 /// Ids the full-text retriever finds for `q`, best first, at most `depth`.
-pub async fn fulltext_ids(state: &RecState, q: &str, kind: &'static str, depth: usize) -> RecResult<Vec<Uuid>> {
+pub async fn fulltext_ids(
+    state: &RecState,
+    q: &str,
+    kind: &'static str,
+    depth: usize,
+) -> RecResult<Vec<Uuid>> {
     let depth = depth as i64;
     if kind == "emoji" {
         let q = q.to_owned();
-        let mut ids = state.db.run(move |c| db::emoji_ids(c, &q, 0, depth)).await?;
+        let mut ids = state
+            .db
+            .run(move |c| db::emoji_ids(c, &q, 0, depth))
+            .await?;
         ids.truncate(depth as usize);
         return Ok(ids);
     }
@@ -177,7 +218,10 @@ pub async fn fulltext_ids(state: &RecState, q: &str, kind: &'static str, depth: 
         .run(move |c| match kind {
             "post" => fulltext::post_ids(c, &terms, 0, depth),
             "product" => fulltext::product_ids(c, &terms, 0, depth),
-            _ => Ok(fulltext::people(c, &terms, 0, depth)?.into_iter().map(|p| p.id).collect()),
+            _ => Ok(fulltext::people(c, &terms, 0, depth)?
+                .into_iter()
+                .map(|p| p.id)
+                .collect()),
         })
         .await?;
     ids.truncate(depth as usize);
@@ -190,8 +234,14 @@ pub async fn run(state: &RecState, search: &Search) -> RecResult<SearchResults> 
     // Each retriever looks deeper than the page so fusion can reorder what it finds.
     let depth = wanted.max(50);
     let (semantic, words) = match search.method.as_str() {
-        "semantic" => (semantic_ids(state, &search.q, search.kind, depth).await?, Vec::new()),
-        "fulltext" => (Vec::new(), fulltext_ids(state, &search.q, search.kind, depth).await?),
+        "semantic" => (
+            semantic_ids(state, &search.q, search.kind, depth).await?,
+            Vec::new(),
+        ),
+        "fulltext" => (
+            Vec::new(),
+            fulltext_ids(state, &search.q, search.kind, depth).await?,
+        ),
         _ => {
             let (s, f) = futures_util::try_join!(
                 semantic_ids(state, &search.q, search.kind, depth),
@@ -240,7 +290,7 @@ pub async fn run(state: &RecState, search: &Search) -> RecResult<SearchResults> 
     )
 )]
 #[get("/api/v1/search")]
-pub async fn search(
+pub async fn search_route(
     state: web::Data<RecState>,
     req: HttpRequest,
     query: web::Query<SearchQuery>,
@@ -262,7 +312,10 @@ mod tests {
         assert_eq!(fused[0].0, b, "found by both lists");
         assert!((fused[0].1 - (1.0 / 62.0 + 1.0 / 61.0)).abs() < 1e-12);
         assert_eq!(fused[0].2, vec![0, 1]);
-        assert_eq!(fused[1].0, a, "rank 1 of one list before rank 2 of the other");
+        assert_eq!(
+            fused[1].0, a,
+            "rank 1 of one list before rank 2 of the other"
+        );
         assert_eq!(fused[2].0, c);
         assert_eq!(fused.len(), 3);
     }
@@ -281,10 +334,22 @@ mod tests {
                 "hybrid",
             )
         };
-        assert!(matches!(parse(None, None, None), Err(RecError::Validation(_))));
-        assert!(matches!(parse(Some("a"), Some("video"), None), Err(RecError::Validation(_))));
-        assert!(matches!(parse(Some("a"), None, Some(51)), Err(RecError::Validation(_))));
+        assert!(matches!(
+            parse(None, None, None),
+            Err(RecError::Validation(_))
+        ));
+        assert!(matches!(
+            parse(Some("a"), Some("video"), None),
+            Err(RecError::Validation(_))
+        ));
+        assert!(matches!(
+            parse(Some("a"), None, Some(51)),
+            Err(RecError::Validation(_))
+        ));
         let ok = parse(Some(" 감귤 "), Some("user"), Some(5)).unwrap();
-        assert_eq!((ok.q.as_str(), ok.kind, ok.size, ok.page), ("감귤", "profile", 5, 1));
+        assert_eq!(
+            (ok.q.as_str(), ok.kind, ok.size, ok.page),
+            ("감귤", "profile", 5, 1)
+        );
     }
 }

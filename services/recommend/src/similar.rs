@@ -37,15 +37,23 @@ pub struct Cards {
 
 /// The vector of a visible item of `kind`: from the index, else from PostgreSQL (an item
 /// embedded by another replica a moment ago). 404 if the item is not visible or not of `kind`.
-pub async fn vector_of(state: &RecState, id: Uuid, kind: &'static str) -> RecResult<Option<Vec<f32>>> {
+pub async fn vector_of(
+    state: &RecState,
+    id: Uuid,
+    kind: &'static str,
+) -> RecResult<Option<Vec<f32>>> {
     let visible = state.db.run(move |c| db::visible_kind(c, id)).await?;
     if visible.as_deref() != Some(kind) {
         return Err(RecError::NotFound(kind));
     }
-    if let Some((_, vector)) = state.index.get().get(id) {
+    if let Some((_, vector)) = state.index.run(move |index| Ok(index.get(id))).await? {
         return Ok(Some(vector));
     }
-    Ok(state.db.run(move |c| db::embedding_of(c, id)).await?.map(|r| r.embedding))
+    Ok(state
+        .db
+        .run(move |c| db::embedding_of(c, id))
+        .await?
+        .map(|r| r.embedding))
 }
 
 /// Nearest neighbours of `vector` among items of `kind`, leaving out `exclude`.
@@ -56,13 +64,20 @@ pub async fn neighbours(
     k: usize,
     exclude: HashSet<Uuid>,
 ) -> RecResult<Vec<(Uuid, f32)>> {
-    let index = state.index.get();
     let tag = kind_tag(kind);
-    let hits = tokio::task::spawn_blocking(move || {
-        index.search(&vector, k, &Filter { tag: Some(tag), exclude: &exclude })
-    })
-    .await
-    .map_err(|e| RecError::Internal(format!("search task: {e}")))??;
+    let hits = state
+        .index
+        .run(move |index| {
+            index.search(
+                &vector,
+                k,
+                &Filter {
+                    tag: Some(tag),
+                    exclude: &exclude,
+                },
+            )
+        })
+        .await?;
     Ok(hits.into_iter().map(|h| (h.id, h.score)).collect())
 }
 
@@ -71,7 +86,10 @@ async fn similar(state: &RecState, id: Uuid, kind: &'static str, size: usize) ->
         // Visible but not embedded yet (seconds after it was written): nothing to compare.
         return Ok(Cards { items: Vec::new() });
     };
-    let title = cards::titles(state, vec![id]).await?.remove(&id).unwrap_or_default();
+    let title = cards::titles(state, vec![id])
+        .await?
+        .remove(&id)
+        .unwrap_or_default();
     // A few more than asked: some neighbours may have been hidden since they were indexed.
     let hits = neighbours(state, vector, kind, size + 5, HashSet::from([id])).await?;
     let picks = hits
@@ -88,7 +106,13 @@ async fn similar(state: &RecState, id: Uuid, kind: &'static str, size: usize) ->
     Ok(Cards { items })
 }
 
-async fn handle(state: &RecState, req: &HttpRequest, raw_id: &str, size: Option<u32>, kind: &'static str) -> RecResult<HttpResponse> {
+async fn handle(
+    state: &RecState,
+    req: &HttpRequest,
+    raw_id: &str,
+    size: Option<u32>,
+    kind: &'static str,
+) -> RecResult<HttpResponse> {
     let _timer = metrics::QUERY.with_label_values(&["similar"]).start_timer();
     optional_user(state, req).await?;
     let id = parse_id(raw_id)?;

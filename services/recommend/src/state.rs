@@ -2,7 +2,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use moji_ann::{HnswIndex, IndexOptions, VectorIndex, ExactIndex};
+use moji_ann::{ExactIndex, HnswIndex, IndexOptions, VectorIndex};
 use moji_auth::{Authenticator, JwtKeys};
 use moji_config::Settings;
 use moji_db::Db;
@@ -70,7 +70,7 @@ impl RecState {
                     settings.recommend.model_dir.display()
                 )
             })?;
-        Ok(Self::with(settings, db, redis, broker, Arc::new(embedder))?)
+        Self::with(settings, db, redis, broker, Arc::new(embedder))
     }
 
     /// Builds the state from connected parts (tests share one loaded model between replicas).
@@ -116,13 +116,12 @@ impl RecState {
 fn new_index(settings: &Settings) -> Result<Arc<dyn VectorIndex>, moji_ann::AnnError> {
     let rec = &settings.recommend;
     Ok(match rec.index_backend.as_str() {
-        "exact" => Arc::new(ExactIndex::new(moji_embed::DIM)),
+        "exact" => Arc::new(ExactIndex::new(moji_embed::DIM)?),
         _ => Arc::new(HnswIndex::new(IndexOptions {
-            dim: moji_embed::DIM,
             connectivity: rec.hnsw_connectivity,
             expansion_add: rec.hnsw_expansion_add,
             expansion_search: rec.hnsw_expansion_search,
-            ..IndexOptions::default()
+            ..IndexOptions::new(moji_embed::DIM)
         })?),
     })
 }

@@ -170,19 +170,28 @@ pub struct Accepted {
     )
 )]
 #[post("/api/v1/recommend/events/views")]
-pub async fn record(state: web::Data<RecState>, who: AuthUser, body: web::Json<ViewBody>) -> RecResult<HttpResponse> {
+pub async fn record(
+    state: web::Data<RecState>,
+    who: AuthUser,
+    body: web::Json<ViewBody>,
+) -> RecResult<HttpResponse> {
     let body = body.into_inner();
     let mut errors = Vec::new();
     if !(0..=MAX_REPORTED_DWELL_MS).contains(&body.dwell_ms) {
-        errors.push(FieldError::new("dwell_ms", format!("0 to {MAX_REPORTED_DWELL_MS}")));
+        errors.push(FieldError::new(
+            "dwell_ms",
+            format!("0 to {MAX_REPORTED_DWELL_MS}"),
+        ));
     }
     validated(errors)?;
     let item = body.item;
-    let kind = match state.index.get().get(item) {
+    let kind = match state.index.run(move |index| Ok(index.get(item))).await? {
         Some((tag, _)) => tag_kind(tag),
         None => {
             let kind = state.db.run(move |c| db::visible_kind(c, item)).await?;
-            tag_kind(crate::indexer::kind_tag(kind.as_deref().ok_or(RecError::NotFound("item"))?))
+            tag_kind(crate::indexer::kind_tag(
+                kind.as_deref().ok_or(RecError::NotFound("item"))?,
+            ))
         }
     };
     state.views.offer(View {
@@ -203,10 +212,20 @@ mod tests {
     fn views_are_summed_per_person_and_item() {
         let (u, a, b) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
         let at = Utc::now();
-        let v = |item, dwell| View { user_id: u, item_id: item, kind: "post", dwell_ms: dwell, at };
+        let v = |item, dwell| View {
+            user_id: u,
+            item_id: item,
+            kind: "post",
+            dwell_ms: dwell,
+            at,
+        };
         let mut t = totals(vec![v(a, 1_000), v(a, 2_000), v(b, 900_000)], 600_000);
         t.sort_by_key(|t| t.item_id);
         assert_eq!((t[0].dwell_ms, t[0].views), (3_000, 2));
-        assert_eq!((t[1].dwell_ms, t[1].views), (600_000, 1), "cut to the longest that counts");
+        assert_eq!(
+            (t[1].dwell_ms, t[1].views),
+            (600_000, 1),
+            "cut to the longest that counts"
+        );
     }
 }

@@ -7,7 +7,10 @@ use std::path::PathBuf;
 #[test]
 fn proto_openapi_matches_the_code() {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto/openapi/recommend.json");
-    let generated = moji_recommend::openapi::document().to_pretty_json().unwrap() + "\n";
+    let generated = moji_recommend::openapi::document()
+        .to_pretty_json()
+        .unwrap()
+        + "\n";
     if std::env::var_os("MOJI_UPDATE_OPENAPI").is_some() {
         std::fs::write(&path, &generated).unwrap();
         return;

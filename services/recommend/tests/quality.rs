@@ -36,17 +36,29 @@ struct Query {
 /// nDCG@10, recall@10 and reciprocal rank of one ranked list.
 fn scores(ranked: &[String], relevant: &[String]) -> (f64, f64, f64) {
     let gain = |i: usize| 1.0 / ((i + 2) as f64).log2();
-    let dcg: f64 = ranked.iter().take(10).enumerate().filter(|(_, k)| relevant.contains(k)).map(|(i, _)| gain(i)).sum();
+    let dcg: f64 = ranked
+        .iter()
+        .take(10)
+        .enumerate()
+        .filter(|(_, k)| relevant.contains(k))
+        .map(|(i, _)| gain(i))
+        .sum();
     let ideal: f64 = (0..relevant.len().min(10)).map(gain).sum();
-    let found = ranked.iter().take(10).filter(|k| relevant.contains(k)).count();
-    let rr = ranked.iter().position(|k| relevant.contains(k)).map_or(0.0, |p| 1.0 / (p + 1) as f64);
+    let found = ranked
+        .iter()
+        .take(10)
+        .filter(|k| relevant.contains(k))
+        .count();
+    let rr = ranked
+        .iter()
+        .position(|k| relevant.contains(k))
+        .map_or(0.0, |p| 1.0 / (p + 1) as f64);
     (dcg / ideal, found as f64 / relevant.len() as f64, rr)
 }
 
 #[actix_web::test]
 async fn the_default_search_method_is_the_best_on_the_judged_set() {
-    let judged: Judged =
-        serde_json::from_str(include_str!("fixtures/judged.json")).unwrap();
+    let judged: Judged = serde_json::from_str(include_str!("fixtures/judged.json")).unwrap();
     let env = env();
     let author = Uuid::now_v7();
     env.db.execute(&format!(
@@ -67,7 +79,10 @@ async fn the_default_search_method_is_the_best_on_the_judged_set() {
     }
     let replica = Replica::start(&env.settings).await;
     let all = judged.posts.len() + 1;
-    let ready = eventually(Duration::from_secs(60), || async { replica.state.index.get().len() == all }).await;
+    let ready = eventually(Duration::from_secs(60), || async {
+        replica.state.index.get().len() == all
+    })
+    .await;
     assert!(ready.is_some(), "the first reconcile embeds every post");
 
     let mut table = Vec::new();
@@ -76,7 +91,10 @@ async fn the_default_search_method_is_the_best_on_the_judged_set() {
         let mut by_language = [0.0f64; 2];
         for query in &judged.queries {
             let titles = replica.search_titles(&query.q, "post", method).await;
-            let ranked: Vec<String> = titles.iter().filter_map(|t| key_of.get(t).cloned()).collect();
+            let ranked: Vec<String> = titles
+                .iter()
+                .filter_map(|t| key_of.get(t).cloned())
+                .collect();
             let (n, r, rr) = scores(&ranked, &query.relevant);
             ndcg += n;
             recall += r;
@@ -86,7 +104,14 @@ async fn the_default_search_method_is_the_best_on_the_judged_set() {
         }
         let count = judged.queries.len() as f64;
         let half = count / 2.0;
-        table.push((method, ndcg / count, recall / count, mrr / count, by_language[0] / half, by_language[1] / half));
+        table.push((
+            method,
+            ndcg / count,
+            recall / count,
+            mrr / count,
+            by_language[0] / half,
+            by_language[1] / half,
+        ));
     }
     println!("method     nDCG@10  recall@10  MRR    nDCG en  nDCG ko");
     for (m, n, r, rr, en, ko) in &table {

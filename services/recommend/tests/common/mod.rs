@@ -30,7 +30,10 @@ pub fn embedder() -> Arc<moji_embed::Embedder> {
         .get_or_init(|| {
             let dir = model_dir();
             Arc::new(moji_embed::Embedder::load(&dir).unwrap_or_else(|e| {
-                panic!("no sentence model in {} ({e}): run scripts/models.sh", dir.display())
+                panic!(
+                    "no sentence model in {} ({e}): run scripts/models.sh",
+                    dir.display()
+                )
             }))
         })
         .clone()
@@ -54,17 +57,23 @@ impl Replica {
     /// Starts a replica on a free port and waits until its event queue exists.
     pub async fn start(settings: &moji_config::Settings) -> Self {
         let db = moji_db::Db::connect(&settings.database.url, 4, Duration::from_secs(5)).unwrap();
-        let redis = moji_redis::RedisState::connect(&settings.redis.url, &settings.redis.key_prefix)
-            .await
-            .unwrap();
+        let redis =
+            moji_redis::RedisState::connect(&settings.redis.url, &settings.redis.key_prefix)
+                .await
+                .unwrap();
         let broker = moji_mq::Broker::exchanges_only(&settings.amqp, "moji-recommend-test")
             .await
             .unwrap();
-        let state =
-            moji_recommend::RecState::with(settings.clone(), db, redis, broker, embedder()).unwrap();
+        let state = moji_recommend::RecState::with(settings.clone(), db, redis, broker, embedder())
+            .unwrap();
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let running = moji_recommend::start(state.clone(), listener).await.unwrap();
-        let queue = state.broker.topology().recommend_replica_queue(&state.replica);
+        let running = moji_recommend::start(state.clone(), listener)
+            .await
+            .unwrap();
+        let queue = state
+            .broker
+            .topology()
+            .recommend_replica_queue(&state.replica);
         for _ in 0..100 {
             if state.broker.queue_len(&queue).await.is_ok() {
                 break;
@@ -120,14 +129,21 @@ pub fn titles(body: &Value) -> Vec<String> {
 pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
 }
 
 /// A call with an optional bearer token: status and JSON body (Null when empty).
-pub async fn call(method: reqwest::Method, url: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value) {
+pub async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
     let client = reqwest::Client::new();
     let mut req = client.request(method, url);
     if let Some(token) = token {
@@ -189,7 +205,10 @@ impl<S: TestApp> Api<S> {
     pub async fn post(&self, who: &Someone, title: &str, text: &str) -> Uuid {
         let r = send(
             &self.app,
-            bearer(post_json("/api/v1/posts", json!({"title": title, "text": text})), &who.token),
+            bearer(
+                post_json("/api/v1/posts", json!({"title": title, "text": text})),
+                &who.token,
+            ),
         )
         .await;
         assert_eq!(r.status, 201, "{}", r.text);
@@ -215,13 +234,27 @@ impl<S: TestApp> Api<S> {
 
     /// Deletes a post.
     pub async fn delete_post(&self, who: &Someone, id: Uuid) {
-        let r = send(&self.app, bearer(actix_web::test::TestRequest::delete().uri(&format!("/api/v1/posts/{id}")), &who.token)).await;
+        let r = send(
+            &self.app,
+            bearer(
+                actix_web::test::TestRequest::delete().uri(&format!("/api/v1/posts/{id}")),
+                &who.token,
+            ),
+        )
+        .await;
         assert!(r.status == 204 || r.status == 200, "{}", r.text);
     }
 
     /// Likes a post.
     pub async fn like_post(&self, who: &Someone, id: Uuid) {
-        let r = send(&self.app, bearer(put_json(&format!("/api/v1/posts/{id}/like"), json!({})), &who.token)).await;
+        let r = send(
+            &self.app,
+            bearer(
+                put_json(&format!("/api/v1/posts/{id}/like"), json!({})),
+                &who.token,
+            ),
+        )
+        .await;
         assert!(r.status < 300, "{}", r.text);
     }
 
