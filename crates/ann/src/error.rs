@@ -29,6 +29,10 @@ pub enum AnnError {
         #[source]
         source: std::io::Error,
     },
+    /// A remote index (a vector database behind the trait, e.g. moji-ann-milvus) failed:
+    /// unreachable, refused the request or answered something unexpected; the source says which.
+    #[error("index backend: {0}")]
+    Backend(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// A snapshot that is damaged or does not belong together.
     #[error("snapshot {path}: {reason}")]
     Snapshot {
