@@ -5,11 +5,15 @@
 #
 #   scripts/milvus.sh start    install if needed, start if nothing answers yet, wait until healthy,
 #                              print the URL (http://127.0.0.1:19530)
+#   scripts/milvus.sh start --fresh
+#                              the same, but a server started now starts from empty storage (its
+#                              etcd, rocksmq and segments are deleted first; a server that already
+#                              runs is used as it is); crates/ann-milvus's test uses it
 #   scripts/milvus.sh stop     stop the server this script started: SIGTERM to its process group,
-#                              SIGKILL after 10 s (a clean stop takes about 7 s: 5 s of
-#                              gracefulStopTimeout, then 2.3.5 ends with a harmless "panic:
-#                              context canceled" in milvus.log); a server someone else
-#                              started is left alone
+#                              SIGKILL after 10 s (2.3.5's own stop takes about 7 s and ends with a
+#                              harmless "panic" in milvus.log, or hangs now and then retrying its
+#                              stopped root coordinator); a server someone else started is left
+#                              alone
 #   scripts/milvus.sh status   print the URL and exit 0 when healthy, exit 1 otherwise
 #
 # Idempotent: `start` installs only what is missing (a venv at $MOJI_CACHE_DIR/milvus-venv with
@@ -19,8 +23,9 @@
 # Environment: MOJI_CACHE_DIR (default <repo>/.cache, which git ignores),
 #              MOJI_MILVUS_WAIT_SECS (default 120: how long `start` waits for health).
 # Files under the cache: milvus-venv/, milvus-data/ (binaries unpacked from the wheel on the first
-# start, configs/, logs/, data/: collections survive a restart; delete the folder to reset),
-# milvus.pid (the process group), milvus.log (the server's stdout and stderr).
+# start, configs/, logs/, data/: collections survive a restart unless --fresh),
+# milvus.pid (the process group), milvus.log (the server's stdout and stderr; the previous
+# run's is milvus.log.1).
 #
 # Ports are Milvus's own: 19530 (gRPC and REST v1), 9091 (/healthz, metrics), 2379 and 2380
 # (embedded etcd, 2380 cannot be moved) and internal ones (53100, 19529, 19531, 21121-21124, 22930,
@@ -157,7 +162,14 @@ start() {
     # Config with the fixed default ports, binaries unpacked (once): see scripts/milvus/prepare.py
     # for why the wheel's own launcher is not used.
     "$venv/bin/python" "$here/prepare.py" "$data" >/dev/null
+    if ((fresh)); then
+        # Also why the tests want it: 2.3.5 stops its etcd before its components revoke their
+        # sessions or finish releasing dropped collections, so a restart on old storage waits
+        # for stale sessions and keeps retrying the dropped collections' channels.
+        rm -rf "$data/data" "$data/run"
+    fi
     log "starting Milvus 2.3.5 standalone on $url (data: $data, log: $logfile)"
+    if [[ -f "$logfile" ]]; then mv -f "$logfile" "$logfile.1"; fi  # the previous run's, for a look
     # What the launcher would run. setsid: its own process group, which outlives this script and
     # the caller's group (`stop` signals the whole group); a background job of a non-interactive
     # shell is no group leader, so setsid does not fork and $! is the group's id. 9>&-: the server
@@ -201,8 +213,16 @@ stop() {
     log "stopped (process group $pgid)"
 }
 
+fresh=0
 case "${1:-}" in
-    start) start ;;
+    start)
+        case "${2:-}" in
+            --fresh) fresh=1 ;;
+            "") ;;
+            *) die "unknown option '$2' (usage: $0 start [--fresh])" ;;
+        esac
+        start
+        ;;
     stop) stop ;;
     status)
         if healthy; then
@@ -213,7 +233,7 @@ case "${1:-}" in
         fi
         ;;
     *)
-        echo "usage: $0 start|stop|status" >&2
+        echo "usage: $0 start [--fresh] | stop | status" >&2
         exit 2
         ;;
 esac

@@ -21,6 +21,12 @@ EXTRA = {
     "common.gracefulTime": 0,
     # A SIGTERM ends the server within about 5 s.
     "common.gracefulStopTimeout": 5,
+    # With gracefulTime 0 a read waits for the next time tick (200 ms by default).
+    "proxy.timeTickInterval": 50,
+    # 2.3.5 stops its embedded etcd before the components revoke their sessions, so a restarted
+    # server waits for the previous run's sessions to expire before its first create collection
+    # (about the whole ttl, 30 s by default).
+    "common.session.ttl": 10,
 }
 
 
