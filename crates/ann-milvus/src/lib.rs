@@ -129,7 +129,8 @@ impl MilvusIndex {
             .iter()
             .any(|n| n.as_str() == Some(index.collection.as_str()))
         {
-            tracing::info!(collection = %index.collection, dim = index.dim, "creating Milvus collection");
+            let (collection, dim) = (&index.collection, index.dim);
+            tracing::info!(%collection, dim, "creating Milvus collection");
             // Creating an existing collection with the same parameters is no error: a replica
             // that loses the race to create it carries on.
             index.rest.post(
@@ -176,7 +177,9 @@ impl MilvusIndex {
                 stripes.iter().map(|&s| lock(&self.stripes[s])).collect();
             let rows: Vec<Value> = chunk
                 .iter()
-                .map(|(id, tag, vector)| json!({"key": id.to_string(), "tag": tag, "vector": vector}))
+                .map(|(id, tag, vector)| {
+                    json!({"key": id.to_string(), "tag": tag, "vector": vector})
+                })
                 .collect();
             let data = self.rest.post(
                 INSERT,
@@ -387,7 +390,7 @@ fn validate(options: &MilvusOptions) -> Result<String, MilvusError> {
         && !name.starts_with(|c: char| c.is_ascii_digit());
     if !valid_name {
         return bad(format!(
-            "collection {name:?}: ASCII letters, digits and _, not starting with a digit, 1-255 long"
+            "collection {name:?}: 1-255 ASCII letters, digits and _, not starting with a digit"
         ));
     }
     if options.dim == 0 || options.dim > MAX_DIM {

@@ -4,9 +4,9 @@
 //! here when nothing answers (and stopped again at the end, unless `MOJI_MILVUS_KEEP=1`). The test
 //! is skipped, loudly, only when there is no Python (>= 3.8, with venv and pip) to install it with.
 //!
-//! Only one Milvus fits on a machine (its embedded etcd's ports are fixed), so the whole flow is one
-//! test function holding an exclusive lock on `$TMPDIR/moji-milvus-tests.lock`: test processes of
-//! other clones wait for it. Each scenario has its own collection, dropped at the end.
+//! Only one Milvus fits on a machine (its embedded etcd's ports are fixed), so the whole flow is
+//! one test function holding an exclusive lock on `$TMPDIR/moji-milvus-tests.lock`: test
+//! processes of other clones wait for it. Each scenario has its own collection, dropped at the end.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashSet;
