@@ -82,8 +82,13 @@ pub struct RecommendSettings {
     pub embed_threads: usize,
     /// Embedding requests that may wait for a thread before callers are told to retry (503).
     pub embed_queue: usize,
-    /// Index backend: `hnsw` (in-process, the default) or `exact` (brute force, small corpora).
+    /// Index backend: `hnsw` (in-process, the default), `exact` (brute force, small corpora) or
+    /// `milvus` (a Milvus server shared by every replica, for corpora no replica can hold).
     pub index_backend: String,
+    /// Milvus proxy URL (REST v1), for `index_backend = "milvus"`.
+    pub milvus_url: String,
+    /// Milvus collection of the items.
+    pub milvus_collection: String,
     /// HNSW graph degree.
     pub hnsw_connectivity: usize,
     /// HNSW candidate list while adding.
@@ -428,6 +433,8 @@ impl Default for Settings {
                 embed_threads: 2,
                 embed_queue: 256,
                 index_backend: "hnsw".into(),
+                milvus_url: String::new(),
+                milvus_collection: "moji_items".into(),
                 hnsw_connectivity: 16,
                 hnsw_expansion_add: 128,
                 hnsw_expansion_search: 64,
@@ -566,14 +573,17 @@ impl Settings {
                     .into(),
             );
         }
-        if !matches!(rec.index_backend.as_str(), "hnsw" | "exact")
+        if rec.index_backend == "milvus" && rec.milvus_url.is_empty() {
+            return bad("recommend.index_backend = \"milvus\" needs recommend.milvus_url".into());
+        }
+        if !matches!(rec.index_backend.as_str(), "hnsw" | "exact" | "milvus")
             || !matches!(
                 rec.search_method.as_str(),
                 "hybrid" | "semantic" | "fulltext"
             )
         {
             return bad(format!(
-                "recommend.index_backend must be hnsw or exact (got {:?}) and \
+                "recommend.index_backend must be hnsw, exact or milvus (got {:?}) and \
                  recommend.search_method hybrid, semantic or fulltext (got {:?})",
                 rec.index_backend, rec.search_method
             ));

@@ -54,7 +54,11 @@ impl From<moji_embed::EmbedError> for RecError {
 
 impl From<moji_ann::AnnError> for RecError {
     fn from(e: moji_ann::AnnError) -> Self {
-        RecError::Internal(format!("index: {e}"))
+        match e {
+            // A remote index (Milvus) that is down is a dependency outage, not a bug.
+            moji_ann::AnnError::Backend(_) => RecError::Unavailable(format!("index: {e}")),
+            other => RecError::Internal(format!("index: {other}")),
+        }
     }
 }
 

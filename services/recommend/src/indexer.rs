@@ -153,6 +153,22 @@ pub async fn build(state: &RecState) -> RecResult<usize> {
     let fresh = state.new_index()?;
     let mut counts = [0i64; 4];
     let mut after = None;
+    if state.shared_index() {
+        // A shared server outlives replicas: load it only when it disagrees with PostgreSQL.
+        let stored = state.db.run(db::embedding_count).await?;
+        let held = {
+            let index = fresh.clone();
+            tokio::task::spawn_blocking(move || index.len())
+                .await
+                .map_err(|e| crate::error::RecError::Internal(format!("index task: {e}")))?
+        };
+        if usize::try_from(stored).ok() == Some(held) {
+            state.index.replace(fresh);
+            state.watermark.set(since);
+            metrics::BUILD_SECONDS.set(started.elapsed().as_secs_f64());
+            return Ok(held);
+        }
+    }
     loop {
         let page = state
             .db

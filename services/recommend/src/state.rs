@@ -107,7 +107,12 @@ impl RecState {
 }
 
 impl RecState {
-    /// An empty index of the configured backend.
+    /// Whether the index is one server every replica shares (then it is not rebuilt per replica).
+    pub fn shared_index(&self) -> bool {
+        self.settings.recommend.index_backend == "milvus"
+    }
+
+    /// An empty index of the configured backend (for a shared one: a connection to it).
     pub fn new_index(&self) -> RecResult<Arc<dyn VectorIndex>> {
         Ok(new_index(&self.settings)?)
     }
@@ -117,6 +122,13 @@ fn new_index(settings: &Settings) -> Result<Arc<dyn VectorIndex>, moji_ann::AnnE
     let rec = &settings.recommend;
     Ok(match rec.index_backend.as_str() {
         "exact" => Arc::new(ExactIndex::new(moji_embed::DIM)?),
+        "milvus" => Arc::new(moji_ann_milvus::MilvusIndex::connect(
+            moji_ann_milvus::MilvusOptions {
+                url: rec.milvus_url.clone(),
+                collection: rec.milvus_collection.clone(),
+                dim: moji_embed::DIM,
+            },
+        )?),
         _ => Arc::new(HnswIndex::new(IndexOptions {
             connectivity: rec.hnsw_connectivity,
             expansion_add: rec.hnsw_expansion_add,
