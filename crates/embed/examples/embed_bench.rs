@@ -2,19 +2,24 @@
 //! Embedding throughput on real sentences; prints one JSON line.
 //!
 //! ```text
-//! cargo run --release -p moji-embed --example embed_bench -- \
-//!     [--sentences 10000] [--batch 64] [--threads 1]
+//! # the service's set-up: candle on one thread per batch, one batch per core
+//! RAYON_NUM_THREADS=1 cargo run --release -p moji-embed --example embed_bench -- --threads 2
+//! # candle's default: every operation split over all cores, one batch at a time
+//! cargo run --release -p moji-embed --example embed_bench
 //! ```
+//!
+//! Options: `--sentences N` (10000), `--batch N` texts per `embed` call (64), `--threads N` (1).
+//! With `--threads 1` the calls run one after another on this thread, otherwise all of them are
+//! submitted at once to an [`EmbedPool`] of that many threads (queue large enough to admit them).
+//! candle's operations use `RAYON_NUM_THREADS` threads inside each call (default: all cores),
+//! reported as `rayon_threads`.
 //!
 //! The sentences are split from text that every checkout on a fresh Debian machine has: the
 //! repository's README and docs/, Debian's /usr/share/common-licenses/* (base-files) and the
-//! model's own README.md. There are fewer distinct ones than 10,000, so they are cycled; `distinct` says
-//! how many there were. `--batch` texts go to each `embed` call; with `--threads 1` the calls run
-//! one after another on this thread, otherwise all of them are submitted at once to an
-//! [`EmbedPool`] of that many threads (queue large enough to admit them). candle's matrix products
-//! use its rayon pool inside each call (`RAYON_NUM_THREADS`, default: all cores), reported as
-//! `rayon_threads`. `cpu_seconds` is the process's user + system time, a figure that holds up when
-//! other work shares the cores.
+//! model's own README.md. There are fewer distinct ones than 10,000, so they are cycled;
+//! `distinct` says how many there were and `mean_tokens` how long they are ([CLS] and [SEP]
+//! included). `cpu_seconds` is the process's user + system time, and `sentences_per_cpu_s` the
+//! rate per busy core: a figure that holds up when other work shares the cores.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -205,6 +210,7 @@ fn main() {
         "seconds": (seconds * 1000.0).round() / 1000.0,
         "sentences_per_s": (texts.len() as f64 / seconds * 10.0).round() / 10.0,
         "cpu_seconds": (cpu * 100.0).round() / 100.0,
+        "sentences_per_cpu_s": (texts.len() as f64 / cpu * 10.0).round() / 10.0,
         "batch": batch,
         "threads": threads,
         "rayon_threads": rayon_threads,
