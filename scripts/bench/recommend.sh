@@ -22,8 +22,10 @@
 #
 # Settings (environment): VECTORS (1000000, at most 5000000), QUERIES (1000), CLUSTERS (4096),
 # SPREAD (0.6:1.0), QUANTIZATIONS ("f32 f16"), CONNECTIVITY (16), EXPANSION_ADD (128), EFS
-# (16,32,64,128), CONCURRENCY (1,8,32), SECS (5), THREADS (nproc), PARTS ("ann embed"),
-# BUDGET (3600 s for the ann runs together; each run gets what is left), EMBED_ARGS.
+# (16,32,48,64,96,128), CONCURRENCY (1,2,8,32), SECS (5), THREADS (nproc), PARTS ("ann embed"),
+# BUDGET (3600 s for the ann runs together; each run gets what is left), EMBED_ARGS,
+# SNAPSHOTS=1 to keep each built index in $MOJI_CACHE_DIR/bench/recommend/snapshots and load it
+# (with its build figures) on the next run of the same size and settings, instead of building.
 # Results: $MOJI_CACHE_DIR/bench/recommend/results.jsonl (one JSON line per ann run).
 set -euo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib/common.sh
@@ -37,13 +39,14 @@ SPREAD="${SPREAD:-0.6:1.0}"
 QUANTIZATIONS="${QUANTIZATIONS:-f32 f16}"
 CONNECTIVITY="${CONNECTIVITY:-16}"
 EXPANSION_ADD="${EXPANSION_ADD:-128}"
-EFS="${EFS:-16,32,64,128}"
-CONCURRENCY="${CONCURRENCY:-1,8,32}"
+EFS="${EFS:-16,32,48,64,96,128}"
+CONCURRENCY="${CONCURRENCY:-1,2,8,32}"
 SECS="${SECS:-5}"
 THREADS="${THREADS:-$(nproc)}"
 PARTS="${PARTS:-ann embed}"
 BUDGET="${BUDGET:-3600}"
 EMBED_ARGS="${EMBED_ARGS:-}"
+SNAPSHOTS="${SNAPSHOTS:-0}"
 DIM=384
 
 for v in VECTORS QUERIES CLUSTERS CONNECTIVITY EXPANSION_ADD SECS THREADS BUDGET; do
@@ -84,6 +87,8 @@ ann() {
   : >"$results"
   say "ann: moji-ann $commit, $VECTORS × $DIM, $(nproc) cores (load average $(cut -d' ' -f1-3 /proc/loadavg))"
   local budget_end=$((SECONDS + BUDGET)) q left
+  local snapshot=()
+  [ "$SNAPSHOTS" != 1 ] || snapshot=(--snapshot "$bench_dir/snapshots")
   for q in $QUANTIZATIONS; do
     left=$((budget_end - SECONDS))
     if [ "$left" -lt 30 ]; then
@@ -95,7 +100,7 @@ ann() {
       --spread "$SPREAD" --quantization "$q" --connectivity "$CONNECTIVITY" \
       --expansion-add "$EXPANSION_ADD" --ef "$EFS" --concurrency "$CONCURRENCY" --secs "$SECS" \
       --threads "$THREADS" --max-secs "$left" --cache-dir "$bench_dir" --out "$results" \
-      --label "$commit" >/dev/null ||
+      --label "$commit" "${snapshot[@]}" >/dev/null ||
       warn "ann $q: the benchmark failed (see above)"
   done
   [ -s "$results" ] || die "no ann run finished"
