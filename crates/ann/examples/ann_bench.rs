@@ -84,7 +84,7 @@ impl Config {
             connectivity: 16,
             expansion_add: 128,
             efs: vec![16, 32, 48, 64, 96, 128],
-            concurrency: vec![1, 2, 8, 32],
+            concurrency: vec![1, 2, 4, 8, 32],
             secs: 5.0,
             threads,
             slots: threads,
