@@ -133,6 +133,11 @@ fn new_index(settings: &Settings) -> Result<Arc<dyn VectorIndex>, moji_ann::AnnE
             connectivity: rec.hnsw_connectivity,
             expansion_add: rec.hnsw_expansion_add,
             expansion_search: rec.hnsw_expansion_search,
+            quantization: if rec.hnsw_quantization == "f32" {
+                moji_ann::Quantization::F32
+            } else {
+                moji_ann::Quantization::F16
+            },
             ..IndexOptions::new(moji_embed::DIM)
         })?),
     })
