@@ -163,24 +163,9 @@ pub async fn serve(settings: moji_config::Settings) -> anyhow::Result<()> {
     tracing::info!(host = %addr.0, port = addr.1, replica = %running.addr, "recommend listening");
     let shutdown = running.shutdown.clone();
     tokio::spawn(async move {
-        wait_for_signal().await;
+        moji_telemetry::stop_requested().await;
         tracing::info!("stopping");
         shutdown.cancel();
     });
     running.done.await?
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
 }
