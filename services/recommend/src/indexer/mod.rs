@@ -10,36 +10,25 @@
 //!   wrote meanwhile. So a lost event delays an item, it never loses it; and results are
 //!   filtered by visibility when they are read, so a deleted item never shows even before that.
 
-use std::{
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc, RwLock,
-    },
-    time::{Duration, Instant},
-};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use moji_ann::VectorIndex;
-use moji_common::{
-    messages::{
-        ContentCreatedV1, ContentDeletedV1, ContentDocument, ContentKind, ContentUpdatedV1,
-    },
-    Envelope, MessageType,
-};
+use moji_common::messages::{ContentDocument, ContentKind};
 use moji_db::recommend::{self as db, NewEmbedding};
-use moji_mq::FollowEvent;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::{error::RecResult, metrics, state::MODEL, RecState};
 
+mod events;
+mod slot;
+
+pub use events::spawn;
+pub use slot::{IndexSlot, Watermark};
+
 /// Rows read per page while building.
 const BUILD_PAGE: i64 = 2_000;
 /// Texts embedded per batch while reconciling or applying events.
-const EMBED_BATCH: usize = 32;
-/// Events waiting for the applier; past this the queue is dropped and a reconcile fills in.
-const EVENT_QUEUE: usize = 10_000;
+pub(crate) const EMBED_BATCH: usize = 32;
 /// How far back catching up re-reads, for writes whose transaction committed after a later one.
 const CATCH_UP_SLACK: chrono::Duration = chrono::Duration::seconds(30);
 
@@ -85,65 +74,6 @@ pub fn document_text(title: &str, body: &str, tags: &str) -> String {
         text.push_str(part);
     }
     text
-}
-
-/// The live index, replaceable as a whole when it is rebuilt.
-#[derive(Clone)]
-pub struct IndexSlot {
-    current: Arc<RwLock<Arc<dyn VectorIndex>>>,
-}
-
-impl IndexSlot {
-    /// A slot holding `index`.
-    pub fn new(index: Arc<dyn VectorIndex>) -> Self {
-        Self {
-            current: Arc::new(RwLock::new(index)),
-        }
-    }
-
-    /// The index now.
-    pub fn get(&self) -> Arc<dyn VectorIndex> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
-    }
-
-    /// Runs `job` on the index on a blocking thread: a remote backend (Milvus) blocks on the
-    /// network, and even the in-process one should not hold the executor for a big search.
-    pub async fn run<T, F>(&self, job: F) -> RecResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn VectorIndex) -> Result<T, moji_ann::AnnError> + Send + 'static,
-    {
-        let index = self.get();
-        tokio::task::spawn_blocking(move || job(index.as_ref()))
-            .await
-            .map_err(|e| crate::error::RecError::Internal(format!("index task: {e}")))?
-            .map_err(Into::into)
-    }
-
-    fn replace(&self, index: Arc<dyn VectorIndex>) {
-        match self.current.write() {
-            Ok(mut guard) => *guard = index,
-            Err(poisoned) => *poisoned.into_inner() = index,
-        }
-    }
-}
-
-/// Where catching up with other replicas' writes starts next.
-#[derive(Clone, Default)]
-pub struct Watermark(Arc<std::sync::Mutex<Option<DateTime<Utc>>>>);
-
-impl Watermark {
-    fn get(&self) -> Option<DateTime<Utc>> {
-        self.0.lock().map(|g| *g).unwrap_or(None)
-    }
-    fn set(&self, at: DateTime<Utc>) {
-        if let Ok(mut g) = self.0.lock() {
-            *g = Some(at);
-        }
-    }
 }
 
 /// Builds a fresh index from PostgreSQL and puts it in place; returns its size.
@@ -252,7 +182,7 @@ async fn catch_up(state: &RecState) -> RecResult<()> {
 
 /// Embeds `docs` and writes them to PostgreSQL and the index; returns how many were applied
 /// (the others were older than what is stored).
-async fn store(state: &RecState, docs: Vec<Doc>) -> RecResult<usize> {
+pub(crate) async fn store(state: &RecState, docs: Vec<Doc>) -> RecResult<usize> {
     if docs.is_empty() {
         return Ok(0);
     }
@@ -306,7 +236,7 @@ async fn store(state: &RecState, docs: Vec<Doc>) -> RecResult<usize> {
     Ok(added.len())
 }
 
-async fn remove(state: &RecState, id: Uuid) -> RecResult<bool> {
+pub(crate) async fn remove(state: &RecState, id: Uuid) -> RecResult<bool> {
     let removed = state.db.run(move |c| db::delete_embedding(c, id)).await?;
     let tag = state
         .index
@@ -327,7 +257,7 @@ async fn remove(state: &RecState, id: Uuid) -> RecResult<bool> {
 }
 
 /// One item to embed.
-struct Doc {
+pub(crate) struct Doc {
     id: Uuid,
     kind: &'static str,
     owner_id: Uuid,
@@ -336,7 +266,7 @@ struct Doc {
 }
 
 impl Doc {
-    fn of_content(c: &ContentDocument) -> Self {
+    pub(crate) fn of_content(c: &ContentDocument) -> Self {
         Self {
             id: c.id,
             kind: content_kind(c.kind),
@@ -396,7 +326,7 @@ pub async fn reconcile(state: &RecState) -> RecResult<(usize, usize)> {
     Ok((embedded, removed))
 }
 
-async fn reconcile_logged(state: &RecState) {
+pub(crate) async fn reconcile_logged(state: &RecState) {
     match reconcile(state).await {
         Ok((embedded, removed)) => {
             metrics::RECONCILES.with_label_values(&["ok"]).inc();
@@ -409,192 +339,4 @@ async fn reconcile_logged(state: &RecState) {
             tracing::warn!(error = %e, "reconcile failed; retrying at the next pass");
         }
     }
-}
-
-/// What the follower hands the applier.
-enum Change {
-    /// Created or updated, with when the event occurred.
-    Upsert(ContentDocument, DateTime<Utc>, &'static str),
-    /// Deleted.
-    Delete(Uuid, DateTime<Utc>),
-    /// Events may have been missed: reconcile.
-    Reconcile,
-}
-
-fn decode(routing_key: &str, body: &[u8]) -> Option<Change> {
-    match routing_key {
-        k if k == ContentCreatedV1::TYPE => {
-            serde_json::from_slice::<Envelope<ContentCreatedV1>>(body)
-                .ok()
-                .filter(Envelope::matches_type)
-                .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentCreatedV1::TYPE))
-        }
-        k if k == ContentUpdatedV1::TYPE => {
-            serde_json::from_slice::<Envelope<ContentUpdatedV1>>(body)
-                .ok()
-                .filter(Envelope::matches_type)
-                .map(|e| Change::Upsert(e.payload.content, e.occurred_at, ContentUpdatedV1::TYPE))
-        }
-        k if k == ContentDeletedV1::TYPE => {
-            serde_json::from_slice::<Envelope<ContentDeletedV1>>(body)
-                .ok()
-                .filter(Envelope::matches_type)
-                .map(|e| Change::Delete(e.payload.id, e.occurred_at))
-        }
-        _ => None,
-    }
-}
-
-fn observe_lag(occurred: DateTime<Utc>) {
-    let lag = (Utc::now() - occurred).num_milliseconds().max(0) as f64 / 1000.0;
-    metrics::EVENT_LAG.observe(lag);
-}
-
-/// Applies queued changes in order, embedding consecutive upserts as one batch.
-async fn apply(state: RecState, mut changes: mpsc::Receiver<Change>, overflowed: Arc<AtomicBool>) {
-    let mut pending: Vec<(ContentDocument, DateTime<Utc>, &'static str)> = Vec::new();
-    loop {
-        let first = tokio::select! {
-            biased;
-            () = state.shutdown.cancelled() => return,
-            next = changes.recv() => match next { Some(c) => c, None => return },
-        };
-        let mut batch = vec![first];
-        while batch.len() < EMBED_BATCH {
-            match changes.try_recv() {
-                Ok(c) => batch.push(c),
-                Err(_) => break,
-            }
-        }
-        let mut reconcile_after = overflowed.swap(false, Ordering::AcqRel);
-        for change in batch {
-            match change {
-                Change::Upsert(doc, at, kind) => pending.push((doc, at, kind)),
-                Change::Delete(id, at) => {
-                    flush(&state, &mut pending).await;
-                    match remove(&state, id).await {
-                        Ok(_) => {
-                            observe_lag(at);
-                            metrics::EVENTS
-                                .with_label_values(&[ContentDeletedV1::TYPE, "applied"])
-                                .inc();
-                        }
-                        Err(e) => {
-                            metrics::EVENTS
-                                .with_label_values(&[ContentDeletedV1::TYPE, "failed"])
-                                .inc();
-                            tracing::warn!(%id, error = %e, "applying a delete failed; reconcile will");
-                            reconcile_after = true;
-                        }
-                    }
-                }
-                Change::Reconcile => reconcile_after = true,
-            }
-        }
-        if !flush(&state, &mut pending).await {
-            reconcile_after = true;
-        }
-        if reconcile_after {
-            reconcile_logged(&state).await;
-        }
-    }
-}
-
-/// Stores the pending upserts; false if that failed (a reconcile will redo them).
-async fn flush(
-    state: &RecState,
-    pending: &mut Vec<(ContentDocument, DateTime<Utc>, &'static str)>,
-) -> bool {
-    if pending.is_empty() {
-        return true;
-    }
-    let items = std::mem::take(pending);
-    let docs = items.iter().map(|(d, _, _)| Doc::of_content(d)).collect();
-    match store(state, docs).await {
-        Ok(applied) => {
-            for (_, at, kind) in &items {
-                observe_lag(*at);
-                metrics::EVENTS.with_label_values(&[kind, "applied"]).inc();
-            }
-            let stale = items.len().saturating_sub(applied);
-            if stale > 0 {
-                tracing::debug!(stale, "older versions skipped");
-            }
-            true
-        }
-        Err(e) => {
-            for (_, _, kind) in &items {
-                metrics::EVENTS.with_label_values(&[kind, "failed"]).inc();
-            }
-            tracing::warn!(error = %e, events = items.len(), "applying events failed; reconcile will");
-            false
-        }
-    }
-}
-
-/// Starts the event follower, the applier and the periodic reconcile; the index must be built.
-pub fn spawn(state: &RecState, shutdown: CancellationToken) -> Vec<tokio::task::JoinHandle<()>> {
-    let (tx, rx) = mpsc::channel::<Change>(EVENT_QUEUE);
-    let overflowed = Arc::new(AtomicBool::new(false));
-    let applier = tokio::spawn(apply(state.clone(), rx, overflowed.clone()));
-    let follower = {
-        let state = state.clone();
-        let shutdown = shutdown.clone();
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            let topology = state.broker.topology().clone();
-            let queue = topology.recommend_replica_queue(&state.replica);
-            let bindings: Vec<(String, String)> = [
-                ContentCreatedV1::TYPE,
-                ContentUpdatedV1::TYPE,
-                ContentDeletedV1::TYPE,
-            ]
-            .into_iter()
-            .map(|key| (topology.events_exchange(), key.to_owned()))
-            .collect();
-            let handler = move |event: FollowEvent| {
-                let change = match event {
-                    FollowEvent::Resubscribed => Change::Reconcile,
-                    FollowEvent::Message(m) => match decode(&m.routing_key, &m.body) {
-                        Some(change) => change,
-                        None => {
-                            metrics::EVENTS
-                                .with_label_values(&[m.routing_key.as_str(), "undecodable"])
-                                .inc();
-                            tracing::warn!(key = %m.routing_key, "undecodable content event");
-                            return;
-                        }
-                    },
-                };
-                if tx.try_send(change).is_err() {
-                    // The applier is far behind: drop, and let a reconcile read PostgreSQL.
-                    overflowed.store(true, Ordering::Release);
-                    metrics::EVENTS
-                        .with_label_values(&["any", "overflow"])
-                        .inc();
-                }
-            };
-            if let Err(e) =
-                moji_mq::follow(&state.broker, &queue, &bindings, handler, shutdown).await
-            {
-                tracing::error!(error = %e, "content event follower stopped");
-            }
-        })
-    };
-    let periodic = {
-        let state = state.clone();
-        tokio::spawn(async move {
-            let every = Duration::from_secs(state.settings.recommend.reconcile_secs);
-            loop {
-                tokio::select! {
-                    () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(every) => {}
-                }
-                if tx.send(Change::Reconcile).await.is_err() {
-                    return;
-                }
-            }
-        })
-    };
-    vec![applier, follower, periodic]
 }
