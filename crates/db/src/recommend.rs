@@ -297,19 +297,25 @@ pub fn cards(conn: &mut PgConnection, ids: &[Uuid]) -> Result<Vec<CardRow>, DbEr
     Ok(rows)
 }
 
-/// Whether the item is visible, and its kind.
-pub fn visible_kind(conn: &mut PgConnection, id: Uuid) -> Result<Option<String>, DbError> {
-    #[derive(QueryableByName)]
-    struct KindRow {
-        #[diesel(sql_type = Text)]
-        kind: String,
-    }
-    let row: Option<KindRow> =
-        diesel::sql_query(format!("SELECT v.kind FROM ({VISIBLE}) v WHERE v.id = $1"))
-            .bind::<SqlUuid, _>(id)
-            .get_result(conn)
-            .optional()?;
-    Ok(row.map(|r| r.kind))
+/// A visible item's kind and title.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct VisibleItem {
+    /// Its kind.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    /// Its title.
+    #[diesel(sql_type = Text)]
+    pub title: String,
+}
+
+/// The item's kind and title if it is visible.
+pub fn visible_item(conn: &mut PgConnection, id: Uuid) -> Result<Option<VisibleItem>, DbError> {
+    Ok(diesel::sql_query(format!(
+        "SELECT v.kind, v.title FROM ({VISIBLE}) v WHERE v.id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()?)
 }
 
 /// Something a person showed interest in.

@@ -35,25 +35,24 @@ pub struct Cards {
     pub items: Vec<Card>,
 }
 
-/// The vector of a visible item of `kind`: from the index, else from PostgreSQL (an item
-/// embedded by another replica a moment ago). 404 if the item is not visible or not of `kind`.
+/// The title and vector of a visible item of `kind`: the vector from the index, else from
+/// PostgreSQL (an item embedded by another replica a moment ago). 404 if the item is not
+/// visible or not of `kind`.
 pub async fn vector_of(
     state: &RecState,
     id: Uuid,
     kind: &'static str,
-) -> RecResult<Option<Vec<f32>>> {
-    let visible = state.db.run(move |c| db::visible_kind(c, id)).await?;
-    if visible.as_deref() != Some(kind) {
-        return Err(RecError::NotFound(kind));
-    }
+) -> RecResult<(String, Option<Vec<f32>>)> {
+    let visible = state.db.run(move |c| db::visible_item(c, id)).await?;
+    let title = match visible {
+        Some(item) if item.kind == kind => item.title,
+        _ => return Err(RecError::NotFound(kind)),
+    };
     if let Some((_, vector)) = state.index.run(move |index| Ok(index.get(id))).await? {
-        return Ok(Some(vector));
+        return Ok((title, Some(vector)));
     }
-    Ok(state
-        .db
-        .run(move |c| db::embedding_of(c, id))
-        .await?
-        .map(|r| r.embedding))
+    let stored = state.db.run(move |c| db::embedding_of(c, id)).await?;
+    Ok((title, stored.map(|r| r.embedding)))
 }
 
 /// Nearest neighbours of `vector` among items of `kind`, leaving out `exclude`.
@@ -82,14 +81,10 @@ pub async fn neighbours(
 }
 
 async fn similar(state: &RecState, id: Uuid, kind: &'static str, size: usize) -> RecResult<Cards> {
-    let Some(vector) = vector_of(state, id, kind).await? else {
+    let (title, Some(vector)) = vector_of(state, id, kind).await? else {
         // Visible but not embedded yet (seconds after it was written): nothing to compare.
         return Ok(Cards { items: Vec::new() });
     };
-    let title = cards::titles(state, vec![id])
-        .await?
-        .remove(&id)
-        .unwrap_or_default();
     // A few more than asked: some neighbours may have been hidden since they were indexed.
     let hits = neighbours(state, vector, kind, size + 5, HashSet::from([id])).await?;
     let picks = hits

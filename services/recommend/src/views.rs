@@ -188,9 +188,9 @@ pub async fn record(
     let kind = match state.index.run(move |index| Ok(index.get(item))).await? {
         Some((tag, _)) => tag_kind(tag),
         None => {
-            let kind = state.db.run(move |c| db::visible_kind(c, item)).await?;
+            let visible = state.db.run(move |c| db::visible_item(c, item)).await?;
             tag_kind(crate::indexer::kind_tag(
-                kind.as_deref().ok_or(RecError::NotFound("item"))?,
+                &visible.ok_or(RecError::NotFound("item"))?.kind,
             ))
         }
     };
