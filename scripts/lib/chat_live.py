@@ -14,7 +14,6 @@ Each step prints one PASS/FAIL line; exit status 1 when any failed. Standard lib
 from __future__ import annotations
 
 import base64
-import http.client
 import json
 import os
 import socket
@@ -23,37 +22,16 @@ import sys
 import time
 import urllib.parse
 
-BASE = urllib.parse.urlsplit(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
-HOST, PORT = BASE.hostname or "127.0.0.1", BASE.port or 80
-failed = 0
+from live_http import Live
 
-
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    global failed
-    if ok:
-        print(f"PASS chat: {name}")
-    else:
-        failed += 1
-        print(f"FAIL chat: {name}{': ' + detail if detail else ''}")
-    return ok
+LIVE = Live("chat", sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
+HOST, PORT = LIVE.host, LIVE.port
+check = LIVE.check
 
 
 def call(method: str, path: str, body=None, token: str | None = None):
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=15)
-    headers = {"content-type": "application/json"} if body is not None else {}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        res = conn.getresponse()
-        data = res.read()
-    finally:
-        conn.close()
-    try:
-        parsed = json.loads(data) if data else None
-    except ValueError:
-        parsed = None
-    return res.status, parsed, data
+    status, parsed, data, _ = LIVE.call(method, path, body, token)
+    return status, parsed, data
 
 
 class Socket:
@@ -154,15 +132,7 @@ class Socket:
 
 
 def user(tag: str) -> tuple[str, str]:
-    name = f"chat{tag}_{int(time.time())}_{os.getpid()}"[:30]
-    password = "chat live password 1"
-    status, _, data = call("POST", "/api/v1/users", {"username": name, "email": f"{name}@example.com", "password": password})
-    if status not in (200, 201):
-        raise SystemExit(f"FAIL chat: sign up {name}: {status} {data[:200]!r}")
-    status, body, data = call("POST", "/api/v1/auth/login", {"login": name, "password": password})
-    if status != 200 or not body:
-        raise SystemExit(f"FAIL chat: log in {name}: {status} {data[:200]!r}")
-    return name, body["access_token"]
+    return LIVE.user(tag, "chat live password 1")
 
 
 def typed(kind: str, **fields):
@@ -248,8 +218,7 @@ def main() -> int:
     check("logout closes bob's socket with 1008", status in (200, 204) and b.close_code == 1008, f"logout {status}, close {b.close_code}")
     a.close()
     b.close()
-    print(f"chat: {'all passed' if not failed else f'{failed} failed'}")
-    return 1 if failed else 0
+    return LIVE.summary()
 
 
 if __name__ == "__main__":

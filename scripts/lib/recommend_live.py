@@ -14,54 +14,25 @@ Each step prints one PASS/FAIL line; exit status 1 when any failed. Standard lib
 
 from __future__ import annotations
 
-import http.client
-import json
 import os
 import sys
 import time
 import urllib.parse
 
-BASE = urllib.parse.urlsplit(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
-HOST, PORT = BASE.hostname or "127.0.0.1", BASE.port or 80
+from live_http import Live
+
+LIVE = Live("recommend", sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8080")
+HOST, PORT = LIVE.host, LIVE.port
+check = LIVE.check
 # How long a new post may take from the api's 201 to a search hit: the outbox relay, the
 # content.created event, embedding and the index.
 INDEX_WAIT = 5.0
 KINDS = {"post", "product", "emoji", "user"}
 REASONS = {"matched", "similar_to", "because_you_liked", "because_you_viewed", "popular", "latest"}
 MATCHED_BY = {"semantic", "fulltext"}
-failed = 0
 
 
-def check(name: str, ok: bool, detail: str = "") -> bool:
-    global failed
-    if ok:
-        print(f"PASS recommend: {name}")
-    else:
-        failed += 1
-        print(f"FAIL recommend: {name}{': ' + detail if detail else ''}")
-    return ok
-
-
-def call(method: str, path: str, body=None, token: str | None = None):
-    """(status, parsed JSON or None, raw bytes, content type); a refused connection is status 0."""
-    conn = http.client.HTTPConnection(HOST, PORT, timeout=15)
-    headers = {"content-type": "application/json"} if body is not None else {}
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    try:
-        conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
-        res = conn.getresponse()
-        data = res.read()
-        status, ctype = res.status, res.getheader("content-type") or ""
-    except OSError as e:
-        return 0, None, str(e).encode(), ""
-    finally:
-        conn.close()
-    try:
-        parsed = json.loads(data) if data else None
-    except ValueError:
-        parsed = None
-    return status, parsed, data, ctype
+call = LIVE.call
 
 
 def problem(status: int, body, ctype: str, want: tuple[int, ...]) -> bool:
@@ -120,15 +91,7 @@ def cards_ok(name: str, items, *, search: bool = False, kind: str | None = None)
 
 
 def user(tag: str) -> tuple[str, str]:
-    name = f"rec{tag}_{int(time.time())}_{os.getpid()}"[:30]
-    password = "recommend live password 1"
-    status, _, data, _ = call("POST", "/api/v1/users", {"username": name, "email": f"{name}@example.com", "password": password})
-    if status not in (200, 201):
-        raise SystemExit(f"FAIL recommend: sign up {name}: {status} {data[:200]!r}")
-    status, body, data, _ = call("POST", "/api/v1/auth/login", {"login": name, "password": password})
-    if status != 200 or not body:
-        raise SystemExit(f"FAIL recommend: log in {name}: {status} {data[:200]!r}")
-    return name, body["access_token"]
+    return LIVE.user(tag, "recommend live password 1")
 
 
 def poll(path: str, has, token: str | None = None):
@@ -261,8 +224,7 @@ def main() -> int:
     status, res, data, _ = call("GET", "/api/v1/recommend/posts?size=10", token=b_token)
     check("for you still answers after a view", status == 200 and isinstance(res, dict), f"status {status}")
 
-    print(f"recommend: {'all passed' if not failed else f'{failed} failed'}")
-    return 1 if failed else 0
+    return LIVE.summary()
 
 
 if __name__ == "__main__":
