@@ -5,15 +5,18 @@
 //! searches, each on one of its `threads` per-thread contexts; `slots` makes extra callers wait
 //! for a context rather than fail. An upsert adds the vector under a fresh key, binds the id
 //! to it and only then removes the old key, so a search sees the old vector or the new one,
-//! and a key that is no longer bound (replaced or removed) is dropped from results.
+//! and a key that is no longer bound (replaced or removed) is dropped from results. Adds and
+//! searches take turns (`sync::Turns`): usearch's searches are not safe against an add that
+//! raises the graph's top level.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::path::Path;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::RwLock;
 
 use usearch::{Index, MetricKind, ScalarKind};
 use uuid::Uuid;
 
+use self::sync::{Side, Slots, Turns};
 use crate::keys::{tag_of, KeyMap};
 use crate::{
     check_vector, read, write, AnnError, Filter, Hit, IndexOptions, Quantization, VectorIndex,
@@ -29,6 +32,7 @@ pub struct HnswIndex {
     index: RwLock<Index>,
     keys: RwLock<KeyMap>,
     slots: Slots,
+    turns: Turns,
 }
 
 impl std::fmt::Debug for HnswIndex {
@@ -56,6 +60,7 @@ impl HnswIndex {
             index: RwLock::new(index),
             keys: RwLock::new(KeyMap::default()),
             slots: Slots::new(options.threads),
+            turns: Turns::new(),
         })
     }
 
@@ -186,6 +191,7 @@ impl HnswIndex {
             index: RwLock::new(index),
             keys: RwLock::new(keys),
             slots: Slots::new(options.threads),
+            turns: Turns::new(),
         })
     }
 
@@ -216,7 +222,11 @@ impl VectorIndex for HnswIndex {
                 self.grow()?;
                 continue;
             }
-            match index.add(key, vector) {
+            let added = {
+                let _turn = self.turns.enter(Side::Write);
+                index.add(key, vector)
+            };
+            match added {
                 Ok(()) => {
                     let old = write(&self.keys).bind(id, key);
                     if let Some(old) = old {
@@ -261,6 +271,7 @@ impl VectorIndex for HnswIndex {
         let matches = {
             let _slot = self.slots.acquire();
             let index = read(&self.index);
+            let _turn = self.turns.enter(Side::Search);
             if filter.tag.is_none() && excluded.is_empty() {
                 index.search(query, k)
             } else {
@@ -327,74 +338,6 @@ fn utf8(path: &Path) -> Result<&str, AnnError> {
         .ok_or_else(|| AnnError::snapshot(path, "the path is not UTF-8"))
 }
 
-/// A fair counting semaphore: at most `n` holders at once; the others wait in arrival order,
-/// and a released slot is handed to the longest waiter (a caller that releases and asks again
-/// at once cannot jump the queue, which would starve the waiters and ruin tail latency).
-struct Slots {
-    state: Mutex<SlotState>,
-}
-
-struct SlotState {
-    free: usize,
-    waiters: VecDeque<Arc<Waiter>>,
-}
-
-#[derive(Default)]
-struct Waiter {
-    granted: Mutex<bool>,
-    wake: Condvar,
-}
-
-struct Slot<'a>(&'a Slots);
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-impl Slots {
-    fn new(n: usize) -> Self {
-        Slots {
-            state: Mutex::new(SlotState {
-                free: n,
-                waiters: VecDeque::new(),
-            }),
-        }
-    }
-
-    fn acquire(&self) -> Slot<'_> {
-        let waiter = {
-            let mut state = lock(&self.state);
-            if state.free > 0 && state.waiters.is_empty() {
-                state.free -= 1;
-                return Slot(self);
-            }
-            let waiter = Arc::new(Waiter::default());
-            state.waiters.push_back(waiter.clone());
-            waiter
-        };
-        let mut granted = lock(&waiter.granted);
-        while !*granted {
-            granted = waiter
-                .wake
-                .wait(granted)
-                .unwrap_or_else(PoisonError::into_inner);
-        }
-        Slot(self)
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        let mut state = lock(&self.0.state);
-        match state.waiters.pop_front() {
-            Some(next) => {
-                *lock(&next.granted) = true;
-                next.wake.notify_one();
-            }
-            None => state.free += 1,
-        }
-    }
-}
-
+mod sync;
 #[cfg(test)]
 mod tests;
