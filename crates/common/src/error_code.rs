@@ -62,6 +62,10 @@ pub enum ErrorCode {
     Cancelled,
     /// A WebSocket frame that is not JSON or not a known frame of this protocol version.
     BadFrame,
+    /// The daily quota is used up; it renews at the next product day (`Retry-After`).
+    QuotaExceeded,
+    /// No course fits the request (too few places open for those filters).
+    NoCourseFound,
 }
 
 impl ErrorCode {
@@ -96,6 +100,8 @@ impl ErrorCode {
             NoFaceDetected => "no_face_detected",
             Cancelled => "cancelled",
             BadFrame => "bad_frame",
+            QuotaExceeded => "quota_exceeded",
+            NoCourseFound => "no_course_found",
         }
     }
 }
@@ -120,6 +126,8 @@ mod tests {
             ErrorCode::NoFaceDetected,
             ErrorCode::Internal,
             ErrorCode::BadFrame,
+            ErrorCode::QuotaExceeded,
+            ErrorCode::NoCourseFound,
         ] {
             let json = serde_json::to_string(&code).unwrap();
             assert_eq!(json, format!("\"{}\"", code.as_str()));

@@ -6,6 +6,7 @@
 #[macro_use]
 mod macros;
 
+pub mod course;
 pub mod error_code;
 pub mod ids;
 pub mod messages;

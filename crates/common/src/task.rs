@@ -7,6 +7,8 @@ wire_enum! {
         Emoji = "emoji",
         /// Find the zodiac animal the face resembles.
         Zodiac = "zodiac",
+        /// Plan and write a date course.
+        Course = "course",
     }
 }
 
