@@ -324,6 +324,7 @@ pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
         one::<ContentUpdatedV1>(),
         one::<ContentDeletedV1>(),
         one::<ChatEventV1>(),
+        one::<crate::course::CourseSuggestV1>(),
     ]
 }
 

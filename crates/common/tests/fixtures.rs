@@ -11,6 +11,7 @@ use moji_common::{
         ChatEventV1, ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1,
         MediaProcessV1, MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
     },
+    course::{CourseDocument, CourseSuggestV1},
     results::{EmojiResult, ZodiacResult},
     Envelope, MessageType, TaskKind,
 };
@@ -66,6 +67,7 @@ fn every_fixture_reads_and_writes_back_unchanged() {
                 match p.kind {
                     TaskKind::Emoji => drop(round_trip::<EmojiResult>(&what, &p.result)),
                     TaskKind::Zodiac => drop(round_trip::<ZodiacResult>(&what, &p.result)),
+                    TaskKind::Course => drop(round_trip::<CourseDocument>(&what, &p.result)),
                 }
             }
             "task.failed.v1" => {
@@ -88,6 +90,9 @@ fn every_fixture_reads_and_writes_back_unchanged() {
             }
             "content.deleted.v1" => {
                 envelope::<ContentDeletedV1>(&file, &value);
+            }
+            "course.suggest.v1" => {
+                envelope::<CourseSuggestV1>(&file, &value);
             }
             "chat.event.v1" => {
                 envelope::<ChatEventV1>(&file, &value);

@@ -4,10 +4,12 @@
 //! environment: a file that sets one is refused.
 
 mod calendar;
+mod courses;
 
 use std::path::PathBuf;
 
 pub use calendar::ProductCalendar;
+pub use courses::CourseSettings;
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
@@ -71,6 +73,8 @@ pub struct Settings {
     pub chat: ChatSettings,
     /// Search, similar items and "for you" (the recommendation service).
     pub recommend: RecommendSettings,
+    /// Date courses: quota and the text writer.
+    pub courses: CourseSettings,
 }
 
 /// The recommendation service: model, index, ranking and view recording (docs/recommend.md).
@@ -451,6 +455,7 @@ impl Default for Settings {
                 recency_half_life_days: 14.0,
                 reconcile_secs: 300,
             },
+            courses: CourseSettings::default(),
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,
@@ -465,8 +470,9 @@ impl Default for Settings {
 }
 
 /// Keys that may only come from the environment.
-const SECRET_KEYS: [&str; 4] = [
+const SECRET_KEYS: [&str; 5] = [
     "jwt.secret",
+    "courses.openai_api_key",
     "storage.secret_access_key",
     "storage.access_key_id",
     "storage.signing_secret",
@@ -646,6 +652,9 @@ impl Settings {
         }
         if self.env == Environment::Production && self.faces.step_delay_ms > 0 {
             return bad("faces.step_delay_ms is a test knob and must be 0 in production".into());
+        }
+        if let Some(problem) = self.courses.problem() {
+            return bad(problem);
         }
         if let Err(e) = ProductCalendar::new(&self.product.time_zone) {
             return bad(format!("product.time_zone: {e}"));

@@ -7,6 +7,7 @@
 pub mod challenges;
 pub mod chat;
 pub mod comments;
+pub mod courses;
 pub mod emojis;
 pub mod error;
 pub mod face_tasks;

@@ -79,6 +79,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    course_quota (user_id, day) {
+        user_id -> Uuid,
+        day -> Date,
+        used -> Int4,
+    }
+}
+
+diesel::table! {
+    course_tasks (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        request -> Jsonb,
+        day -> Date,
+        status -> Text,
+        error_code -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    date_courses (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        title -> Text,
+        rating -> Nullable<Int2>,
+        provider -> Text,
+        document -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     emoji_likes (emoji_id, user_id) {
         emoji_id -> Uuid,
         user_id -> Uuid,
@@ -429,6 +466,10 @@ diesel::joinable!(comment_likes -> comments (comment_id));
 diesel::joinable!(comment_likes -> users (user_id));
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
+diesel::joinable!(course_quota -> users (user_id));
+diesel::joinable!(course_tasks -> users (user_id));
+diesel::joinable!(date_courses -> course_tasks (id));
+diesel::joinable!(date_courses -> users (user_id));
 diesel::joinable!(emoji_likes -> emojis (emoji_id));
 diesel::joinable!(emoji_likes -> users (user_id));
 diesel::joinable!(emoji_window_likes -> ranking_windows (period));
@@ -467,6 +508,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     chat_rooms,
     comment_likes,
     comments,
+    course_quota,
+    course_tasks,
+    date_courses,
     emoji_likes,
     emoji_window_likes,
     emojis,

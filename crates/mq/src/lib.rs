@@ -39,8 +39,8 @@ pub use broker::{Broker, RawMessage};
 pub use consumer::{consume, Incoming, Outcome};
 pub use follow::{follow, Delivered, FollowEvent};
 pub use topology::{
-    Topology, DATASET_GENERATE_KEY, FACE_ANALYZE_KEY, MEDIA_PROCESSED_KEY, MEDIA_PROCESS_KEY,
-    TASK_FAILED_KEY, TASK_SUCCEEDED_KEY,
+    Topology, COURSE_SUGGEST_KEY, DATASET_GENERATE_KEY, FACE_ANALYZE_KEY, MEDIA_PROCESSED_KEY,
+    MEDIA_PROCESS_KEY, TASK_FAILED_KEY, TASK_SUCCEEDED_KEY,
 };
 
 use lapin::types::ShortString;

@@ -14,6 +14,8 @@ pub const FACE_ANALYZE_KEY: &str = "face.analyze";
 pub const DATASET_GENERATE_KEY: &str = "dataset.generate";
 /// Routing key of `media.process` tasks on the tasks exchange.
 pub const MEDIA_PROCESS_KEY: &str = "media.process";
+/// Routing key of `course.suggest` tasks on the tasks exchange.
+pub const COURSE_SUGGEST_KEY: &str = "course.suggest";
 /// Routing key of `media.processed` events on the events exchange.
 pub const MEDIA_PROCESSED_KEY: &str = "media.processed";
 /// Routing key of `task.succeeded` events on the events exchange.
@@ -76,6 +78,11 @@ impl Topology {
     /// `{prefix}inference.dataset`, bound to the tasks exchange with `dataset.generate`.
     pub fn dataset_queue(&self) -> String {
         format!("{}inference.dataset", self.prefix)
+    }
+
+    /// `{prefix}recommend.course`, bound to the tasks exchange with `course.suggest`.
+    pub fn course_queue(&self) -> String {
+        format!("{}recommend.course", self.prefix)
     }
 
     /// `{prefix}inference.media`, bound to the tasks exchange with `media.process`.
@@ -157,6 +164,11 @@ impl Topology {
                 name: self.api_media_queue(),
                 exchange: self.events_exchange(),
                 keys: vec![MEDIA_PROCESSED_KEY],
+            },
+            WorkQueue {
+                name: self.course_queue(),
+                exchange: self.tasks_exchange(),
+                keys: vec![COURSE_SUGGEST_KEY],
             },
         ]
     }
@@ -300,7 +312,7 @@ mod tests {
         for name in t.all_queues() {
             assert!(name.starts_with("t1."), "{name}");
         }
-        assert_eq!(t.all_queues().len(), 12);
+        assert_eq!(t.all_queues().len(), 14);
     }
 
     #[test]
@@ -320,6 +332,9 @@ mod tests {
         assert_eq!(queues[5].name, "api.media-processed");
         assert_eq!(queues[5].exchange, "moji.events");
         assert_eq!(queues[5].keys, vec!["media.processed"]);
+        assert_eq!(queues[6].name, "recommend.course");
+        assert_eq!(queues[6].exchange, "moji.tasks");
+        assert_eq!(queues[6].keys, vec!["course.suggest"]);
     }
 
     #[test]

@@ -62,6 +62,14 @@ pub enum ApiError {
         /// Seconds until retrying can succeed, when known.
         retry_after_secs: Option<u64>,
     },
+    /// A daily quota is used up (429 `quota_exceeded`), renewing in `reset_secs`.
+    #[error("quota of {limit} a day used up")]
+    QuotaExceeded {
+        /// Units per day.
+        limit: u32,
+        /// Seconds until the next product day.
+        reset_secs: u64,
+    },
     /// A dependency is down (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
@@ -126,9 +134,9 @@ impl ResponseError for ApiError {
             Self::InvalidImage(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::TooManyAttempts { .. } | Self::RateLimited { .. } => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Self::TooManyAttempts { .. }
+            | Self::RateLimited { .. }
+            | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -187,6 +195,28 @@ impl ResponseError for ApiError {
                 if let Some(v) = retry_after_secs.and_then(|s| s.to_string().parse().ok()) {
                     resp.headers_mut()
                         .insert(actix_web::http::header::RETRY_AFTER, v);
+                }
+                return resp;
+            }
+            Self::QuotaExceeded { limit, reset_secs } => {
+                let mut resp = moji_telemetry::problem(
+                    status,
+                    ErrorCode::QuotaExceeded,
+                    format!("you have used all {limit} of today's requests; the quota renews in {reset_secs} s"),
+                );
+                let headers = resp.headers_mut();
+                for (name, value) in [
+                    ("retry-after", reset_secs.to_string()),
+                    ("ratelimit-limit", limit.to_string()),
+                    ("ratelimit-remaining", "0".to_owned()),
+                    ("ratelimit-reset", reset_secs.to_string()),
+                ] {
+                    if let Ok(value) = value.parse() {
+                        headers.insert(
+                            actix_web::http::header::HeaderName::from_static(name),
+                            value,
+                        );
+                    }
                 }
                 return resp;
             }

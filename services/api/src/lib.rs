@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod challenges;
 pub mod cli;
 pub mod comments;
+pub mod courses;
 pub mod emojis;
 pub mod error;
 pub mod events;
@@ -64,7 +65,14 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
             actix_web::http::header::HeaderName::from_static("idempotency-key"),
             actix_web::http::header::HeaderName::from_static("x-request-id"),
         ])
-        .expose_headers(["x-request-id", "location", "retry-after"])
+        .expose_headers([
+            "x-request-id",
+            "location",
+            "retry-after",
+            "ratelimit-limit",
+            "ratelimit-remaining",
+            "ratelimit-reset",
+        ])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);

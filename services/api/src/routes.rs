@@ -16,6 +16,7 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .configure(crate::uploads::routes)
             .configure(crate::files::routes)
             .configure(crate::faces::routes)
+            .configure(crate::courses::routes)
             .configure(crate::results::routes)
             .configure(crate::statistics::routes)
             .configure(crate::catalogue::routes)

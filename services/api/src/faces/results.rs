@@ -1,4 +1,4 @@
-//! Persisting what the workers report: each `task.succeeded` / `task.failed` is stored once
+//! Persisting what the workers report (course tasks are handed to `courses::results`): each `task.succeeded` / `task.failed` is stored once
 //! (duplicates are harmless), with the per-face rows and challenge awards of a success.
 
 use chrono::Utc;
@@ -16,6 +16,9 @@ use crate::state::AppState;
 /// Persists a `task.succeeded` once (duplicates are harmless) and awards challenges.
 pub async fn on_succeeded(state: &AppState, msg: Incoming<TaskSucceededV1>) -> Outcome {
     let p = msg.envelope.payload;
+    if p.kind == TaskKind::Course {
+        return crate::courses::results::on_succeeded(state, p).await;
+    }
     let rows = match face_rows(&p, state.calendar) {
         Ok(rows) => rows,
         Err(why) => {
@@ -43,6 +46,9 @@ pub async fn on_succeeded(state: &AppState, msg: Incoming<TaskSucceededV1>) -> O
 /// Persists a `task.failed` once.
 pub async fn on_failed(state: &AppState, msg: Incoming<TaskFailedV1>) -> Outcome {
     let p = msg.envelope.payload;
+    if p.kind == TaskKind::Course {
+        return crate::courses::results::on_failed(state, p).await;
+    }
     let (id, code, detail) = (p.task_id, p.code.as_str().to_owned(), p.detail);
     match state
         .db
@@ -86,6 +92,7 @@ fn face_rows(p: &TaskSucceededV1, calendar: ProductCalendar) -> Result<Vec<FaceR
                 })
                 .collect())
         }
+        TaskKind::Course => Err("a course is not a face result".into()),
         TaskKind::Zodiac => {
             let r: ZodiacResult =
                 serde_json::from_value(p.result.clone()).map_err(|e| e.to_string())?;

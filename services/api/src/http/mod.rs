@@ -5,6 +5,7 @@ pub mod cursor;
 pub mod links;
 pub mod paging;
 pub mod params;
+pub mod sse;
 pub mod text;
 pub mod viewer;
 

@@ -125,6 +125,8 @@ pub async fn my_results(
                 None,
             ),
             TaskKind::Zodiac => (None, zodiac::summary(&task)),
+            // Face tasks only: courses live in their own table.
+            TaskKind::Course => (None, None),
         };
         items.push(ResultItem {
             task_id: task.id,

@@ -1,0 +1,3 @@
+DROP TABLE date_courses;
+DROP TABLE course_quota;
+DROP TABLE course_tasks;

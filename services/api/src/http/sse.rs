@@ -1,0 +1,75 @@
+//! Server-Sent Events of a task: its current state, then every change until the final one.
+//! Faces and date courses differ only in how they render a state, which they pass in.
+
+use std::{convert::Infallible, future::Future, time::Duration};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use moji_redis::TaskEvent;
+use serde_json::Value;
+
+/// How often an idle event stream sends a comment so proxies keep it open.
+const HEARTBEAT: Duration = Duration::from_secs(15);
+/// Longest an event stream stays open.
+const STREAM_LIMIT: Duration = Duration::from_secs(15 * 60);
+
+fn sse_frame(seq: u64, view: &Value) -> Bytes {
+    Bytes::from(format!("id: {seq}\nevent: task\ndata: {view}\n\n"))
+}
+
+/// The `event: task` frames: `first` (the state when the client subscribed, as of `since`),
+/// then `render(event)` for every later change from `changes`, closing after a final one
+/// (at once when `first_final`). `changes` must be subscribed before `first` was read, so no
+/// change falls between them.
+pub fn task_stream<C, R, F>(
+    first: Value,
+    first_final: bool,
+    since: DateTime<Utc>,
+    changes: C,
+    render: R,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static
+where
+    C: Stream<Item = TaskEvent> + Send + 'static,
+    R: Fn(TaskEvent) -> F + Send + 'static,
+    F: Future<Output = Value> + Send,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        let mut changes = Box::pin(changes);
+        let mut seq = 0u64;
+        if tx.send(sse_frame(seq, &first)).await.is_err() || first_final {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + STREAM_LIMIT;
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                ev = changes.next() => {
+                    let Some(ev) = ev else { break };
+                    // Events older than the snapshot were already covered by it.
+                    if ev.at < since && !ev.status.is_final() {
+                        continue;
+                    }
+                    seq += 1;
+                    let is_final = ev.status.is_final();
+                    let view = render(ev).await;
+                    if tx.send(sse_frame(seq, &view)).await.is_err() || is_final {
+                        break;
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if tx.send(Bytes::from_static(b": keep-alive\n\n")).await.is_err() {
+                        break;
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => break,
+            }
+        }
+    });
+    futures_util::stream::unfold(
+        rx,
+        |mut rx| async move { rx.recv().await.map(|b| (Ok(b), rx)) },
+    )
+}
