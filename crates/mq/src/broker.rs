@@ -579,6 +579,22 @@ impl Broker {
         .await
     }
 
+    /// Declares the work queue `name` of the topology (with its dead queue and bindings): for a
+    /// service that consumes one work queue but connected with [`Broker::exchanges_only`].
+    pub async fn declare_work_queue(&self, name: &str) -> Result<(), MqError> {
+        let topology = self.shared.topology.clone();
+        let queue = topology
+            .work_queues()
+            .into_iter()
+            .find(|q| q.name == name)
+            .ok_or_else(|| MqError::UnknownQueue(name.to_owned()))?;
+        let limit = self.shared.delivery_limit;
+        self.with_admin_channel("declare work queue", |channel| async move {
+            topology::declare_work_queue(&channel, &topology, &queue, limit).await
+        })
+        .await
+    }
+
     /// Deletes every queue and exchange of the topology (test teardown; never in production).
     pub async fn delete_topology(&self) -> Result<(), MqError> {
         let topology = self.shared.topology.clone();

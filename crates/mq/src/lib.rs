@@ -76,6 +76,9 @@ pub enum MqError {
     /// A message could not be serialised to JSON.
     #[error("encoding message: {0}")]
     Encode(#[from] serde_json::Error),
+    /// A work queue the topology does not have.
+    #[error("no work queue {0:?} in the topology")]
+    UnknownQueue(String),
     /// An exchange, queue, routing key or tag longer than AMQP's 255-byte limit.
     #[error("AMQP name too long ({len} bytes, max 255): {name:?}")]
     NameTooLong {

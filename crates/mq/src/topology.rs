@@ -235,44 +235,55 @@ pub(crate) async fn declare(
     let Some(delivery_limit) = work_queues else {
         return Ok(());
     };
-    let dlx = topology.dead_letter_exchange();
     for queue in topology.work_queues() {
-        let dead = Topology::dead_queue(&queue.name);
-        // Dead queues are plain durable queues: they are inspected by people, not consumed.
-        channel
-            .queue_declare(
-                short(&dead)?,
-                QueueDeclareOptions::durable(),
-                FieldTable::default(),
-            )
-            .await?;
+        declare_work_queue(channel, topology, &queue, delivery_limit).await?;
+    }
+    Ok(())
+}
+
+/// Declares one quorum work queue, its dead queue and their bindings (idempotent).
+pub(crate) async fn declare_work_queue(
+    channel: &Channel,
+    topology: &Topology,
+    queue: &WorkQueue,
+    delivery_limit: u32,
+) -> Result<(), MqError> {
+    let dlx = topology.dead_letter_exchange();
+    let dead = Topology::dead_queue(&queue.name);
+    // Dead queues are plain durable queues: they are inspected by people, not consumed.
+    channel
+        .queue_declare(
+            short(&dead)?,
+            QueueDeclareOptions::durable(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_bind(
+            short(&dead)?,
+            short(&dlx)?,
+            short(&queue.name)?,
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    channel
+        .queue_declare(
+            short(&queue.name)?,
+            QueueDeclareOptions::durable(),
+            work_queue_arguments(&dlx, &queue.name, delivery_limit),
+        )
+        .await?;
+    for key in &queue.keys {
         channel
             .queue_bind(
-                short(&dead)?,
-                short(&dlx)?,
                 short(&queue.name)?,
+                short(&queue.exchange)?,
+                short(key)?,
                 QueueBindOptions::default(),
                 FieldTable::default(),
             )
             .await?;
-        channel
-            .queue_declare(
-                short(&queue.name)?,
-                QueueDeclareOptions::durable(),
-                work_queue_arguments(&dlx, &queue.name, delivery_limit),
-            )
-            .await?;
-        for key in &queue.keys {
-            channel
-                .queue_bind(
-                    short(&queue.name)?,
-                    short(&queue.exchange)?,
-                    short(key)?,
-                    QueueBindOptions::default(),
-                    FieldTable::default(),
-                )
-                .await?;
-        }
     }
     Ok(())
 }

@@ -287,6 +287,11 @@ impl Worker {
                 self.finish_zodiac(task, &analysis.faces, &mut last_write)
                     .await
             }
+            // The recommendation service plans courses; one here is a misrouted message.
+            (TaskKind::Course, _) => Err(TaskEnd::Failed(
+                ErrorCode::Internal,
+                "a course is not a face task".into(),
+            )),
         }
     }
 
