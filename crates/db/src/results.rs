@@ -39,6 +39,8 @@ pub fn total(
     Ok(match kind {
         Some(TaskKind::Emoji) => emoji,
         Some(TaskKind::Zodiac) => zodiac,
+        // Courses are not face results.
+        Some(TaskKind::Course) => 0,
         None => emoji + zodiac,
     })
 }
