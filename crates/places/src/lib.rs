@@ -11,6 +11,7 @@ mod error;
 pub mod geo;
 pub mod hours;
 pub mod plan;
+pub mod sql;
 pub mod validate;
 
 pub use catalogue::{budget_cap, catalogue, parse_catalogue, Category, Place};
@@ -18,6 +19,7 @@ pub use error::{PlacesError, PlanError};
 pub use geo::{distance_km, haversine_km, max_leg_km, region_bounds, travel_minutes, Bounds};
 pub use hours::{format_hhmm, parse_hhmm, window, OpeningHours, TimeWindow};
 pub use plan::{course_minutes, plan, PlannedStop};
+pub use sql::{catalogue_sql, places_sql, DOWN_SQL, MIGRATION};
 pub use validate::validate;
 
 /// Re-exported request vocabulary from `moji-common`, so callers need one import.
