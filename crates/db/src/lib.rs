@@ -19,6 +19,7 @@ mod likes;
 pub mod media;
 pub mod models;
 pub mod outbox;
+pub mod places;
 pub mod pool;
 pub mod posts;
 pub mod prepared;

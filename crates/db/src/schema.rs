@@ -268,6 +268,27 @@ diesel::table! {
 }
 
 diesel::table! {
+    places (id) {
+        id -> Text,
+        region -> Text,
+        name_ko -> Text,
+        name_en -> Text,
+        lat -> Float8,
+        lng -> Float8,
+        category -> Text,
+        indoor -> Bool,
+        seasons -> Array<Nullable<Text>>,
+        open_time -> Text,
+        close_time -> Text,
+        price_level -> Int2,
+        stay_minutes -> Int4,
+        description_en -> Text,
+        description_ko -> Text,
+        popularity_rank -> Int4,
+    }
+}
+
+diesel::table! {
     post_images (post_id, position) {
         post_id -> Uuid,
         position -> Int2,
@@ -524,6 +545,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_views,
     media,
     outbox,
+    places,
     post_images,
     post_likes,
     post_tags,
