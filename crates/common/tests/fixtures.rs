@@ -7,11 +7,11 @@
 use std::path::PathBuf;
 
 use moji_common::{
+    course::{CourseDocument, CourseSuggestV1},
     messages::{
         ChatEventV1, ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1,
         MediaProcessV1, MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
     },
-    course::{CourseDocument, CourseSuggestV1},
     results::{EmojiResult, ZodiacResult},
     Envelope, MessageType, TaskKind,
 };
