@@ -101,6 +101,12 @@ def pod_template(obj: dict) -> dict | None:
 
 MOJI_WORKLOADS = {"Deployment", "Job"}  # the kinds our own image runs as
 
+# Kinds without a namespace. Every other rendered object must carry one: without it
+# `kubectl apply -k` puts it in the context's namespace (the base sets `moji` on its own
+# objects only; an overlay must set it again for what it and its components add).
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
+                  "PersistentVolume", "StorageClass", "IngressClass", "PriorityClass"}
+
 # Our Deployments that do not run the Rust image: the static web client (nginx serving
 # services/web/dist, deploy/Dockerfile --target web, config deploy/nginx/web.conf). Named here,
 # one by one, so they keep the same pod baseline as the services; they have no /metrics, so
@@ -125,6 +131,11 @@ INGRESS_ROUTES = {
 }
 WEBSOCKET_PATHS = {"/api/v1/chat/ws"}
 WEBSOCKET_MIN_TIMEOUT = 600  # seconds; the chat service pings every 20 s
+# Prefixes of the api's server-sent event streams (/api/v1/<...>/tasks/{id}/events), which the
+# edge serves unbuffered with a 1 h read timeout: in k8s/base an Ingress path of their own to
+# the api with proxy buffering off and a read timeout of at least SSE_MIN_TIMEOUT.
+SSE_PREFIXES = {"/api/v1/faces/tasks/", "/api/v1/date-courses/tasks/"}
+SSE_MIN_TIMEOUT = 600  # seconds; the api sends a comment every 15 s, a task lasts minutes
 
 # Where a request path must land once the Ingress objects of k8s/base are in ingress-nginx:
 # (path, Service). The same table as deploy/nginx/test_edge.py's for the local edge, except
@@ -140,6 +151,14 @@ INGRESS_CASES = [
     ("/api/v1/users/me", "api"),
     ("/api/v1/faces/tasks", "api"),
     ("/api/v1/faces/tasks/0190/events", "api"),
+    # Date courses (docs/date-courses.md) are the api's, every route of them; recommend only
+    # consumes their tasks from RabbitMQ.
+    ("/api/v1/date-courses", "api"),
+    ("/api/v1/date-courses?cursor=abc&size=20", "api"),
+    ("/api/v1/date-courses/quota", "api"),
+    (f"/api/v1/date-courses/{UUID}", "api"),
+    (f"/api/v1/date-courses/tasks/{UUID}", "api"),
+    (f"/api/v1/date-courses/tasks/{UUID}/events", "api"),
     ("/api/v1/chat/rooms", "chat"),
     ("/api/v1/chat/ws", "chat"),
     ("/api/v1/chat", "chat"),
@@ -191,9 +210,14 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
         if d["kind"] == "Secret"
     }
     external = {"moji-tls"}  # issued by cert-manager or by hand, never rendered
+    optional_refs: set[str] = set()
 
     def secret_keys(name: str) -> set[str] | None:
         return secrets.get(name, base_secrets.get(name))
+
+    for d in docs:
+        if d["kind"] not in CLUSTER_SCOPED and not d["metadata"].get("namespace"):
+            problems.append(f"{kn(d)} has no namespace (set `namespace:` in the overlay that adds it)")
 
     def ports_of(workload: dict) -> set:
         names = set()
@@ -271,7 +295,10 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
                 ref = (env.get("valueFrom") or {}).get("secretKeyRef")
                 if ref:
                     keys = secret_keys(ref["name"])
-                    if keys is None or ref["key"] not in keys:
+                    if ref.get("optional") is True and keys is None:
+                        # Created out of band when the feature is used (recommend's OpenAI key).
+                        optional_refs.add(f"{kn(w)} env {env['name']} <- Secret/{ref['name']} key {ref['key']}")
+                    elif keys is None or ref["key"] not in keys:
                         problems.append(f"{kn(w)} env {env['name']} needs Secret/{ref['name']} key {ref['key']}")
             image = c.get("image", "")
             tagged = ":" in image.rsplit("/", 1)[-1] or "@" in image
@@ -329,6 +356,8 @@ def cmd_k8s_refs(rendered: str, base: str) -> int:
 
     for p in problems:
         print(f"  {p}")
+    for ref in sorted(optional_refs):
+        print(f"  optional, not rendered (not checked): {ref}")
     print(f"  {len(docs)} objects, {len(problems)} problems")
     return 1 if problems else 0
 
@@ -451,6 +480,25 @@ def cmd_services(repo: str, base: str) -> int:
                             f"Ingress/{ing['metadata']['name']} {path['path']} (WebSocket): {key} {value} s "
                             f"< {WEBSOCKET_MIN_TIMEOUT} s, idle sockets would be cut"
                         )
+    for prefix in sorted(SSE_PREFIXES):
+        found = False
+        for ing in ingresses:
+            notes = ing["metadata"].get("annotations") or {}
+            for rule in ing["spec"].get("rules", []):
+                for path in rule["http"]["paths"]:
+                    if path["path"] != prefix:
+                        continue
+                    found = True
+                    where = f"Ingress/{ing['metadata']['name']} {prefix} (server-sent events)"
+                    if path["backend"]["service"]["name"] != "api":
+                        problems.append(f"{where}: goes to {path['backend']['service']['name']}, not the api")
+                    if notes.get("nginx.ingress.kubernetes.io/proxy-buffering") != "off":
+                        problems.append(f"{where}: proxy-buffering is not off, events would arrive late")
+                    value = notes.get("nginx.ingress.kubernetes.io/proxy-read-timeout", "60")
+                    if not str(value).isdigit() or int(value) < SSE_MIN_TIMEOUT:
+                        problems.append(f"{where}: proxy-read-timeout {value} s < {SSE_MIN_TIMEOUT} s")
+        if not found:
+            problems.append(f"no Ingress path {prefix} (server-sent events: unbuffered, long read timeout) in k8s/base")
     for fe, sources in sorted(STATIC_FRONTENDS.items()):
         missing = []
         if fe not in stages:
@@ -474,6 +522,7 @@ def cmd_services(repo: str, base: str) -> int:
     print(f"  Ingress routes: {'; '.join(f'{s}: ' + ', '.join(p) for s, p in sorted(INGRESS_ROUTES.items()))}")
     print(f"  Ingress routing replayed ({'regex' if regex_host else 'plain'} mode, as ingress-nginx): "
           f"{len(INGRESS_CASES)} paths")
+    print(f"  SSE prefixes (unbuffered, read timeout >= {SSE_MIN_TIMEOUT} s): {', '.join(sorted(SSE_PREFIXES))}")
     print(f"  local only (not deployed): {', '.join(sorted(LOCAL_ONLY))}")
     return 1 if problems else 0
 
