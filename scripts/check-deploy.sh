@@ -228,8 +228,18 @@ prom_rules() {
     promtool check rules "$MOJI_REPO/deploy/prometheus/alerts.yml" &&
         "$py" "$checks" rules-policy "$MOJI_REPO/deploy/prometheus/alerts.yml"
 }
+# Every *_test.yml beside alerts.yml: alerts_test.yml, alerts_courses_test.yml (date courses).
 prom_rules_test() {
-    (cd "$MOJI_REPO/deploy/prometheus" && promtool test rules alerts_test.yml)
+    (
+        cd "$MOJI_REPO/deploy/prometheus" || exit 1
+        shopt -s nullglob
+        local tests=(*_test.yml)
+        ((${#tests[@]})) || {
+            echo "no *_test.yml in deploy/prometheus"
+            exit 1
+        }
+        promtool test rules "${tests[@]}"
+    )
 }
 grafana() {
     "$py" "$checks" dashboards "$MOJI_REPO" "$work/prom/dashboard-queries.yml" &&
@@ -313,7 +323,7 @@ check services "every service in image, compose, k8s, scrape config, alerts; Ing
     "$py" "$checks" services "$MOJI_REPO" "$work/k8s/base.yaml"
 check prom-config "promtool check config (compose and k8s)" prom_config
 check prom-rules "promtool check rules + severity/summary on every alert" prom_rules
-check prom-rules-test "promtool test rules alerts_test.yml" prom_rules_test
+check prom-rules-test "promtool test rules deploy/prometheus/*_test.yml" prom_rules_test
 check grafana "provisioning + dashboards parse, every query is valid PromQL" grafana
 check docs "deploy/README.md describes every dashboard panel and alert" "$py" "$checks" docs "$MOJI_REPO"
 check metric-docs "service metric names in alerts and dashboards are in docs/<service>.md" \
