@@ -17,12 +17,16 @@
 #                           skipped. (recommend is not required while services/recommend is
 #                           not in the tree.)
 #   --only CHECK            run only the named check(s) (see the list below); repeatable.
-#   --static                every check but `metrics`: files and tools only, nothing needs
-#                           to run (a branch whose services are not built or not started).
+#   --static                every check but `courses-live` and `metrics`: files and tools
+#                           only, nothing needs to run (a branch whose services are not built
+#                           or not started).
 #
 # Checks: tools, edge-config, edge, edge-private, proto-fixtures, dockerfile, compose,
-# k8s-{dev,prod}-{render,schema,refs}, services, prom-config, prom-rules, prom-rules-test,
-# grafana, docs, metric-docs, metrics. Every check but `metrics` is static.
+# k8s-{dev,prod,prod-optional}-{render,schema,refs}, services, prom-config, prom-rules,
+# prom-rules-test, grafana, docs, metric-docs, courses-live, metrics. Every check but
+# `courses-live` and `metrics` is static. courses-live runs scripts/lib/courses_live.py
+# through the edge of the stack running on this machine (scripts/run.sh: edge
+# MOJI_HTTP__EDGE_PORT, default 8080), and is skipped when none runs.
 # Environment: MOJI_K8S_VERSIONS (default "1.32.0 1.37.0": the oldest Kubernetes we support and
 # the newest the pinned kubernetes-validate knows).
 set -uo pipefail
@@ -41,7 +45,7 @@ while (($#)); do
         --allow-missing) allow_missing+=("${2:?--allow-missing needs a service}"); shift 2 ;;
         --only) only+=("${2:?--only needs a check name}"); shift 2 ;;
         --static) static=1; shift ;;
-        -h | --help) sed -n '2,27p' "${BASH_SOURCE[0]}"; exit 0 ;;
+        -h | --help) sed -n '2,31p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -57,7 +61,7 @@ failed_names=()
 started_all=$SECONDS
 
 wanted() {
-    ((static)) && [[ "$1" == metrics ]] && return 1
+    ((static)) && [[ "$1" == metrics || "$1" == courses-live ]] && return 1
     ((${#only[@]} == 0)) && return 0
     local o
     for o in "${only[@]}"; do [[ "$1" == "$o" || "$1" == "$o"-* ]] && return 0; done
@@ -176,8 +180,29 @@ PY
 }
 
 # ---- Kubernetes -----------------------------------------------------------------------------
-render() { # render NAME DIR
-    kubectl kustomize "$MOJI_REPO/$2" >"$work/k8s/$1.yaml"
+render() { # render NAME DIR (relative to the repository, or absolute)
+    local dir="$2"
+    [[ "$dir" == /* ]] || dir="$MOJI_REPO/$dir"
+    kubectl kustomize "$dir" >"$work/k8s/$1.yaml"
+}
+# The prod overlay with the optional components it does not include (their objects are only
+# checked when something renders them): courses-openai (date courses written by an
+# OpenAI-compatible endpoint, its egress NetworkPolicy), as if listed in prod's `components`
+# (hence prod's namespace). Kustomize takes only relative paths.
+prod_optional_overlay() {
+    local dir="$work/k8s/prod-optional" rel
+    mkdir -p "$dir"
+    rel="$(realpath --relative-to="$dir" "$MOJI_REPO/k8s")"
+    cat >"$dir/kustomization.yaml" <<EOF
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: moji
+resources:
+  - $rel/overlays/prod
+components:
+  - $rel/components/courses-openai
+EOF
+    echo "$dir"
 }
 needs_render() { # needs_render NAME: fail fast when the render failed
     [[ -s "$work/k8s/$1.yaml" ]] || {
@@ -207,12 +232,41 @@ prom_rules() {
     promtool check rules "$MOJI_REPO/deploy/prometheus/alerts.yml" &&
         "$py" "$checks" rules-policy "$MOJI_REPO/deploy/prometheus/alerts.yml"
 }
+# Every *_test.yml beside alerts.yml: alerts_test.yml, alerts_courses_test.yml (date courses).
 prom_rules_test() {
-    (cd "$MOJI_REPO/deploy/prometheus" && promtool test rules alerts_test.yml)
+    (
+        cd "$MOJI_REPO/deploy/prometheus" || exit 1
+        shopt -s nullglob
+        local tests=(*_test.yml)
+        ((${#tests[@]})) || {
+            echo "no *_test.yml in deploy/prometheus"
+            exit 1
+        }
+        promtool test rules "${tests[@]}"
+    )
 }
 grafana() {
     "$py" "$checks" dashboards "$MOJI_REPO" "$work/prom/dashboard-queries.yml" &&
         promtool check rules "$work/prom/dashboard-queries.yml"
+}
+
+# ---- date courses through the running edge --------------------------------------------------
+# scripts/lib/courses_live.py against the stack on this machine: 401 without a token, the
+# quota with RateLimit-* for a new account, a request queued and followed over SSE; with the
+# worker in recommend (it links moji-llm) and recommend running, until the course is written.
+courses_live() {
+    local edge="http://127.0.0.1:${MOJI_HTTP__EDGE_PORT:-8080}"
+    local api="http://127.0.0.1:${MOJI_HTTP__API_PORT:-8081}"
+    local recommend="http://127.0.0.1:${MOJI_HTTP__RECOMMEND_PORT:-8083}"
+    if ! http_ok "$edge/healthz" || ! http_ok "$api/readyz"; then
+        echo "no edge on $edge or no api on $api running (scripts/run.sh starts them)"
+        return 77
+    fi
+    local args=("$edge")
+    if grep -q '^moji-llm' "$MOJI_REPO/services/recommend/Cargo.toml" 2>/dev/null && http_ok "$recommend/readyz"; then
+        args+=(--worker)
+    fi
+    python3 "$MOJI_REPO/scripts/lib/courses_live.py" "${args[@]}"
 }
 
 # ---- metric names: used vs. exported --------------------------------------------------------
@@ -279,8 +333,12 @@ check proto-fixtures "proto/fixtures validate against proto/schemas" proto_fixtu
 check dockerfile "hadolint deploy/Dockerfile" dockerfile
 check compose "compose-spec schema + mounted files exist" compose
 render base k8s/base >"$work/logs/k8s-base-render.log" 2>&1
-for overlay in dev prod; do
-    check "k8s-$overlay-render" "kubectl kustomize k8s/overlays/$overlay" render "$overlay" "k8s/overlays/$overlay"
+for overlay in dev prod prod-optional; do
+    dir="k8s/overlays/$overlay" what="kubectl kustomize k8s/overlays/$overlay"
+    if [[ "$overlay" == prod-optional ]]; then
+        dir="$(prod_optional_overlay)" what="kubectl kustomize prod + components/courses-openai"
+    fi
+    check "k8s-$overlay-render" "$what" render "$overlay" "$dir"
     check "k8s-$overlay-schema" "Kubernetes schemas ($k8s_versions), strict" k8s_schema "$overlay"
     check "k8s-$overlay-refs" "references, security baseline, PDBs, NetworkPolicies" k8s_refs "$overlay"
 done
@@ -288,11 +346,12 @@ check services "every service in image, compose, k8s, scrape config, alerts; Ing
     "$py" "$checks" services "$MOJI_REPO" "$work/k8s/base.yaml"
 check prom-config "promtool check config (compose and k8s)" prom_config
 check prom-rules "promtool check rules + severity/summary on every alert" prom_rules
-check prom-rules-test "promtool test rules alerts_test.yml" prom_rules_test
+check prom-rules-test "promtool test rules deploy/prometheus/*_test.yml" prom_rules_test
 check grafana "provisioning + dashboards parse, every query is valid PromQL" grafana
 check docs "deploy/README.md describes every dashboard panel and alert" "$py" "$checks" docs "$MOJI_REPO"
 check metric-docs "service metric names in alerts and dashboards are in docs/<service>.md" \
     "$py" "$checks" metric-docs "$MOJI_REPO"
+check courses-live "date courses through the running edge (courses_live.py)" courses_live
 check metrics "metric names in alerts and dashboards are really exported" metrics
 
 echo "check-deploy: $((SECONDS - started_all)) s; logs in ${work#"$MOJI_REPO"/}/logs"

@@ -20,6 +20,10 @@ export MOJI_STORAGE__PUBLIC_BASE_URL="${MOJI_STORAGE__PUBLIC_BASE_URL:-$MOJI_HTT
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 # recommend's sentence embedder, from scripts/models.sh (absolute: services may not run here).
 export MOJI_RECOMMEND__MODEL_DIR="${MOJI_RECOMMEND__MODEL_DIR:-$MOJI_MODELS_DIR/all-minilm-l6-v2}"
+# The language model recommend's date-course worker writes with (scripts/models.sh; absolute
+# for the same reason). Settings of date courses: MOJI_COURSES__* (crates/config/src/courses.rs),
+# e.g. MOJI_COURSES__OPENAI_BASE_URL, _MODEL and _API_KEY for an OpenAI-compatible endpoint.
+export MOJI_COURSES__MODEL_PATH="${MOJI_COURSES__MODEL_PATH:-$MOJI_MODELS_DIR/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 
 "$MOJI_ROOT/scripts/infra.sh" --with-vision
 [ -x "$MOJI_ROOT/scripts/models.sh" ] && "$MOJI_ROOT/scripts/models.sh"
@@ -73,8 +77,10 @@ if [ -x "$bin/moji-chat" ]; then
   start chat "$bin/moji-chat" serve
 fi
 # recommend indexes what the migration's tables hold and follows content.* events; it loads
-# the embedding model from MOJI_RECOMMEND__MODEL_DIR. Only from this tree: the build cache is
-# shared by every clone, so a moji-recommend built elsewhere may sit in $bin.
+# the embedding model from MOJI_RECOMMEND__MODEL_DIR. It also runs the date-course worker
+# (queue recommend.course, MOJI_COURSES__MODEL_PATH): nothing else to start for date courses.
+# Only from this tree: the build cache is shared by every clone, so a moji-recommend built
+# elsewhere may sit in $bin.
 with_recommend=0
 if [ -d "$MOJI_ROOT/services/recommend" ] && [ -x "$bin/moji-recommend" ]; then
   with_recommend=1
@@ -127,6 +133,31 @@ if [ "$with_recommend" = 1 ]; then
     Recommend metrics:        http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT/metrics"
 fi
 
+# Date courses: the api takes them (always running); recommend's worker writes them. Which
+# writer `auto` picks, as the worker will (docs/date-courses.md). The page is the web client's
+# hash route #/courses (services/web/dist/js/main.js; change it here if the route moves).
+courses_writer="${MOJI_COURSES__WRITER:-auto}"
+if [ "$courses_writer" = auto ]; then
+  if [ -n "${MOJI_COURSES__OPENAI_BASE_URL:-}" ]; then
+    courses_writer="auto: OpenAI-compatible endpoint ${MOJI_COURSES__OPENAI_BASE_URL} (${MOJI_COURSES__OPENAI_MODEL:-no model set})"
+  elif [ -s "$MOJI_COURSES__MODEL_PATH" ]; then
+    courses_writer="auto: local model ${MOJI_COURSES__MODEL_PATH#"$MOJI_ROOT"/}"
+  else
+    courses_writer="auto: template (no model at ${MOJI_COURSES__MODEL_PATH#"$MOJI_ROOT"/}; scripts/models.sh fetches it)"
+  fi
+fi
+if [ "$with_recommend" = 1 ] && ! grep -q '^moji-llm' "$MOJI_ROOT/services/recommend/Cargo.toml"; then
+  courses_worker="not written yet: this moji-recommend has no date-course worker (it does not link moji-llm)"
+elif [ "$with_recommend" = 1 ]; then
+  courses_worker="written by moji-recommend, writer $courses_writer"
+else
+  courses_worker="not written: moji-recommend (which runs the worker) is not running, requests stay queued"
+fi
+courses_lines="
+    Date courses (web page):  $origin/#/courses
+    Date courses API:         $origin/api/v1/date-courses (quota: $origin/api/v1/date-courses/quota)
+    Date courses:             $courses_worker"
+
 cat <<TXT
 
   Moji is running.
@@ -134,7 +165,7 @@ cat <<TXT
     Swagger UI:               $origin/docs/
     OpenAPI document:         $origin/api-docs/openapi.json
     API directly:             http://127.0.0.1:$MOJI_HTTP__API_PORT/api/v1
-    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}${recommend_lines}
+    Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}${recommend_lines}${courses_lines}
     Logs:                     $logs/
   Press Ctrl-C to stop.
 

@@ -4,8 +4,10 @@ stand-in upstreams, on free ports, in a temporary directory (a running dev edge 
 
 What it proves, each as one PASS/FAIL line:
   - routing per ARCHITECTURE.md §3 (api, chat REST and WebSocket, recommend's five public
-    paths and the api routes beside them, Swagger UI, web root, /healthz);
-  - server-sent events arrive one by one, not when nginx's buffer fills (proxy_buffering off);
+    paths and the api routes beside them, the api's date courses, Swagger UI, web root,
+    /healthz);
+  - server-sent events (face and date-course tasks) arrive one by one, not when nginx's
+    buffer fills (proxy_buffering off);
   - the WebSocket upgrade reaches chat with Upgrade/Connection headers and 101 comes back;
   - upload limits: 15 MB photo accepted, 17 MB photo and a 2 MB body elsewhere get 413 with a
     problem+json body;
@@ -77,7 +79,7 @@ class Upstream(BaseHTTPRequestHandler):
         }
 
     def do_GET(self):  # noqa: N802 (http.server's naming)
-        if self.path.endswith("/events"):
+        if self.path.split("?")[0].endswith("/events"):
             # Small events, well under nginx's buffer size: buffered, they would all arrive
             # together at the end.
             self.send_response(200)
@@ -265,6 +267,13 @@ def test_routing(r: Results, edge: int) -> None:
         ("/api/v1/posts/latest/similar", "api"),  # the api's latest posts of the person `similar`
         ("/api/v1/products/latest/similar", "api"),  # likewise for products
         ("/api/v1/posts/0190/similar", "api"),  # not a UUID: the api's 404
+        # Date courses (docs/date-courses.md): every route is the api's; recommend only
+        # consumes their tasks from RabbitMQ.
+        ("/api/v1/date-courses", "api"),
+        ("/api/v1/date-courses?cursor=abc&size=20", "api"),
+        ("/api/v1/date-courses/quota", "api"),
+        (f"/api/v1/date-courses/{UUID}", "api"),
+        (f"/api/v1/date-courses/tasks/{UUID}", "api"),
     ]
     for path, want in table:
         status, _, data = request(edge, "GET", path)
@@ -305,6 +314,14 @@ def test_routing(r: Results, edge: int) -> None:
         status == 202 and got.get("service") == "recommend" and got.get("received") == len(body),
         f"status {status}, body {data[:200]!r}",
     )
+    body = json.dumps({"region": "seoul", "season": "spring", "time_of_day": "afternoon", "transport": "walk"}).encode()
+    status, _, data = request(edge, "POST", "/api/v1/date-courses", body, {"Content-Type": "application/json"})
+    got = seen(data)
+    r.check(
+        "POST /api/v1/date-courses reaches the api with its body",
+        status == 202 and got.get("service") == "api" and got.get("received") == len(body),
+        f"status {status}, body {data[:200]!r}",
+    )
     status, headers, data = request(edge, "GET", "/docs")
     r.check("/docs redirects to /docs/", status == 301 and headers.get("location", "").endswith("/docs/"))
     status, headers, data = request(edge, "GET", "/some/client/route")
@@ -324,12 +341,11 @@ def test_request_id(r: Results, edge: int) -> None:
     r.check("X-Forwarded-For is set", seen(data).get("forwarded_for") == "127.0.0.1")
 
 
-def test_sse(r: Results, edge: int) -> None:
+def test_sse(r: Results, edge: int, path: str) -> None:
     sock = socket.create_connection(("127.0.0.1", edge), timeout=10)
     started = time.monotonic()
     sock.sendall(
-        b"GET /api/v1/faces/tasks/0190/events HTTP/1.1\r\nHost: moji\r\n"
-        b"Accept: text/event-stream\r\n\r\n"
+        f"GET {path} HTTP/1.1\r\nHost: moji\r\nAccept: text/event-stream\r\n\r\n".encode()
     )
     arrivals: list[float] = []
     buf = b""
@@ -345,7 +361,7 @@ def test_sse(r: Results, edge: int) -> None:
     # Unbuffered, event i arrives about i * 200 ms after the first; buffered, all arrive at
     # the end within a few ms of each other.
     r.check(
-        f"SSE events arrive one by one ({SSE_EVENTS} events over {spread:.2f} s)",
+        f"SSE events of {path} arrive one by one ({SSE_EVENTS} events over {spread:.2f} s)",
         len(arrivals) == SSE_EVENTS and spread >= (SSE_EVENTS - 1) * SSE_GAP * 0.7,
         f"arrivals {[round(a, 3) for a in arrivals]}",
     )
@@ -468,7 +484,8 @@ def main() -> int:
                 r.check("edge.sh start is idempotent (reloads)", again.returncode == 0, again.stderr.strip())
                 test_routing(r, ports["edge"])
                 test_request_id(r, ports["edge"])
-                test_sse(r, ports["edge"])
+                test_sse(r, ports["edge"], "/api/v1/faces/tasks/0190/events")
+                test_sse(r, ports["edge"], f"/api/v1/date-courses/tasks/{UUID}/events?access_token=t")
                 test_websocket(r, ports["edge"])
                 test_body_limits(r, ports["edge"])
                 test_down(r, ports["edge"], recommend)

@@ -3,9 +3,11 @@
 # spare ports against the local infrastructure plus a private nginx edge in front of them,
 # sends real traffic (accounts, one face task end to end, a chat room with two users' sockets
 # through the edge: scripts/lib/chat_live.py; posts, a product, search, similar, for you and a
-# view through the edge: scripts/lib/recommend_live.py), runs the browser end-to-end test of
-# the web client through the edge (scripts/web-e2e.sh), and saves each service's /metrics as
-# <dir>/<service>.prom, which check-deploy.sh compares with the names alerts and dashboards use.
+# view through the edge: scripts/lib/recommend_live.py; a date course asked for, followed over
+# SSE and, with the worker, written: scripts/lib/courses_live.py), runs the browser
+# end-to-end test of the web client through the edge (scripts/web-e2e.sh), and saves each
+# service's /metrics as <dir>/<service>.prom, which check-deploy.sh compares with the names
+# alerts and dashboards use.
 # Spare ports (api 18081, chat 18082, recommend 18083, inference 18084, edge 18080) keep it
 # clear of a running run.sh.
 set -euo pipefail
@@ -37,6 +39,9 @@ export MOJI_HTTP__INFERENCE_PORT=18084
 export MOJI_CHAT__REVOCATION_CHECK_SECS=1
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_RECOMMEND__MODEL_DIR="${MOJI_RECOMMEND__MODEL_DIR:-$MOJI_MODELS_DIR/all-minilm-l6-v2}"
+# The date-course writer's local model (scripts/models.sh); without the file, `auto` writes with
+# the template.
+export MOJI_COURSES__MODEL_PATH="${MOJI_COURSES__MODEL_PATH:-$MOJI_MODELS_DIR/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 export MOJI_AUTH__BCRYPT_COST=4
 "$bin/moji-api" migrate >/dev/null
 
@@ -112,6 +117,23 @@ else
   python3 "$MOJI_ROOT/scripts/lib/recommend_live.py" "http://127.0.0.1:$MOJI_HTTP__EDGE_PORT" \
     || { tail -n 40 "$out/recommend.log" >&2; die "recommend live check failed"; }
 fi
+
+# Date courses through the edge (courses_live.py): the api's side always (401, quota and its
+# RateLimit-* headers, a task and its events, cancel and refund); with the worker in recommend
+# (it links moji-llm, docs/date-courses.md) a course written end to end instead of cancelled,
+# so the moji_course_* metrics have values.
+"$MOJI_ROOT/scripts/edge.sh" start >/dev/null
+courses_args=("http://127.0.0.1:$MOJI_HTTP__EDGE_PORT")
+if [ "$with_recommend" = 1 ] && grep -q '^moji-llm' "$MOJI_ROOT/services/recommend/Cargo.toml"; then
+  courses_args+=(--worker)
+else
+  say "date courses: no worker in this tree (services/recommend does not link moji-llm): the api's side only"
+fi
+python3 "$MOJI_ROOT/scripts/lib/courses_live.py" "${courses_args[@]}" || {
+  tail -n 40 "$out/api.log" >&2
+  [ "$with_recommend" = 1 ] && tail -n 40 "$out/recommend.log" >&2
+  die "date-course live check failed"
+}
 
 if [ -x "$MOJI_ROOT/scripts/web-e2e.sh" ]; then
   "$MOJI_ROOT/scripts/edge.sh" start >/dev/null

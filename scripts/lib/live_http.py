@@ -1,5 +1,5 @@
-"""What the live checks share (chat_live.py, recommend_live.py): PASS/FAIL lines with a count,
-JSON calls through the edge, and new accounts. Standard library only."""
+"""What the live checks share (chat_live.py, recommend_live.py, courses_live.py): PASS/FAIL
+lines with a count, JSON calls through the edge, and new accounts. Standard library only."""
 
 from __future__ import annotations
 
@@ -30,24 +30,31 @@ class Live:
 
     def call(self, method: str, path: str, body=None, token: str | None = None):
         """(status, parsed JSON or None, raw bytes, content type); a refused connection is status 0."""
+        status, parsed, data, ctype, _ = self.exchange(method, path, body, token)
+        return status, parsed, data, ctype
+
+    def exchange(self, method: str, path: str, body=None, token: str | None = None, headers=None):
+        """call() plus the response headers (names in lower case); `headers` are sent too."""
         conn = http.client.HTTPConnection(self.host, self.port, timeout=15)
-        headers = {"content-type": "application/json"} if body is not None else {}
+        sent = {"content-type": "application/json"} if body is not None else {}
         if token:
-            headers["authorization"] = f"Bearer {token}"
+            sent["authorization"] = f"Bearer {token}"
+        sent.update(headers or {})
         try:
-            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=headers)
+            conn.request(method, path, body=json.dumps(body) if body is not None else None, headers=sent)
             res = conn.getresponse()
             data = res.read()
             status, ctype = res.status, res.getheader("content-type") or ""
+            got = {k.lower(): v for k, v in res.getheaders()}
         except OSError as e:
-            return 0, None, str(e).encode(), ""
+            return 0, None, str(e).encode(), "", {}
         finally:
             conn.close()
         try:
             parsed = json.loads(data) if data else None
         except ValueError:
             parsed = None
-        return status, parsed, data, ctype
+        return status, parsed, data, ctype, got
 
     def user(self, tag: str, password: str) -> tuple[str, str]:
         """Signs a new person up and logs them in: (username, access token); exits on failure."""
