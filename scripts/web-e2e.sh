@@ -8,8 +8,11 @@
 # that resumes without loss or duplicates, leave), log out and error details. It also checks
 # that nothing logs a console error or fails a request, and that the first load weighs
 # < 300 KB; then search, similar, for-you rows and dwell time against the recommendation
-# service (recommend.test.mjs), which must be running behind the edge too. Unit tests of the
-# client's token handling, chat socket and dwell time run first (no browser).
+# service (recommend.test.mjs), which must be running behind the edge too; then date courses
+# (courses.test.mjs: ask, live progress, the course and its map, my courses, rate, rename,
+# delete, five a day then a 429), which need the recommendation service's course worker
+# (course.suggest) as well. Unit tests of the client's token handling, chat socket, dwell time
+# and date-course rules (map projection, quota headers) run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
@@ -27,7 +30,8 @@
 #   MOJI_E2E_CHROMIUM         browser binary (default /usr/bin/chromium)
 #   MOJI_E2E_ARTIFACTS        where screenshots and the first-load report go
 #                             (default services/web/e2e/artifacts)
-#   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (default 60000)
+#   MOJI_E2E_TASK_TIMEOUT_MS  how long to wait for a task's result (a face task, or each date
+#                             course; default 60000)
 #   MOJI_E2E_CHAT_BIN         moji-chat to start when nothing answers /api/v1/chat/ behind the
 #                             edge (default: the newest of $CARGO_TARGET_DIR/{debug,release})
 #   MOJI_E2E_INDEX_TIMEOUT_MS how long recommend.test.mjs waits for the recommendation
@@ -36,7 +40,7 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
 for arg in "$@"; do
@@ -129,7 +133,7 @@ say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs web.test.mjs recommend.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs courses-unit.test.mjs web.test.mjs recommend.test.mjs courses.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"

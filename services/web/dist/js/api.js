@@ -174,8 +174,11 @@ async function parseError(res) {
   return localProblem('http_' + res.status, t('error.http', { status: res.status }), res.status);
 }
 
-/** One HTTP exchange, no token logic. */
-async function send(method, path, { json, form, headers = {}, token } = {}) {
+/**
+ * One HTTP exchange, no token logic. `onHeaders(headers)` hears the answer's headers, error
+ * answers included (the quota's `RateLimit-*` and `Retry-After`, say).
+ */
+async function send(method, path, { json, form, headers = {}, token, onHeaders } = {}) {
   const h = { accept: 'application/json', ...headers };
   let body;
   if (json !== undefined) {
@@ -191,6 +194,7 @@ async function send(method, path, { json, form, headers = {}, token } = {}) {
   } catch {
     throw localProblem('network', t('error.network'));
   }
+  onHeaders?.(res.headers);
   if (!res.ok) throw await parseError(res);
   if (res.status === 204) return null;
   const type = res.headers.get('content-type') ?? '';
@@ -200,7 +204,8 @@ async function send(method, path, { json, form, headers = {}, token } = {}) {
 /**
  * A request with the session's token. `auth`: 'required' (fails without a session),
  * 'optional' (sends the token when there is one), 'none'. An expired access token is
- * refreshed once and the request retried once.
+ * refreshed once and the request retried once. Other options go to `send` (`json`, `form`,
+ * `headers`, `onHeaders`).
  */
 export async function request(method, path, { auth = 'optional', retry = true, ...opts } = {}) {
   if (auth === 'required' && !signedIn()) {

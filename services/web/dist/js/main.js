@@ -41,12 +41,16 @@ const routes = [
   { path: /^\/search$/, load: () => import('./pages/search.js'), nav: 'search' },
   { path: /^\/chat$/, load: () => import('./pages/chat.js'), nav: 'chat', auth: true },
   { path: /^\/chat\/([^/?#]+)$/, load: () => import('./pages/chat.js'), nav: 'chat', auth: true },
+  // Signed out, the date-course pages say what they are and ask to log in (no redirect).
+  { path: /^\/courses$/, load: () => import('./pages/courses.js'), nav: 'courses' },
+  { path: /^\/courses\/([\w-]+)$/, load: () => import('./pages/courses.js'), nav: 'courses' },
 ];
 
 const NAV = [
   { id: 'make', href: '#/', icon: '✨', key: 'nav.make' },
   { id: 'feed', href: '#/feed', icon: '📰', key: 'nav.feed', auth: true },
   { id: 'chat', href: '#/chat', icon: '💬', key: 'nav.chat', auth: true },
+  { id: 'courses', href: '#/courses', icon: '💑', key: 'nav.courses' },
   { id: 'market', href: '#/market', icon: '🛍️', key: 'nav.market' },
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },

@@ -1,17 +1,20 @@
-// Follows a face task until it is final: Server-Sent Events first (EventSource cannot send an
-// Authorization header, hence `?access_token=`), polling `GET /faces/tasks/{id}` when the
-// stream cannot be opened or drops before the final state (network loss, a proxy cutting it).
+// Follows a task until it is final: Server-Sent Events first (EventSource cannot send an
+// Authorization header, hence `?access_token=`), polling `GET {base}/{id}` when the stream
+// cannot be opened or drops before the final state (network loss, a proxy cutting it). Face
+// tasks live under `/faces/tasks` (the default), date-course tasks under
+// `/date-courses/tasks`; both send `event: task` frames of the same shape.
 
 import * as api from './api.js';
 
 export const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
- * watchTask(id, {onUpdate(view, source), onMode(mode), onError(err)}) -> stop()
- * `source` / `mode` is 'sse' or 'poll'; onError gets an ApiError when polling is refused
- * (401/403/404), and `{offline: true}` updates while the network is down.
+ * watchTask(id, {base, onUpdate(view, source), onMode(mode), onError(err)}) -> stop()
+ * `base` is the tasks' collection (default `/faces/tasks`); `source` is 'sse' or 'poll',
+ * `mode` 'sse', 'poll' or 'offline' (polling while the network is down); onError gets an
+ * ApiError when polling is refused (401/403/404).
  */
-export function watchTask(id, { onUpdate, onMode = () => {}, onError = () => {} }) {
+export function watchTask(id, { base = '/faces/tasks', onUpdate, onMode = () => {}, onError = () => {} }) {
   let stopped = false;
   let done = false;
   let es = null;
@@ -38,7 +41,7 @@ export function watchTask(id, { onUpdate, onMode = () => {}, onError = () => {} 
   const poll = async (delay) => {
     if (stopped || done) return;
     try {
-      const view = await api.get(`/faces/tasks/${id}`, { auth: 'required' });
+      const view = await api.get(`${base}/${id}`, { auth: 'required' });
       onMode('poll');
       deliver(view, 'poll');
       delay = 1500;
@@ -68,7 +71,7 @@ export function watchTask(id, { onUpdate, onMode = () => {}, onError = () => {} 
       return;
     }
     onMode('sse');
-    es = new EventSource(`${api.BASE}/faces/tasks/${id}/events?access_token=${encodeURIComponent(token)}`);
+    es = new EventSource(`${api.BASE}${base}/${id}/events?access_token=${encodeURIComponent(token)}`);
     es.addEventListener('task', (ev) => {
       let view;
       try {
