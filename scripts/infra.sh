@@ -21,8 +21,10 @@ done
 
 command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain (rustup) first"
 
-# Build prerequisites of our -sys crates (diesel's libpq, TLS for object_store/reqwest is rustls).
-apt_install libpq-dev pkg-config python3-venv curl ca-certificates
+# Build prerequisites of our -sys crates (diesel's libpq, TLS for object_store/reqwest is rustls;
+# llama-cpp-sys-2, under moji-llm, builds its vendored llama.cpp with cmake and generates its
+# bindings with libclang).
+apt_install libpq-dev pkg-config python3-venv curl ca-certificates cmake clang libclang-dev
 
 # --- PostgreSQL -------------------------------------------------------------
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }

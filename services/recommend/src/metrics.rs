@@ -125,6 +125,57 @@ pub static RECONCILES: LazyLock<IntCounterVec> = LazyLock::new(|| {
 });
 
 /// Registers every series with its labels so dashboards see zeros, not gaps.
+/// Date-course tasks ended, by outcome (`succeeded`, `failed`, `cancelled`).
+pub static COURSE_TASKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    opts_vec(
+        "moji_course_tasks_total",
+        "Date-course tasks ended, by outcome",
+        &["outcome"],
+    )
+});
+
+/// Seconds a date-course task took, from the message to its announced end.
+pub static COURSE_TASK_SECONDS: LazyLock<Histogram> = LazyLock::new(|| {
+    register(
+        Histogram::with_opts(
+            HistogramOpts::new(
+                "moji_course_task_seconds",
+                "Seconds a date-course task took: plan, write, announce",
+            )
+            .buckets(vec![
+                0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0, 120.0,
+            ]),
+        )
+        .unwrap_or_else(|e| unreachable!("metric: {e}")),
+    )
+});
+
+/// Seconds the text writer took, by the provider that wrote the text.
+pub static COURSE_WRITER_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
+    register(
+        HistogramVec::new(
+            HistogramOpts::new(
+                "moji_course_writer_seconds",
+                "Seconds writing a course's text took, by provider (local, openai, template)",
+            )
+            .buckets(vec![
+                0.001, 0.01, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0, 60.0,
+            ]),
+            &["provider"],
+        )
+        .unwrap_or_else(|e| unreachable!("metric: {e}")),
+    )
+});
+
+/// Courses the template wrote because the model's text could not be used, by reason.
+pub static COURSE_FALLBACKS: LazyLock<IntCounterVec> = LazyLock::new(|| {
+    opts_vec(
+        "moji_course_writer_fallbacks_total",
+        "Courses the template wrote after the model failed, by reason (timeout, invalid_output, error)",
+        &["reason"],
+    )
+});
+
 pub fn describe() {
     for kind in moji_db::recommend::KINDS {
         INDEX_ITEMS.with_label_values(&[kind]).set(0);
@@ -146,5 +197,15 @@ pub fn describe() {
     }
     for outcome in ["ok", "failed"] {
         let _ = RECONCILES.with_label_values(&[outcome]);
+    }
+    for outcome in ["succeeded", "failed", "cancelled"] {
+        let _ = COURSE_TASKS.with_label_values(&[outcome]);
+    }
+    LazyLock::force(&COURSE_TASK_SECONDS);
+    for provider in ["local", "openai", "template"] {
+        let _ = COURSE_WRITER_SECONDS.with_label_values(&[provider]);
+    }
+    for reason in ["timeout", "invalid_output", "error"] {
+        let _ = COURSE_FALLBACKS.with_label_values(&[reason]);
     }
 }
