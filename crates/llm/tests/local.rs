@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 
 use common::briefs;
 use moji_common::course::CourseLanguage;
-use rustix::fs::{flock, FlockOperation};
 use moji_llm::{
     validate, CourseBrief, CourseWriter, LlmError, LocalWriter, LocalWriterOptions, Provider,
     WriterConfig, WriterMode, Writers,
 };
+use rustix::fs::{flock, FlockOperation};
 
 /// The model, loaded once per test process; `None` (with a message) when its file is absent.
 fn writer() -> Option<Arc<LocalWriter>> {
