@@ -10,6 +10,8 @@
 //!
 //! Everything here blocks (llama.cpp decoding, `ureq`): call it from a blocking thread.
 
+#![warn(missing_docs)]
+
 mod brief;
 mod error;
 mod grammar;

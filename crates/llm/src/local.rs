@@ -34,8 +34,14 @@ pub struct LocalWriterOptions {
     pub temperature: f32,
     /// Sampling temperature of a retry, so it does not repeat the invalid answer.
     pub retry_temperature: f32,
-    /// CPU threads; `None` uses every available core (at most 4).
+    /// CPU threads reading the prompt; `None` uses every available core (at most 4).
     pub threads: Option<u16>,
+    /// CPU threads generating, one token at a time. ggml's threads wait for each other by
+    /// spinning, hundreds of times per token: when another process holds a core, a spinning
+    /// thread waits out the scheduler's time slice at every one of those barriers (a 5 s course
+    /// took over 30 s on a busy 2-core machine). One thread never waits; the prompt, a few
+    /// large batches, still uses [`Self::threads`].
+    pub generation_threads: u16,
 }
 
 impl Default for LocalWriterOptions {
@@ -47,6 +53,7 @@ impl Default for LocalWriterOptions {
             temperature: 0.0,
             retry_temperature: 0.6,
             threads: None,
+            generation_threads: 1,
         }
     }
 }
@@ -155,12 +162,13 @@ impl LocalWriter {
             )));
         }
         let gbnf = grammar::local_grammar(brief, max_tokens)?;
-        let threads = i32::from(self.options.threads.unwrap_or_else(default_threads));
+        let threads = i32::from(self.options.threads.unwrap_or_else(default_threads).max(1));
+        let generation_threads = i32::from(self.options.generation_threads.max(1));
         let params = LlamaContextParams::default()
             .with_n_ctx(NonZeroU32::new(n_ctx))
             .with_n_batch(n_ctx)
             .with_n_ubatch(n_ctx.min(512))
-            .with_n_threads(threads)
+            .with_n_threads(generation_threads)
             .with_n_threads_batch(threads);
         let mut ctx = self
             .model
