@@ -658,7 +658,7 @@ async fn queues_are_durable_quorum_and_a_changed_delivery_limit_is_refused() {
             .unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         let ours: Vec<&str> = text.lines().filter(|l| l.starts_with(t.prefix())).collect();
-        assert_eq!(ours.len(), 12, "{ours:?}");
+        assert_eq!(ours.len(), 14, "{ours:?}");
         for queue in [
             t.face_queue(),
             t.dataset_queue(),
@@ -666,6 +666,7 @@ async fn queues_are_durable_quorum_and_a_changed_delivery_limit_is_refused() {
             t.media_queue(),
             t.api_media_queue(),
             t.api_failed_queue(),
+            t.course_queue(),
         ] {
             let row = ours
                 .iter()
