@@ -1,7 +1,7 @@
 //! `/date-courses` handlers: ask, quota, follow and cancel tasks, and the saved courses.
 
 use actix_web::{delete, get, http::header, patch, post, web, HttpRequest, HttpResponse};
-use moji_auth::{bearer_token, AuthUser, Authenticator};
+use moji_auth::AuthUser;
 use moji_common::course::CourseRequest;
 use moji_telemetry::Problem;
 use uuid::Uuid;
@@ -13,8 +13,11 @@ use super::{
 };
 use crate::{
     error::ApiResult,
-    faces::{handlers::StreamAuth, upload::idempotency_key},
-    http::{FeedOf, PageQuery},
+    faces::upload::idempotency_key,
+    http::{
+        sse::{self, StreamAuth},
+        FeedOf, PageQuery,
+    },
     state::AppState,
 };
 
@@ -106,21 +109,13 @@ pub async fn cancel_task(
 #[get("/date-courses/tasks/{id}/events")]
 pub async fn task_events(
     state: web::Data<AppState>,
-    auth: web::Data<Authenticator>,
     req: HttpRequest,
     query: web::Query<StreamAuth>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let token = bearer_token(&req)
-        .or_else(|| query.into_inner().access_token)
-        .ok_or(moji_auth::AuthError::MissingToken)?;
-    let who: AuthUser = auth.authenticate(&token).await?.into();
+    let who = query.into_inner().user(&state, &req).await?;
     let stream = tasks::events(state.get_ref().clone(), &who, *id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream))
+    Ok(sse::response(stream))
 }
 
 /// My saved courses, newest first.

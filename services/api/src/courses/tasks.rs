@@ -15,7 +15,7 @@ use moji_db::{
     courses::{self, CourseTask, NewCourseTask, Submitted},
     DbError,
 };
-use moji_redis::{NewTask, StateError, TaskChange, TaskEvent, TaskRecord};
+use moji_redis::{NewTask, TaskChange, TaskEvent, TaskRecord};
 use moji_telemetry::FieldError;
 use serde::Serialize;
 use serde_json::Value;
@@ -260,30 +260,12 @@ pub async fn submit(
 /// Cancels a queued or running task and gives its unit back; 409 when it already finished.
 pub async fn cancel(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<CourseTaskView> {
     owned_row(state, who, id).await?;
-    match state
-        .redis
-        .transition(id, TaskStatus::Cancelled, TaskChange::default())
-        .await
-    {
-        Ok(_) | Err(StateError::TaskNotFound(_)) => {}
-        Err(StateError::IllegalTransition { from, .. }) => {
-            return Err(ApiError::Conflict {
-                code: ErrorCode::Conflict,
-                detail: format!("the task is already {from}"),
-            })
-        }
-        Err(e) => return Err(e.into()),
-    }
+    crate::http::cancel::cancel_live(state, id).await?;
     match state.db.run(move |c| courses::cancel(c, id)).await? {
         Some(cancelled) => view(state, &cancelled).await,
         None => {
             let current = owned_row(state, who, id).await?;
-            if current.status != TaskStatus::Cancelled {
-                return Err(ApiError::Conflict {
-                    code: ErrorCode::Conflict,
-                    detail: format!("the task is already {}", current.status),
-                });
-            }
+            crate::http::cancel::raced_cancel(current.status)?;
             view(state, &current).await
         }
     }

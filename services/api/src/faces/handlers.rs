@@ -2,10 +2,8 @@
 
 use actix_multipart::Multipart;
 use actix_web::{delete, get, http::header, post, web, HttpRequest, HttpResponse};
-use moji_auth::{bearer_token, AuthUser, Authenticator};
+use moji_auth::AuthUser;
 use moji_telemetry::Problem;
-use serde::Deserialize;
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
@@ -13,7 +11,11 @@ use super::{
     tasks::TaskView,
     upload::{self, UploadForm},
 };
-use crate::{error::ApiResult, state::AppState};
+use crate::{
+    error::ApiResult,
+    http::sse::{self, StreamAuth},
+    state::AppState,
+};
 
 /// Upload a photo for analysis.
 #[utoipa::path(
@@ -77,13 +79,6 @@ pub async fn cancel(
     Ok(HttpResponse::Ok().json(tasks::cancel(&state, &who, *id).await?))
 }
 
-/// Token for clients that cannot set headers (browsers' `EventSource`).
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct StreamAuth {
-    /// An access token, when no `Authorization` header is sent.
-    pub access_token: Option<String>,
-}
-
 /// Server-Sent Events of every change: `event: task` frames carrying the task view, starting
 /// with the current state and closing after the final one.
 #[utoipa::path(
@@ -97,20 +92,11 @@ pub struct StreamAuth {
 #[get("/faces/tasks/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
-    auth: web::Data<Authenticator>,
     req: HttpRequest,
     query: web::Query<StreamAuth>,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let token = bearer_token(&req)
-        .or_else(|| query.into_inner().access_token)
-        .ok_or(moji_auth::AuthError::MissingToken)?;
-    let who: AuthUser = auth.authenticate(&token).await?.into();
+    let who = query.into_inner().user(&state, &req).await?;
     let stream = task_events::events(state.get_ref().clone(), &who, *id).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
-        .insert_header((header::CACHE_CONTROL, "no-cache"))
-        // Tells nginx not to buffer this response.
-        .insert_header(("x-accel-buffering", "no"))
-        .streaming(stream))
+    Ok(sse::response(stream))
 }

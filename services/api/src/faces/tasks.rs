@@ -14,7 +14,7 @@ use moji_db::{
     models::{FaceTask, NewFaceTask},
     DbError,
 };
-use moji_redis::{NewTask, StateError, TaskChange, TaskRecord};
+use moji_redis::{NewTask, TaskChange, TaskRecord};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -286,31 +286,12 @@ pub async fn submit(
 /// Cancels a queued or running task; 409 when it already finished.
 pub async fn cancel(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<TaskView> {
     owned_row(state, who, id).await?;
-    match state
-        .redis
-        .transition(id, TaskStatus::Cancelled, TaskChange::default())
-        .await
-    {
-        Ok(_) | Err(StateError::TaskNotFound(_)) => {}
-        Err(StateError::IllegalTransition { from, .. }) => {
-            return Err(ApiError::Conflict {
-                code: ErrorCode::Conflict,
-                detail: format!("the task is already {from}"),
-            })
-        }
-        Err(e) => return Err(e.into()),
-    }
+    crate::http::cancel::cancel_live(state, id).await?;
     match state.db.run(move |c| face_tasks::cancel(c, id)).await? {
         Some(cancelled) => view(state, &cancelled).await,
-        // Already final in the database: only a cancel that raced ours counts as success.
         None => {
             let current = owned_row(state, who, id).await?;
-            if current.status != TaskStatus::Cancelled {
-                return Err(ApiError::Conflict {
-                    code: ErrorCode::Conflict,
-                    detail: format!("the task is already {}", current.status),
-                });
-            }
+            crate::http::cancel::raced_cancel(current.status)?;
             view(state, &current).await
         }
     }

@@ -1,6 +1,7 @@
 //! What every resource module shares: paging, enum query parameters, the optional caller,
 //! bilingual text and signed file links.
 
+pub mod cancel;
 pub mod cursor;
 pub mod links;
 pub mod paging;

@@ -3,11 +3,47 @@
 
 use std::{convert::Infallible, future::Future, time::Duration};
 
+use actix_web::{http::header, HttpRequest, HttpResponse};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
+use moji_auth::AuthUser;
 use moji_redis::TaskEvent;
+use serde::Deserialize;
 use serde_json::Value;
+use utoipa::IntoParams;
+
+use crate::{error::ApiResult, state::AppState};
+
+/// Token for clients that cannot set headers (browsers' `EventSource`).
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct StreamAuth {
+    /// An access token, when no `Authorization` header is sent.
+    pub access_token: Option<String>,
+}
+
+impl StreamAuth {
+    /// The caller of an event stream: the bearer header, else `?access_token=`; 401 with neither.
+    pub async fn user(self, state: &AppState, req: &HttpRequest) -> ApiResult<AuthUser> {
+        let token = moji_auth::bearer_token(req)
+            .or(self.access_token)
+            .ok_or(moji_auth::AuthError::MissingToken)?;
+        Ok(state.auth.authenticate(&token).await?.into())
+    }
+}
+
+/// A `text/event-stream` response of `stream`, unbuffered by proxies.
+pub fn response<S>(stream: S) -> HttpResponse
+where
+    S: Stream<Item = Result<Bytes, Infallible>> + 'static,
+{
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/event-stream"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        // Tells nginx not to buffer this response.
+        .insert_header(("x-accel-buffering", "no"))
+        .streaming(stream)
+}
 
 /// How often an idle event stream sends a comment so proxies keep it open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
