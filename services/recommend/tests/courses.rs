@@ -119,14 +119,15 @@ async fn a_course_arrives_grounded_in_open_places_and_is_saved() {
         assert_eq!(doc.provider, "template");
         assert_eq!(doc.language, request.language());
     }
-    // Saved for its owner, newest first.
-    let list = send(&api.app, get_as("/api/v1/date-courses", Some(&ivy.token))).await;
-    assert_eq!(
-        list.body["items"].as_array().unwrap().len(),
-        3,
-        "{}",
-        list.text
-    );
+    // Saved for its owner, newest first. The task turns `succeeded` in Redis when the worker
+    // reports; the api's `task.succeeded` consumer then saves the course, a moment later.
+    let history = || send(&api.app, get_as("/api/v1/date-courses", Some(&ivy.token)));
+    let saved = eventually(Duration::from_secs(10), || async {
+        history().await.body["items"].as_array().map_or(0, Vec::len) == 3
+    })
+    .await;
+    let list = history().await;
+    assert!(saved.is_some(), "three courses not saved: {}", list.text);
     assert_eq!(list.body["items"][0]["course"]["region"], "jeju");
     let quota = send(
         &api.app,

@@ -1,6 +1,8 @@
 //! The catalogue as the worker holds it: the places from PostgreSQL with the embeddings of
 //! their descriptions (English and Korean), loaded once per replica on first use.
 
+use std::collections::HashMap;
+
 use moji_places::{OpeningHours, Place};
 
 use crate::state::RecState;
@@ -12,6 +14,8 @@ pub struct PlaceBook {
     pub places: Vec<Place>,
     /// `[english, korean]` description vectors, by place index.
     pub vectors: Vec<[Vec<f32>; 2]>,
+    /// Place id → index.
+    positions: HashMap<String, usize>,
 }
 
 impl PlaceBook {
@@ -49,13 +53,24 @@ impl PlaceBook {
             })
             .collect();
         tracing::info!(places = places.len(), "date-course places loaded");
-        Ok(PlaceBook { places, vectors })
+        let positions = places
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i))
+            .collect();
+        Ok(PlaceBook {
+            places,
+            vectors,
+            positions,
+        })
     }
 
-    /// How well place `i` fits the mood's vector: the better of its two descriptions.
-    pub fn relevance(&self, i: usize, mood: &[f32]) -> f32 {
-        self.vectors
-            .get(i)
+    /// How well `place` fits the mood's vector: the better of its two descriptions (0 for a
+    /// place not in the book).
+    pub fn relevance(&self, place: &Place, mood: &[f32]) -> f32 {
+        self.positions
+            .get(&place.id)
+            .and_then(|&i| self.vectors.get(i))
             .map_or(0.0, |[en, ko]| dot(en, mood).max(dot(ko, mood)))
     }
 }

@@ -204,17 +204,8 @@ impl CourseWorker {
             }
             None => None,
         };
-        let index: std::collections::HashMap<&str, usize> = book
-            .places
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.as_str(), i))
-            .collect();
         let stops = moji_places::plan(request, &book.places, |p| {
-            match (&mood, index.get(p.id.as_str())) {
-                (Some(m), Some(&i)) => book.relevance(i, m),
-                _ => 0.0,
-            }
+            mood.as_deref().map_or(0.0, |m| book.relevance(p, m))
         })
         .map_err(|e| End::Failed(ErrorCode::NoCourseFound, e.to_string()))?;
         self.step(id, 40, "writing").await?;
