@@ -323,3 +323,71 @@ async fn silent_peers_are_dropped_and_oversized_frames_close_the_socket() {
     assert_eq!(big.close_code(Duration::from_secs(5)).await, Some(1009));
     a.stop().await;
 }
+
+/// The HTTP status and JSON body of a refused WebSocket handshake.
+async fn refused(url: &str) -> (u16, serde_json::Value) {
+    use tokio_tungstenite::tungstenite::Error;
+    match tokio_tungstenite::connect_async(url).await {
+        Err(Error::Http(response)) => {
+            let body = response.body().clone().unwrap_or_default();
+            (
+                response.status().as_u16(),
+                serde_json::from_slice(&body).unwrap_or_default(),
+            )
+        }
+        Err(other) => panic!("{url}: {other}"),
+        Ok(_) => panic!("{url}: accepted"),
+    }
+}
+
+#[actix_web::test]
+async fn refused_handshakes_and_plain_requests_get_the_api_error_shape() {
+    let env = env();
+    let a = Replica::start(&env.settings).await;
+    let bob = person(&env, "bob");
+    let ws = |path: &str| format!("ws://{}{path}", a.addr());
+
+    let (status, body) = refused(&ws("/api/v1/chat/ws")).await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (401, Some("unauthorized")),
+        "{body}"
+    );
+    let (status, body) = refused(&ws("/api/v1/chat/ws?access_token=forged")).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["status"], 401);
+    // An upgrade anywhere else is a missing route, not a socket.
+    let (status, body) = refused(&ws(&format!(
+        "/api/v1/chat/rooms?access_token={}",
+        bob.token
+    )))
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("route_not_found")),
+        "{body}"
+    );
+
+    // Without an upgrade, the socket path answers 401, then 400 once signed in.
+    let http = reqwest::Client::new();
+    let plain = http.get(a.url("/api/v1/chat/ws")).send().await.unwrap();
+    assert_eq!(plain.status(), 401);
+    let plain = http
+        .get(a.url("/api/v1/chat/ws"))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 400);
+    let body: serde_json::Value = plain.json().await.unwrap();
+    assert_eq!(body["code"], "bad_request", "{body}");
+    // The REST routes are unaffected.
+    let rooms = http
+        .get(a.url("/api/v1/chat/rooms"))
+        .bearer_auth(&bob.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rooms.status(), 200);
+    a.stop().await;
+}
