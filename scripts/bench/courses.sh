@@ -43,7 +43,7 @@ export MOJI_AMQP__PREFIX="bench_courses."
 export MOJI_REDIS__KEY_PREFIX="bench_courses"
 export MOJI_AUTH__BCRYPT_COST=4
 export MOJI_HTTP__API_PORT="$port"
-MOJI_HTTP__RECOMMEND_PORT="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+MOJI_HTTP__RECOMMEND_PORT="$(free_port)"
 export MOJI_HTTP__RECOMMEND_PORT
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_RECOMMEND__MODEL_DIR="$MOJI_MODELS_DIR/all-minilm-l6-v2"

@@ -27,12 +27,17 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# A TCP port nothing listens on now.
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Drops and creates $BENCH_DB, picks a free port ($port) and points the services at the database.
 bench_database() {
   say "database $BENCH_DB: dropped and created again"
   psql_admin -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $BENCH_DB WITH (FORCE)" \
     -c "CREATE DATABASE $BENCH_DB"
   db_created=1
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   export DATABASE_URL="$db_url" MOJI_DATABASE__URL="$db_url"
 }
