@@ -73,6 +73,13 @@ pub trait CourseWriter: Send + Sync {
     /// validates it.
     fn write(&self, brief: &CourseBrief) -> Result<String, LlmError>;
 
+    /// Whether it writes courses in `language` well enough to be used for them (the template
+    /// writes the others).
+    fn writes(&self, language: moji_common::course::CourseLanguage) -> bool {
+        let _ = language;
+        true
+    }
+
     /// Attempt number `attempt` (2 for the first retry) after an invalid answer. A writer whose
     /// output is a pure function of the brief (the local model's fixed seed) varies it here; by
     /// default this is [`Self::write`].

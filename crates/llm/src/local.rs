@@ -18,6 +18,8 @@ use llama_cpp_2::token::data_array::LlamaTokenDataArray;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::{send_logs_to_tracing, LogOptions};
 
+use moji_common::course::CourseLanguage;
+
 use crate::{grammar, prompt, CourseBrief, CourseWriter, LlmError, Provider};
 
 /// How the local model generates.
@@ -289,6 +291,12 @@ impl CourseWriter for LocalWriter {
 
     fn write(&self, brief: &CourseBrief) -> Result<String, LlmError> {
         self.generate(brief, self.options.seed, self.options.temperature)
+    }
+
+    /// English only: SmolLM2-135M's Korean is not Korean (measured: titles such as "남산공원
+    /// 전시인 독", notes with times like "24:58"; docs/date-courses.md).
+    fn writes(&self, language: CourseLanguage) -> bool {
+        language == CourseLanguage::En
     }
 
     fn retry(&self, brief: &CourseBrief, attempt: u32) -> Result<String, LlmError> {

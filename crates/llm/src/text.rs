@@ -131,6 +131,7 @@ pub fn validate(text: CourseText, brief: &CourseBrief) -> Result<CourseText, Str
     if brief.language == CourseLanguage::Ko && !title.chars().any(is_hangul) {
         return Err(String::from("the title of a Korean course has no Hangul"));
     }
+    check_clock_times(&intro, &notes, &tips, brief)?;
     Ok(CourseText {
         title,
         intro,
@@ -142,6 +143,60 @@ pub fn validate(text: CourseText, brief: &CourseBrief) -> Result<CourseText, Str
 /// Whether `c` is a Hangul syllable or jamo.
 pub(crate) fn is_hangul(c: char) -> bool {
     matches!(c, '\u{AC00}'..='\u{D7A3}' | '\u{1100}'..='\u{11FF}' | '\u{3130}'..='\u{318F}')
+}
+
+/// The planner sets the times: a note may only give its own stop's arrival, the intro and tips
+/// only the course's arrivals (a small model otherwise writes times such as "24:58").
+fn check_clock_times(
+    intro: &str,
+    notes: &[String],
+    tips: &[String],
+    brief: &CourseBrief,
+) -> Result<(), String> {
+    let arrivals: Vec<&str> = brief.stops.iter().map(|s| s.arrival.as_str()).collect();
+    for (i, (note, stop)) in notes.iter().zip(&brief.stops).enumerate() {
+        if let Some(time) = clock_times(note).find(|t| *t != stop.arrival) {
+            return Err(format!(
+                "notes[{i}] gives {time}, not the stop's arrival {}",
+                stop.arrival
+            ));
+        }
+    }
+    for (name, value) in
+        std::iter::once(("intro", intro)).chain(tips.iter().map(|t| ("tips", t.as_str())))
+    {
+        if let Some(time) = clock_times(value).find(|t| !arrivals.contains(&t.as_str())) {
+            return Err(format!("{name} gives {time}, which is no stop's arrival"));
+        }
+    }
+    Ok(())
+}
+
+/// Every `H:MM` / `HH:MM` in `text`, as `HH:MM`.
+fn clock_times(text: &str) -> impl Iterator<Item = String> + '_ {
+    let bytes = text.as_bytes();
+    (0..bytes.len()).filter_map(move |colon| {
+        if bytes[colon] != b':' || colon == 0 {
+            return None;
+        }
+        let digit = |i: usize| {
+            bytes
+                .get(i)
+                .filter(|b| b.is_ascii_digit())
+                .map(|b| b - b'0')
+        };
+        let (m1, m2) = (digit(colon + 1)?, digit(colon + 2)?);
+        if digit(colon + 3).is_some() {
+            return None;
+        }
+        let h2 = digit(colon - 1)?;
+        let h1 = colon.checked_sub(2).and_then(digit);
+        if h1.is_some() && colon.checked_sub(3).and_then(digit).is_some() {
+            return None;
+        }
+        let hour = h1.map_or(h2, |h1| h1 * 10 + h2);
+        Some(format!("{hour:02}:{m1}{m2}"))
+    })
 }
 
 fn field(name: &str, value: &str, max: usize) -> Result<String, String> {

@@ -141,3 +141,24 @@ fn parse_reads_json_and_fences() {
     let extra = r#"{"title":"T","intro":"I","notes":["N"],"tips":["P"],"x":1}"#;
     assert!(parse(extra, &b).is_err());
 }
+
+#[test]
+fn clock_times_must_be_the_planned_arrivals() {
+    let b = brief(CourseLanguage::En, 3);
+    let mut t = text("A walk", 3, 1);
+    t.notes[1] = String::from("Stop 1 at 14:00, stay until the light fades.");
+    t.intro = String::from("Start at 13:00 and end by 15:00.");
+    assert!(validate(t.clone(), &b).is_ok());
+    t.notes[0] = String::from("Stop 0 at 24:58 for 96.7");
+    let why = validate(t.clone(), &b).unwrap_err();
+    assert!(why.contains("notes[0] gives 24:58"), "{why}");
+    t.notes[0] = String::from("Stop 0, at 9:30 sharp");
+    assert!(validate(t.clone(), &b).unwrap_err().contains("09:30"));
+    // Another stop's arrival in a note is wrong too; ratios and long numbers are not times.
+    t.notes[0] = String::from("Stop 0 until 14:00");
+    assert!(validate(t.clone(), &b).is_err());
+    t.notes[0] = String::from("Stop 0: a 1:2 view, open 123:456");
+    assert!(validate(t.clone(), &b).is_ok());
+    t.tips[0] = String::from("The last train leaves at 23:40.");
+    assert!(validate(t, &b).unwrap_err().starts_with("tips gives 23:40"));
+}

@@ -182,7 +182,8 @@ impl Writers {
     /// The text for `brief`: the primary writer's when it answers with valid text within two
     /// attempts (a second only after invalid output), else the template's. Never fails.
     pub fn write(&self, brief: &CourseBrief) -> Written {
-        let Some(primary) = &self.primary else {
+        let Some(primary) = self.primary.as_ref().filter(|p| p.writes(brief.language)) else {
+            // No model, or none for this language: the template by design, not a fallback.
             return self.by_template(brief, 0, None);
         };
         let mut attempts = 0;

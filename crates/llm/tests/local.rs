@@ -91,10 +91,20 @@ fn writes_a_valid_course(brief: &CourseBrief) {
 }
 
 #[test]
-fn local_model_writes_a_korean_course() {
+fn the_template_writes_korean_courses_for_the_local_model() {
+    let Some(writer) = writer() else { return };
     let brief = briefs::seoul_ko();
     assert_eq!(brief.language, CourseLanguage::Ko);
-    writes_a_valid_course(&brief);
+    assert!(!writer.writes(CourseLanguage::Ko) && writer.writes(CourseLanguage::En));
+    let written = Writers::new(Some(writer as Arc<dyn CourseWriter>)).write(&brief);
+    // Chosen, not fallen back to: the model is never called for Korean.
+    assert_eq!(written.provider, Provider::Template);
+    assert_eq!((written.attempts, written.fallback_reason), (0, None));
+    assert!(written
+        .text
+        .title
+        .chars()
+        .any(|c| ('가'..='힣').contains(&c)));
 }
 
 #[test]

@@ -81,14 +81,15 @@ pub fn document(
 /// A low-cardinality label for why the model's text was not used.
 pub fn fallback_label(reason: &str) -> &'static str {
     let reason = reason.to_ascii_lowercase();
-    if reason.contains("time") {
-        "timeout"
-    } else if reason.contains("schema")
+    // Invalid output first: its reason may quote a time ("notes[0] gives 24:58 …").
+    if reason.contains("schema")
         || reason.contains("json")
         || reason.contains("invalid")
         || reason.contains("valid")
     {
         "invalid_output"
+    } else if reason.contains("time") {
+        "timeout"
     } else {
         "error"
     }
@@ -103,5 +104,9 @@ mod tests {
         assert_eq!(fallback_label("the model timed out after 30 s"), "timeout");
         assert_eq!(fallback_label("output is not valid JSON"), "invalid_output");
         assert_eq!(fallback_label("HTTP 500 from the endpoint"), "error");
+        assert_eq!(
+            fallback_label("invalid output: notes[0] gives 24:58, not the stop's arrival time"),
+            "invalid_output"
+        );
     }
 }
