@@ -94,8 +94,10 @@ pub(crate) fn local_limits(brief: &CourseBrief, max_tokens: u32) -> Limits {
 }
 
 /// A character of free text: anything but a quote, a backslash or a control character, so the
-/// model writes no JSON escapes and a string's length is its length in characters.
-const PLAIN: &str = "[^\"\\\\\\x00-\\x1F]";
+/// model writes no JSON escapes and a string's length is its length in characters; and no colon,
+/// so it cannot write a clock time (it invents them: "13:05" for a 13:00 arrival), which
+/// validation would refuse. The planner's times are in the course already.
+const PLAIN: &str = "[^\"\\\\:\\x00-\\x1F]";
 
 /// A string schema of `min..=max` plain characters (`min` capped at `max`) after `prefix` (a
 /// regex).
