@@ -35,6 +35,10 @@ const REPLAY_BATCH: i64 = 500;
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 /// Longest wait for a close frame to get through to a peer that does not read.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
+/// Most queued events written with one flush.
+const BATCH_EVENTS: usize = 64;
+/// Bytes fed before a batch is flushed early.
+const BATCH_BYTES: usize = 32 * 1024;
 /// Longest wait for the peer's answer to our close frame.
 const CLOSE_ANSWER_WAIT: Duration = Duration::from_secs(2);
 
@@ -78,6 +82,8 @@ struct Socket {
     /// The last seq written per room the socket follows.
     written: HashMap<Uuid, i64>,
     typing_sent: HashMap<Uuid, Instant>,
+    /// Writing a batch: frames are fed and flushed together at its end.
+    batching: bool,
 }
 
 impl Socket {
@@ -98,6 +104,7 @@ impl Socket {
             closer: Arc::default(),
             written: rooms.into_iter().collect(),
             typing_sent: HashMap::new(),
+            batching: false,
         }
     }
 
@@ -150,7 +157,7 @@ impl Socket {
                 event = events.recv(), if !holding => match event {
                     // Boxed: the replay inside is large and rarely runs; an idle socket's
                     // task should not carry its space.
-                    Some(event) => Box::pin(self.write_event(&event)).await,
+                    Some(event) => Box::pin(self.write_events(event, &mut events)).await,
                     None => Err(End::Gone),
                 },
                 message = self.wire.next() => {
@@ -218,17 +225,55 @@ impl Socket {
     /// Writes one frame, giving up when the socket is asked to close meanwhile (a peer that
     /// does not read would otherwise hold this task forever).
     async fn write(&mut self, text: String, kind: &'static str) -> Result<(), End> {
+        let message = ws::Message::Text(text.into());
+        if self.batching && self.wire.pending() < BATCH_BYTES {
+            self.wire.feed(message).map_err(|_| End::Gone)?;
+            metrics::frame("out", kind);
+            return Ok(());
+        }
         let closer = self.closer.clone();
         let shutdown = self.state.shutdown.clone();
         tokio::select! {
             biased;
             reason = closer.closed() => Err(close_for(reason)),
             () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
-            written = self.wire.send(ws::Message::Text(text.into())) => {
+            written = self.wire.send(message) => {
                 metrics::frame("out", kind);
                 written.map_err(|_| End::Gone)
             }
         }
+    }
+
+    /// Writes what was fed, giving up when the socket is asked to close meanwhile.
+    async fn flush(&mut self) -> Result<(), End> {
+        let closer = self.closer.clone();
+        let shutdown = self.state.shutdown.clone();
+        tokio::select! {
+            biased;
+            reason = closer.closed() => Err(close_for(reason)),
+            () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
+            written = self.wire.flush() => written.map_err(|_| End::Gone),
+        }
+    }
+
+    /// Writes `first` and up to [`BATCH_EVENTS`] already queued after it with one flush: under
+    /// load a socket makes one write per batch instead of one per frame.
+    async fn write_events(
+        &mut self,
+        first: Arc<RoomEvent>,
+        events: &mut mpsc::Receiver<Arc<RoomEvent>>,
+    ) -> Result<(), End> {
+        self.batching = true;
+        let mut written = self.write_event(&first).await;
+        let mut taken = 1;
+        while written.is_ok() && taken < BATCH_EVENTS {
+            let Ok(next) = events.try_recv() else { break };
+            written = self.write_event(&next).await;
+            taken += 1;
+        }
+        self.batching = false;
+        written?;
+        self.flush().await
     }
 
     /// Writes a room event in order: skips what was written, fills a gap from PostgreSQL.

@@ -179,11 +179,28 @@ impl Wire {
         })
     }
 
-    /// Writes one message (after whatever an earlier, cancelled write left) and flushes it.
+    /// Writes one message (after whatever was fed or an earlier, cancelled write left) and
+    /// flushes it.
     pub async fn send(&mut self, message: ws::Message) -> Result<(), std::io::Error> {
+        self.feed(message)?;
+        self.flush().await
+    }
+
+    /// Adds one message to the output without writing it; [`Self::flush`] (or the next
+    /// [`Self::send`]) writes it.
+    pub fn feed(&mut self, message: ws::Message) -> Result<(), std::io::Error> {
         self.codec
             .encode(message, &mut self.write_buf)
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+
+    /// Bytes fed and not written yet.
+    pub fn pending(&self) -> usize {
+        self.write_buf.len()
+    }
+
+    /// Writes everything fed. Cancel-safe: what is left stays for the next write.
+    pub async fn flush(&mut self) -> Result<(), std::io::Error> {
         self.io.write_all_buf(&mut self.write_buf).await?;
         shrink_if_drained(&mut self.write_buf);
         Ok(())
