@@ -356,18 +356,6 @@ async fn refused_handshakes_and_plain_requests_get_the_api_error_shape() {
     let (status, body) = refused(&ws("/api/v1/chat/ws?access_token=forged")).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["status"], 401);
-    // An upgrade anywhere else is a missing route, not a socket.
-    let (status, body) = refused(&ws(&format!(
-        "/api/v1/chat/rooms?access_token={}",
-        bob.token
-    )))
-    .await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("route_not_found")),
-        "{body}"
-    );
-
     // Without an upgrade, the socket path answers 401, then 400 once signed in.
     let http = reqwest::Client::new();
     let plain = http.get(a.url("/api/v1/chat/ws")).send().await.unwrap();
@@ -389,5 +377,37 @@ async fn refused_handshakes_and_plain_requests_get_the_api_error_shape() {
         .await
         .unwrap();
     assert_eq!(rooms.status(), 200);
+    a.stop().await;
+}
+
+#[actix_web::test]
+async fn a_burst_past_the_send_limit_gets_every_ack_and_one_refusal() {
+    let env = env();
+    let a = Replica::start(&env.settings).await;
+    let (ann, ben) = (person(&env, "ann"), person(&env, "ben"));
+    let id = room(&a, &ann, "burst", &[&ben]).await;
+    let mut ann_ws = Client::connect(a.addr(), &ann).await;
+    let limit = env.settings.chat.send_limit;
+    // All sent before reading anything: the frames reach the server together.
+    for i in 0..=limit {
+        ann_ws
+            .say(id, &format!("b{i}"), &format!("burst {i}"))
+            .await;
+    }
+    let (mut acks, mut refused) = (0, Vec::new());
+    while acks + refused.len() < limit as usize + 1 {
+        let frame = ann_ws
+            .next_frame_within(Duration::from_secs(10))
+            .await
+            .expect("a frame for every send");
+        match frame["type"].as_str() {
+            Some("ack") => acks += 1,
+            Some("error") => refused.push(frame),
+            _ => {}
+        }
+    }
+    assert_eq!(acks, limit as usize);
+    assert_eq!(refused.len(), 1, "{refused:?}");
+    assert_eq!(refused[0]["code"], "rate_limited");
     a.stop().await;
 }
