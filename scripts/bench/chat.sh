@@ -103,15 +103,10 @@ fi
 
 source "$MOJI_ROOT/scripts/bench/lib.sh"
 bench_database
-export MOJI_JWT__SECRET="bench-secret-bench-secret-bench-secret"
+bench_env chat "$bench_dir"
 export MOJI_JWT__ISSUER=moji MOJI_JWT__AUDIENCE=moji
-export MOJI_STORAGE__BACKEND=local MOJI_STORAGE__LOCAL_ROOT="$bench_dir/storage"
-export MOJI_STORAGE__SIGNING_SECRET="bench-signing-bench-signing-bench-sign"
-export MOJI_AMQP__PREFIX="bench_chat."
-export MOJI_REDIS__KEY_PREFIX="bench_chat"
 export MOJI_HTTP__CHAT_PORT="$port"
 export MOJI_CHAT__SEND_LIMIT="$SEND_LIMIT"
-export RUST_LOG="${RUST_LOG:-warn}"
 "$bin/moji-api" migrate >/dev/null
 
 say "seeding $USERS people, a $MEMBERS-member room and rooms of $ROOM_SIZE for the others"

@@ -13,6 +13,7 @@ Standard library only.
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 import time
@@ -60,7 +61,7 @@ def person(n: int) -> str:
 
 def nearest_rank(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), -(-int(p * 1000) * len(ordered) // 1000)))
+    rank = max(1, min(len(ordered), math.ceil(p * len(ordered))))
     return round(ordered[rank - 1], 3)
 
 

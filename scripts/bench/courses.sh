@@ -36,11 +36,7 @@ mkdir -p "$out_dir"
 
 source "$MOJI_ROOT/scripts/bench/lib.sh"
 bench_database
-export MOJI_JWT__SECRET="bench-secret-bench-secret-bench-secret"
-export MOJI_STORAGE__BACKEND=local MOJI_STORAGE__LOCAL_ROOT="$out_dir/storage"
-export MOJI_STORAGE__SIGNING_SECRET="bench-signing-bench-signing-bench-sign"
-export MOJI_AMQP__PREFIX="bench_courses."
-export MOJI_REDIS__KEY_PREFIX="bench_courses"
+bench_env courses "$out_dir"
 export MOJI_AUTH__BCRYPT_COST=4
 export MOJI_HTTP__API_PORT="$port"
 MOJI_HTTP__RECOMMEND_PORT="$(free_port)"
@@ -49,7 +45,6 @@ export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_RECOMMEND__MODEL_DIR="$MOJI_MODELS_DIR/all-minilm-l6-v2"
 export MOJI_COURSES__MODEL_PATH="${MOJI_COURSES__MODEL_PATH:-$MOJI_MODELS_DIR/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 export MOJI_COURSES__WRITER="$WRITER"
-export RUST_LOG="${RUST_LOG:-warn}"
 "$bin/moji-api" migrate >/dev/null
 
 "$bin/moji-api" serve >"$out_dir/api.log" 2>&1 & bench_pids+=($!)

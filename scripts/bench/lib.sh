@@ -32,6 +32,17 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
+# The settings every benchmarked service shares: fixed bench secrets, local storage under DIR,
+# AMQP and Redis names of its own (NAME), logs at warn unless RUST_LOG says otherwise.
+bench_env() {
+  local name="$1" dir="$2"
+  export MOJI_JWT__SECRET="bench-secret-bench-secret-bench-secret"
+  export MOJI_STORAGE__BACKEND=local MOJI_STORAGE__LOCAL_ROOT="$dir/storage"
+  export MOJI_STORAGE__SIGNING_SECRET="bench-signing-bench-signing-bench-sign"
+  export MOJI_AMQP__PREFIX="bench_$name." MOJI_REDIS__KEY_PREFIX="bench_$name"
+  export RUST_LOG="${RUST_LOG:-warn}"
+}
+
 # Drops and creates $BENCH_DB, picks a free port ($port) and points the services at the database.
 bench_database() {
   say "database $BENCH_DB: dropped and created again"

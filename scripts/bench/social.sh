@@ -77,15 +77,10 @@ results="$bench_dir/results.jsonl"
 
 source "$MOJI_ROOT/scripts/bench/lib.sh"
 bench_database
-export MOJI_JWT__SECRET="bench-secret-bench-secret-bench-secret"
+bench_env social "$bench_dir"
 export MOJI_JWT__ACCESS_TTL_SECS=86400 MOJI_JWT__REFRESH_TTL_SECS=172800  # outlives any run
-export MOJI_STORAGE__BACKEND=local MOJI_STORAGE__LOCAL_ROOT="$bench_dir/storage"
-export MOJI_STORAGE__SIGNING_SECRET="bench-signing-bench-signing-bench-sign"
-export MOJI_AMQP__PREFIX="bench_social."
-export MOJI_REDIS__KEY_PREFIX="bench_social"
 export MOJI_HTTP__API_PORT="$port"
 export MOJI_AUTH__BCRYPT_COST=4
-export RUST_LOG="${RUST_LOG:-warn}"
 "$bin/moji-api" migrate >/dev/null
 
 say "seeding $USERS people, $POSTS posts, $LIKES likes, $FOLLOWS follows (set-based INSERTs, triggers on)"

@@ -58,15 +58,12 @@ fn main() {
     let mut report = Map::new();
     for size in [64u32, 256] {
         let standard = Pipeline::standard(size);
-        let at_size = match Pipeline::standard(size).make(&big, 0, 0) {
-            Ok(_) => {
-                image::imageops::resize(&big, size, size, image::imageops::FilterType::Triangle)
-            }
-            Err(e) => {
-                eprintln!("{e}");
-                std::process::exit(1);
-            }
-        };
+        if let Some(problem) = standard.problem() {
+            eprintln!("{problem}");
+            std::process::exit(1);
+        }
+        let at_size =
+            image::imageops::resize(&big, size, size, image::imageops::FilterType::Triangle);
         let mut row = Map::new();
         let transforms: Vec<Transform> = standard
             .steps

@@ -150,17 +150,24 @@ pub(crate) fn affine(image: &RgbImage, p: &AffineParams) -> Result<RgbImage, Aug
     let tx = cx + p.translate_x * w - (m00 * cx + m01 * cy);
     let ty = cy + p.translate_y * h - (m10 * cx + m11 * cy);
     let matrix = Mat::from_slice_2d(&[[m00, m01, tx], [m10, m11, ty]])?;
+    warp(image, &matrix, Warp::Affine)
+}
+
+/// Which OpenCV warp a matrix is for.
+enum Warp {
+    /// 2×3, `warp_affine`.
+    Affine,
+    /// 3×3, `warp_perspective`.
+    Perspective,
+}
+
+/// `image` warped by `matrix` at its own size, linear, borders reflecting.
+fn warp(image: &RgbImage, matrix: &Mat, kind: Warp) -> Result<RgbImage, AugmentError> {
     let size = Size::new(dim(image.width())?, dim(image.height())?);
-    with_mat(image, |src, out| {
-        imgproc::warp_affine(
-            src,
-            out,
-            &matrix,
-            size,
-            imgproc::INTER_LINEAR,
-            BORDER_REFLECT_101,
-            Scalar::default(),
-        )
+    let (how, border, fill) = (imgproc::INTER_LINEAR, BORDER_REFLECT_101, Scalar::default());
+    with_mat(image, |src, out| match kind {
+        Warp::Affine => imgproc::warp_affine(src, out, matrix, size, how, border, fill),
+        Warp::Perspective => imgproc::warp_perspective(src, out, matrix, size, how, border, fill),
     })
 }
 
@@ -181,18 +188,7 @@ pub(crate) fn perspective(image: &RgbImage, shifts: &[f64; 8]) -> Result<RgbImag
         })
         .collect();
     let matrix = imgproc::get_perspective_transform(&src, &dst, core::DECOMP_LU)?;
-    let size = Size::new(dim(image.width())?, dim(image.height())?);
-    with_mat(image, |src, out| {
-        imgproc::warp_perspective(
-            src,
-            out,
-            &matrix,
-            size,
-            imgproc::INTER_LINEAR,
-            BORDER_REFLECT_101,
-            Scalar::default(),
-        )
-    })
+    warp(image, &matrix, Warp::Perspective)
 }
 
 /// Gaussian blur with `sigma` pixels (kernel of about ±3 sigma).

@@ -14,6 +14,8 @@ mod transform;
 
 pub use transform::{Range, Transform};
 
+use std::borrow::Cow;
+
 use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -168,7 +170,8 @@ impl Pipeline {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         rng.set_stream(index);
         let mut applied = Vec::new();
-        let mut image: Option<RgbImage> = None;
+        let square = (self.size, self.size);
+        let mut image = Cow::Borrowed(source);
         for step in &self.steps {
             // Drawn whether or not the step applies, so one step's parameters never shift
             // another's draws.
@@ -177,42 +180,37 @@ impl Pipeline {
                 continue;
             }
             let mut step_rng = ChaCha8Rng::seed_from_u64(rng.random());
-            let current = image.as_ref().unwrap_or(source);
-            let (next, params) = self.run(&step.transform, current, &mut step_rng)?;
+            // A crop makes the output size itself; every other transform works at it.
+            let crops = matches!(step.transform, Transform::RandomResizedCrop { .. });
+            if !crops && image.dimensions() != square {
+                image = Cow::Owned(geometry::resize(&image, self.size)?);
+            }
+            let (next, params) = self.run(&step.transform, &image, &mut step_rng)?;
             applied.push(Applied {
                 name: step.transform.name(),
                 params,
             });
-            image = Some(next);
+            image = Cow::Owned(next);
         }
-        let image = match image {
-            Some(image) if image.dimensions() == (self.size, self.size) => image,
-            Some(image) => geometry::resize(&image, self.size)?,
-            None => geometry::resize(source, self.size)?,
+        let image = if image.dimensions() == square {
+            image.into_owned()
+        } else {
+            geometry::resize(&image, self.size)?
         };
         Ok((image, applied))
     }
 
-    /// Applies one transform; a crop outputs the pipeline's size, and the first transform that
-    /// is not a crop works on the source resized to it.
+    /// Applies one transform to `image` (already at the output size unless it is a crop).
     fn run(
         &self,
         transform: &Transform,
         image: &RgbImage,
         rng: &mut ChaCha8Rng,
     ) -> Result<(RgbImage, Value), AugmentError> {
-        if let Transform::RandomResizedCrop { scale, ratio } = *transform {
-            return geometry::random_resized_crop(image, self.size, scale, ratio, rng);
-        }
-        let sized;
-        let image = if image.dimensions() == (self.size, self.size) {
-            image
-        } else {
-            sized = geometry::resize(image, self.size)?;
-            &sized
-        };
         match *transform {
-            Transform::RandomResizedCrop { .. } => unreachable_crop(),
+            Transform::RandomResizedCrop { scale, ratio } => {
+                geometry::random_resized_crop(image, self.size, scale, ratio, rng)
+            }
             Transform::HorizontalFlip => Ok((geometry::flip(image, true)?, json!({}))),
             Transform::VerticalFlip => Ok((geometry::flip(image, false)?, json!({}))),
             Transform::Affine {
@@ -285,13 +283,6 @@ impl Pipeline {
             }
         }
     }
-}
-
-/// The crop returned before the match; kept out of line so the match stays exhaustive.
-fn unreachable_crop() -> Result<(RgbImage, Value), AugmentError> {
-    Err(AugmentError::InvalidInput(
-        "random_resized_crop is handled before the other transforms".into(),
-    ))
 }
 
 #[cfg(test)]
