@@ -31,18 +31,19 @@ export MOJI_COURSES__MODEL_PATH="${MOJI_COURSES__MODEL_PATH:-$MOJI_MODELS_DIR/sm
 # Development secrets: generated once, kept out of git, shared by every service so they can
 # verify each other's tokens. Production takes them from its secret store instead.
 secrets="$MOJI_CACHE_DIR/dev-secrets.env"
-if [ ! -f "$secrets" ]; then
-  mkdir -p "$MOJI_CACHE_DIR"
-  umask 077
-  {
-    echo "MOJI_JWT__SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-    echo "MOJI_STORAGE__SIGNING_SECRET=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-  } > "$secrets"
-  umask 022
-  say "generated development secrets in $secrets"
-fi
+mkdir -p "$MOJI_CACHE_DIR"
+umask 077
+touch "$secrets"
+# Each secret is generated once; one added later is appended to an existing file.
+for name in MOJI_JWT__SECRET MOJI_STORAGE__SIGNING_SECRET MOJI_PAYMENTS__WEBHOOK_SECRET; do
+  if ! grep -q "^$name=" "$secrets"; then
+    echo "$name=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" >> "$secrets"
+    say "generated development secret $name in $secrets"
+  fi
+done
+umask 022
 set -a; source "$secrets"; set +a
-export MOJI_JWT__SECRET MOJI_STORAGE__SIGNING_SECRET
+export MOJI_JWT__SECRET MOJI_STORAGE__SIGNING_SECRET MOJI_PAYMENTS__WEBHOOK_SECRET
 
 say "building release binaries (first build takes several minutes)"
 cargo build --release --locked --bins

@@ -11,7 +11,9 @@
 # service (recommend.test.mjs), which must be running behind the edge too; then date courses
 # (courses.test.mjs: ask, live progress, the course and its map, my courses, rate, rename,
 # delete, five a day then a 429), which need the recommendation service's course worker
-# (course.suggest) as well. Unit tests of the client's token handling, chat socket, dwell time
+# (course.suggest) as well; then the dataset maker (datasets.test.mjs: upload, SSE to ready,
+# zip download, list for sale, search, buy through the development payment provider), which
+# needs the inference worker's dataset.generate consumer. Unit tests of the client's token handling, chat socket, dwell time
 # and date-course rules (map projection, quota headers) run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
@@ -133,7 +135,7 @@ say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs courses-unit.test.mjs web.test.mjs recommend.test.mjs courses.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs courses-unit.test.mjs web.test.mjs recommend.test.mjs courses.test.mjs datasets.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"

@@ -7,6 +7,7 @@
 mod macros;
 
 pub mod course;
+pub mod dataset;
 pub mod error_code;
 pub mod ids;
 pub mod messages;

@@ -325,6 +325,7 @@ pub fn all_schemas() -> Vec<(String, serde_json::Value)> {
         one::<ContentDeletedV1>(),
         one::<ChatEventV1>(),
         one::<crate::course::CourseSuggestV1>(),
+        one::<crate::dataset::DatasetGenerateV1>(),
     ]
 }
 

@@ -9,6 +9,8 @@ wire_enum! {
         Zodiac = "zodiac",
         /// Plan and write a date course.
         Course = "course",
+        /// Make the images of a dataset.
+        Dataset = "dataset",
     }
 }
 

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use moji_common::{
     course::{CourseDocument, CourseSuggestV1},
+    dataset::{DatasetGenerateV1, DatasetResult},
     messages::{
         ChatEventV1, ContentCreatedV1, ContentDeletedV1, ContentUpdatedV1, FaceAnalyzeV1,
         MediaProcessV1, MediaProcessedV1, TaskFailedV1, TaskSucceededV1, UserDeletedV1,
@@ -68,6 +69,7 @@ fn every_fixture_reads_and_writes_back_unchanged() {
                     TaskKind::Emoji => drop(round_trip::<EmojiResult>(&what, &p.result)),
                     TaskKind::Zodiac => drop(round_trip::<ZodiacResult>(&what, &p.result)),
                     TaskKind::Course => drop(round_trip::<CourseDocument>(&what, &p.result)),
+                    TaskKind::Dataset => drop(round_trip::<DatasetResult>(&what, &p.result)),
                 }
             }
             "task.failed.v1" => {
@@ -93,6 +95,9 @@ fn every_fixture_reads_and_writes_back_unchanged() {
             }
             "course.suggest.v1" => {
                 envelope::<CourseSuggestV1>(&file, &value);
+            }
+            "dataset.generate.v1" => {
+                envelope::<DatasetGenerateV1>(&file, &value);
             }
             "chat.event.v1" => {
                 envelope::<ChatEventV1>(&file, &value);

@@ -5,11 +5,13 @@
 
 mod calendar;
 mod courses;
+mod datasets;
 
 use std::path::PathBuf;
 
 pub use calendar::ProductCalendar;
 pub use courses::CourseSettings;
+pub use datasets::{DatasetSettings, PaymentSettings};
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
@@ -75,6 +77,10 @@ pub struct Settings {
     pub recommend: RecommendSettings,
     /// Date courses: quota and the text writer.
     pub courses: CourseSettings,
+    /// The dataset maker: daily image quota, workers, download links.
+    pub datasets: DatasetSettings,
+    /// The dataset market's payment provider.
+    pub payments: PaymentSettings,
 }
 
 /// The recommendation service: model, index, ranking and view recording (docs/recommend.md).
@@ -456,6 +462,8 @@ impl Default for Settings {
                 reconcile_secs: 300,
             },
             courses: CourseSettings::default(),
+            datasets: DatasetSettings::default(),
+            payments: PaymentSettings::default(),
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,
@@ -470,7 +478,8 @@ impl Default for Settings {
 }
 
 /// Keys that may only come from the environment.
-const SECRET_KEYS: [&str; 5] = [
+const SECRET_KEYS: [&str; 6] = [
+    "payments.webhook_secret",
     "jwt.secret",
     "courses.openai_api_key",
     "storage.secret_access_key",
@@ -654,6 +663,12 @@ impl Settings {
             return bad("faces.step_delay_ms is a test knob and must be 0 in production".into());
         }
         if let Some(problem) = self.courses.problem() {
+            return bad(problem);
+        }
+        if let Some(problem) = self.datasets.problem() {
+            return bad(problem);
+        }
+        if let Some(problem) = self.payments.problem() {
             return bad(problem);
         }
         if let Err(e) = ProductCalendar::new(&self.product.time_zone) {

@@ -169,7 +169,9 @@ pub fn write_augmented<W: Write>(
     let preview_png = png(&sheet)?;
     zip.start_file("preview.png", stored)?;
     zip.write_all(&preview_png)?;
-    let counted = zip.finish()?.into_inner();
+    let mut counted = zip.finish()?.into_inner();
+    // The output may buffer (a channel to an upload): everything must be out before we return.
+    counted.flush()?;
     Ok(Written {
         manifest,
         preview_png,

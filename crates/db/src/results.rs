@@ -40,7 +40,7 @@ pub fn total(
         Some(TaskKind::Emoji) => emoji,
         Some(TaskKind::Zodiac) => zodiac,
         // Courses are not face results.
-        Some(TaskKind::Course) => 0,
+        Some(TaskKind::Course | TaskKind::Dataset) => 0,
         None => emoji + zodiac,
     })
 }

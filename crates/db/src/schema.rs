@@ -103,6 +103,64 @@ diesel::table! {
 }
 
 diesel::table! {
+    dataset_orders (id) {
+        id -> Uuid,
+        dataset_id -> Uuid,
+        buyer_id -> Uuid,
+        amount_krw -> Int8,
+        status -> Text,
+        provider -> Text,
+        payment_id -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        paid_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    dataset_quota (user_id, day) {
+        user_id -> Uuid,
+        day -> Date,
+        images -> Int4,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
+    datasets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        tags -> Array<Nullable<Text>>,
+        method -> Text,
+        size -> Int4,
+        quantity -> Int4,
+        seed -> Int8,
+        source_key -> Text,
+        day -> Date,
+        status -> Text,
+        zip_key -> Nullable<Text>,
+        zip_bytes -> Nullable<Int8>,
+        preview_key -> Nullable<Text>,
+        result -> Nullable<Jsonb>,
+        price_krw -> Nullable<Int8>,
+        downloads -> Int8,
+        error_code -> Nullable<Text>,
+        error_detail -> Nullable<Text>,
+        idempotency_key -> Nullable<Text>,
+        search -> Tsvector,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     date_courses (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -233,6 +291,16 @@ diesel::table! {
         dwell_ms -> Int8,
         views -> Int4,
         last_viewed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    local_payments (id) {
+        id -> Text,
+        order_id -> Uuid,
+        amount_krw -> Int8,
+        status -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -489,6 +557,10 @@ diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(comments -> users (author_id));
 diesel::joinable!(course_quota -> users (user_id));
 diesel::joinable!(course_tasks -> users (user_id));
+diesel::joinable!(dataset_orders -> datasets (dataset_id));
+diesel::joinable!(dataset_orders -> users (buyer_id));
+diesel::joinable!(dataset_quota -> users (user_id));
+diesel::joinable!(datasets -> users (user_id));
 diesel::joinable!(date_courses -> course_tasks (id));
 diesel::joinable!(date_courses -> users (user_id));
 diesel::joinable!(emoji_likes -> emojis (emoji_id));
@@ -531,6 +603,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     course_quota,
     course_tasks,
+    dataset_orders,
+    dataset_quota,
+    datasets,
     date_courses,
     emoji_likes,
     emoji_window_likes,
@@ -543,6 +618,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     gallery_totals,
     item_embeddings,
     item_views,
+    local_payments,
     media,
     outbox,
     places,

@@ -22,7 +22,8 @@ use object_store::{
     local::LocalFileSystem,
     path::Path,
     signer::Signer as _,
-    Attribute, Attributes, ObjectMeta, ObjectStore, PutOptions, PutPayload,
+    Attribute, Attributes, ObjectMeta, ObjectStore, PutMultipartOptions, PutOptions, PutPayload,
+    WriteMultipart,
 };
 use url::Url;
 
@@ -59,6 +60,52 @@ pub enum StorageError {
     /// The storage settings are unusable.
     #[error("storage configuration: {0}")]
     Config(String),
+}
+
+/// Size of the parts an [`ObjectWriter`] sends (S3's smallest part is 5 MiB).
+const WRITER_PART_BYTES: usize = 8 * 1024 * 1024;
+/// Parts an [`ObjectWriter`] may have in flight before `write` waits.
+const WRITER_PARTS_IN_FLIGHT: usize = 2;
+
+/// An object being written in parts (see [`Storage::writer`]).
+pub struct ObjectWriter {
+    key: String,
+    upload: WriteMultipart,
+    bytes: u64,
+}
+
+impl ObjectWriter {
+    /// Appends `data`, waiting while too many parts are still being sent (so memory stays
+    /// at a few parts whatever the object's size).
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), StorageError> {
+        self.upload
+            .wait_for_capacity(WRITER_PARTS_IN_FLIGHT)
+            .await
+            .map_err(|e| backend_error(&self.key, e))?;
+        self.upload.write(data);
+        self.bytes += data.len() as u64;
+        Ok(())
+    }
+
+    /// Completes the object; returns its size.
+    pub async fn finish(self) -> Result<u64, StorageError> {
+        let key = self.key;
+        self.upload
+            .finish()
+            .await
+            .map_err(|e| backend_error(&key, e))?;
+        tracing::debug!(key, size = self.bytes, "stored object in parts");
+        Ok(self.bytes)
+    }
+
+    /// Gives the object up: nothing is stored.
+    pub async fn abort(self) -> Result<(), StorageError> {
+        let key = self.key;
+        self.upload
+            .abort()
+            .await
+            .map_err(|e| backend_error(&key, e))
+    }
 }
 
 /// A presigned upload: where and how to PUT the bytes.
@@ -206,6 +253,33 @@ impl Storage {
             .map_err(|e| backend_error(key, e))?;
         tracing::debug!(key, size, "stored object");
         Ok(())
+    }
+
+    /// Starts writing `key` piece by piece (a multipart upload on S3, a temporary file renamed
+    /// into place locally): nothing is visible under `key` until [`ObjectWriter::finish`], and
+    /// [`ObjectWriter::abort`] leaves nothing behind. For objects too large to hold in memory.
+    pub async fn writer(
+        &self,
+        key: &str,
+        content_type: &str,
+    ) -> Result<ObjectWriter, StorageError> {
+        let path = to_path(key)?;
+        let mut opts = PutMultipartOptions::default();
+        if matches!(self.inner.backend, Backend::S3 { .. }) && !content_type.is_empty() {
+            opts.attributes =
+                Attributes::from_iter([(Attribute::ContentType, content_type.to_owned())]);
+        }
+        let upload = self
+            .inner
+            .store
+            .put_multipart_opts(&path, opts)
+            .await
+            .map_err(|e| backend_error(key, e))?;
+        Ok(ObjectWriter {
+            key: key.to_owned(),
+            upload: WriteMultipart::new_with_chunk_size(upload, WRITER_PART_BYTES),
+            bytes: 0,
+        })
     }
 
     /// Reads the whole object; [`StorageError::NotFound`] if there is none.

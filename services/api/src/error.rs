@@ -28,6 +28,9 @@ pub enum ApiError {
     /// Authenticated but not allowed (403), e.g. someone else's private resource.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A signed request (a payment callback) whose signature does not match (401).
+    #[error("bad signature: {0}")]
+    BadSignature(String),
     /// The uploaded photo exceeds a byte or pixel limit (413).
     #[error("image too large: {0}")]
     ImageTooLarge(String),
@@ -126,7 +129,9 @@ impl ResponseError for ApiError {
         match self {
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials | Self::RefreshTokenReused => StatusCode::UNAUTHORIZED,
+            Self::InvalidCredentials | Self::RefreshTokenReused | Self::BadSignature(_) => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Auth(e) => e.status_code(),
             Self::WrongPassword | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::ImageTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -169,6 +174,7 @@ impl ResponseError for ApiError {
                 vec![],
             ),
             Self::Forbidden(d) => (ErrorCode::Forbidden, d.clone(), vec![]),
+            Self::BadSignature(d) => (ErrorCode::Unauthorized, d.clone(), vec![]),
             Self::ImageTooLarge(d) => (ErrorCode::ImageTooLarge, d.clone(), vec![]),
             Self::UnsupportedMedia(d) => (ErrorCode::UnsupportedMediaType, d.clone(), vec![]),
             Self::InvalidImage(d) => (ErrorCode::InvalidImage, d.clone(), vec![]),

@@ -30,6 +30,8 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     doc.merge(crate::uploads::Doc::openapi());
     doc.merge(crate::faces::Doc::openapi());
     doc.merge(crate::courses::Doc::openapi());
+    doc.merge(crate::datasets::Doc::openapi());
+    doc.merge(crate::market::Doc::openapi());
     doc.merge(crate::results::Doc::openapi());
     doc.merge(crate::catalogue::Doc::openapi());
     doc.merge(crate::emojis::Doc::openapi());

@@ -17,6 +17,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
             .configure(crate::files::routes)
             .configure(crate::faces::routes)
             .configure(crate::courses::routes)
+            .configure(crate::datasets::routes)
+            .configure(crate::market::routes)
             .configure(crate::results::routes)
             .configure(crate::statistics::routes)
             .configure(crate::catalogue::routes)

@@ -33,6 +33,8 @@ pub struct AppState {
     pub links: Arc<crate::http::links::LinkCache>,
     /// Wakes the outbox relay after a commit that queued messages.
     pub outbox: Arc<crate::events::relay::Wake>,
+    /// The dataset market's payment provider.
+    pub payments: Arc<crate::market::provider::LocalProvider>,
 }
 
 impl AppState {
@@ -51,7 +53,13 @@ impl AppState {
             keys: JwtKeys::new(&settings.jwt, secret.as_bytes()),
             state: redis.clone(),
         };
+        let payments = Arc::new(crate::market::provider::LocalProvider::new(
+            db.clone(),
+            webhook_secret(&settings),
+            callback_url(&settings),
+        ));
         Ok(Self {
+            payments,
             upload_limits: Limits::new(
                 settings.faces.max_image_bytes,
                 settings.faces.max_image_pixels,
@@ -66,6 +74,28 @@ impl AppState {
             storage,
             auth,
         })
+    }
+}
+
+/// The payment callbacks' key: `MOJI_PAYMENTS__WEBHOOK_SECRET`, or a random one with a warning
+/// (callbacks then only verify in this process: fine for one development api).
+fn webhook_secret(settings: &Settings) -> Vec<u8> {
+    if !settings.payments.webhook_secret.is_empty() {
+        return settings.payments.webhook_secret.as_bytes().to_vec();
+    }
+    tracing::warn!("MOJI_PAYMENTS__WEBHOOK_SECRET is not set; payment callbacks are signed with a random per-process key");
+    (0..32).map(|_| rand::random::<u8>()).collect()
+}
+
+/// Where the development provider calls back: `payments.callback_url`, or this api itself.
+fn callback_url(settings: &Settings) -> String {
+    if settings.payments.callback_url.is_empty() {
+        format!(
+            "http://127.0.0.1:{}/api/v1/payments/callback",
+            settings.http.api_port
+        )
+    } else {
+        settings.payments.callback_url.clone()
     }
 }
 

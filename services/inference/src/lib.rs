@@ -1,8 +1,9 @@
 //! moji-inference: the AI worker. It consumes `face.analyze` from the `inference.face` quorum
-//! queue, runs the vision pipeline on a fixed pool of threads, writes results to object
+//! queue (and `media.process` and `dataset.generate` from theirs), runs the vision pipeline on a fixed pool of threads, writes results to object
 //! storage, keeps the task's state and progress in Redis, and publishes the outcome.
 //! Its HTTP port serves only `/healthz`, `/readyz` and `/metrics`.
 
+pub mod dataset;
 pub mod media;
 pub mod metrics;
 pub mod pipeline;
@@ -81,6 +82,34 @@ pub fn spawn_media_consumer(
     })
 }
 
+/// Consumes `dataset.generate` until `shutdown` is cancelled; sets being made finish first
+/// (a long one may be cut by the orchestrator's grace period: its message is then redelivered).
+pub fn spawn_dataset_consumer(
+    worker: &Worker,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    let worker = worker.clone();
+    tokio::spawn(async move {
+        let queue = worker.broker.topology().dataset_queue();
+        let prefetch = u16::try_from(worker.settings.datasets.workers).unwrap_or(u16::MAX);
+        let handler_worker = worker.clone();
+        let run = moji_mq::consume::<moji_common::dataset::DatasetGenerateV1, _, _>(
+            &worker.broker,
+            &queue,
+            "inference.dataset",
+            prefetch,
+            move |msg| {
+                let w = handler_worker.clone();
+                async move { w.handle_dataset(msg).await }
+            },
+            shutdown,
+        );
+        if let Err(e) = run.await {
+            tracing::error!(error = %e, "dataset consumer stopped");
+        }
+    })
+}
+
 /// Consumes `face.analyze` until `shutdown` is cancelled; in-flight tasks finish first.
 pub fn spawn_consumer(worker: &Worker, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
     let worker = worker.clone();
@@ -126,6 +155,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let shutdown = CancellationToken::new();
     let consumer = spawn_consumer(&worker, shutdown.clone());
     let media_consumer = spawn_media_consumer(&worker, shutdown.clone());
+    let dataset_consumer = spawn_dataset_consumer(&worker, shutdown.clone());
     let readiness = readiness(&worker);
     tracing::info!(host = %addr.0, port = addr.1, "inference worker running; metrics at /metrics");
     HttpServer::new(move || {
@@ -141,5 +171,6 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     shutdown.cancel();
     consumer.await?;
     media_consumer.await?;
+    dataset_consumer.await?;
     Ok(())
 }

@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use moji_common::TaskKind;
 use moji_telemetry::{metrics::LATENCY_BUCKETS, register};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts};
+use prometheus::{HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts};
 
 use crate::step::Step;
 
@@ -58,6 +58,14 @@ pub static TASK_SECONDS: LazyLock<HistogramVec> = LazyLock::new(|| {
     )
 });
 
+/// Images of datasets made (the sets' throughput; cancelled and retried sets count too).
+pub static DATASET_IMAGES: LazyLock<IntCounter> = LazyLock::new(|| {
+    register(
+        IntCounter::new("moji_dataset_images_total", "Images of datasets made")
+            .unwrap_or_else(|e| unreachable!("static metric definition: {e}")),
+    )
+});
+
 /// Task outcomes, as labelled in [`TASKS`] (see [`crate::task_end::TaskEnd::label`]).
 pub const OUTCOMES: [&str; 4] = ["succeeded", "failed", "cancelled", "retry"];
 
@@ -78,4 +86,5 @@ pub fn init() {
         }
     }
     LazyLock::force(&IN_FLIGHT);
+    LazyLock::force(&DATASET_IMAGES);
 }

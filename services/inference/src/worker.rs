@@ -33,6 +33,17 @@ use crate::{
     task_end::TaskEnd,
 };
 
+/// Which task a delivery is about: what announcing its end needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct TaskRef {
+    /// Task id.
+    pub(crate) id: Uuid,
+    /// Its owner.
+    pub(crate) user_id: Uuid,
+    /// Its kind.
+    pub(crate) kind: TaskKind,
+}
+
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
 pub struct Worker {
@@ -47,7 +58,7 @@ pub struct Worker {
     /// Vision threads.
     pub pool: VisionPool,
     /// Upload limits (`faces.max_image_bytes`, `faces.max_image_pixels`).
-    limits: Limits,
+    pub(crate) limits: Limits,
     /// The product day fortunes are drawn for (`product.time_zone`).
     calendar: ProductCalendar,
     /// Limits of post, product and avatar images (`media.max_upload_*`).
@@ -109,43 +120,68 @@ impl Worker {
 
     /// Runs the task and announces its end.
     async fn process(&self, task: &FaceAnalyzeV1) -> Result<TaskEnd, TaskEnd> {
-        let id = task.task_id;
-        // A redelivered task may already be finished: announce it again (the api dedupes).
-        match self.redis.get_task(id).await? {
-            Some(rec) if rec.status == TaskStatus::Cancelled => return Ok(TaskEnd::Cancelled),
+        let task_ref = TaskRef {
+            id: task.task_id,
+            user_id: task.user_id,
+            kind: task.kind,
+        };
+        let ttl = Duration::from_secs(self.settings.faces.task_ttl_secs);
+        if let Some(end) = self.resume(task_ref, ttl).await? {
+            return Ok(end);
+        }
+        let end = match self.run_pipeline(task).await {
+            Ok(result) => TaskEnd::Succeeded(result),
+            Err(end) => end,
+        };
+        let end = self.conclude(task_ref, end).await?;
+        if matches!(end, TaskEnd::Cancelled) && task.kind == TaskKind::Emoji {
+            self.remove_results(task.task_id).await;
+        }
+        Ok(end)
+    }
+
+    /// Takes up a delivered task: `Some(end)` when an earlier delivery already ended it (a
+    /// success or failure is announced again: the api dedupes), `None` when it is to be run.
+    /// A record Redis lost (restart, expiry) is made again: the message is the source of truth.
+    pub(crate) async fn resume(
+        &self,
+        task: TaskRef,
+        ttl: Duration,
+    ) -> Result<Option<TaskEnd>, TaskEnd> {
+        let end = match self.redis.get_task(task.id).await? {
+            Some(rec) if rec.status == TaskStatus::Cancelled => {
+                return Ok(Some(TaskEnd::Cancelled))
+            }
             Some(rec) if rec.status == TaskStatus::Succeeded => {
-                let end = TaskEnd::Succeeded(rec.result.unwrap_or(serde_json::Value::Null));
-                self.announce(task, &end).await?;
-                return Ok(end);
+                TaskEnd::Succeeded(rec.result.unwrap_or(serde_json::Value::Null))
             }
             Some(rec) if rec.status == TaskStatus::Failed => {
                 let (code, detail) = rec
                     .error
                     .map_or((ErrorCode::Internal, String::new()), |e| (e.code, e.detail));
-                let end = TaskEnd::Failed(code, detail);
-                self.announce(task, &end).await?;
-                return Ok(end);
+                TaskEnd::Failed(code, detail)
             }
-            Some(_) => {}
+            Some(_) => return Ok(None),
             None => {
-                // Redis lost the record (restart, expiry): the message is the source of truth.
-                let ttl = Duration::from_secs(self.settings.faces.task_ttl_secs);
                 let new = NewTask {
-                    id,
+                    id: task.id,
                     kind: task.kind,
                     user_id: task.user_id,
                 };
                 match self.redis.create_task(&new, ttl).await {
-                    Ok(_) | Err(StateError::TaskExists(_)) => {}
+                    Ok(_) | Err(StateError::TaskExists(_)) => return Ok(None),
                     Err(e) => return Err(e.into()),
                 }
             }
-        }
-
-        let end = match self.run_pipeline(task).await {
-            Ok(result) => TaskEnd::Succeeded(result),
-            Err(end) => end,
         };
+        self.announce(task, &end).await?;
+        Ok(Some(end))
+    }
+
+    /// Records how a run ended in Redis and announces it. `Cancelled` when the owner cancelled
+    /// while the last step ran: their wish wins, nothing is announced, and the caller removes
+    /// whatever files the run stored (best effort; nothing links to them).
+    pub(crate) async fn conclude(&self, task: TaskRef, end: TaskEnd) -> Result<TaskEnd, TaskEnd> {
         let (to, change) = match &end {
             TaskEnd::Succeeded(result) => (
                 TaskStatus::Succeeded,
@@ -167,19 +203,12 @@ impl Worker {
             ),
             TaskEnd::Cancelled | TaskEnd::Retry(_) => return Ok(end),
         };
-        match self.redis.transition(id, to, change).await {
+        match self.redis.transition(task.id, to, change).await {
             Ok(_) => {}
-            // Cancelled while the last step ran: the owner's wish wins, nothing to announce,
-            // and the result files it may have stored go (best effort; nothing links to them).
             Err(StateError::IllegalTransition {
                 from: TaskStatus::Cancelled,
                 ..
-            }) => {
-                if task.kind == TaskKind::Emoji {
-                    self.remove_results(id).await;
-                }
-                return Ok(TaskEnd::Cancelled);
-            }
+            }) => return Ok(TaskEnd::Cancelled),
             // Already final from an earlier delivery: fall through and re-announce.
             Err(StateError::IllegalTransition { .. }) => {}
             Err(e) => return Err(e.into()),
@@ -191,39 +220,44 @@ impl Worker {
     /// Deletes an emoji task's result files; failures are only logged.
     async fn remove_results(&self, id: Uuid) {
         let (image_key, thumbnail_key) = results::keys(id);
-        for key in [image_key, thumbnail_key] {
-            if let Err(e) = self.storage.delete(&key).await {
-                tracing::warn!(task_id = %id, %key, error = %e, "could not remove a cancelled task's result");
+        self.remove_files(id, &[image_key, thumbnail_key]).await;
+    }
+
+    /// Deletes files a cancelled task stored; failures are only logged.
+    pub(crate) async fn remove_files(&self, id: Uuid, keys: &[String]) {
+        for key in keys {
+            if let Err(e) = self.storage.delete(key).await {
+                tracing::warn!(task_id = %id, %key, error = %e, "could not remove a cancelled task's file");
             }
         }
     }
 
     /// Publishes a final end (with publisher confirms) so the api persists it; `Cancelled`
     /// and `Retry` announce nothing.
-    async fn announce(&self, task: &FaceAnalyzeV1, end: &TaskEnd) -> Result<(), TaskEnd> {
+    async fn announce(&self, task: TaskRef, end: &TaskEnd) -> Result<(), TaskEnd> {
         let exchange = self.broker.topology().events_exchange();
         let published = match end {
             TaskEnd::Succeeded(result) => {
                 let payload = TaskSucceededV1 {
-                    task_id: task.task_id,
+                    task_id: task.id,
                     user_id: task.user_id,
                     kind: task.kind,
                     result: result.clone(),
                 };
-                let env = Envelope::new("inference", task.task_id, payload);
+                let env = Envelope::new("inference", task.id, payload);
                 self.broker
                     .publish(&exchange, TaskSucceededV1::TYPE, &env)
                     .await
             }
             TaskEnd::Failed(code, detail) => {
                 let payload = TaskFailedV1 {
-                    task_id: task.task_id,
+                    task_id: task.id,
                     user_id: task.user_id,
                     kind: task.kind,
                     code: *code,
                     detail: detail.clone(),
                 };
-                let env = Envelope::new("inference", task.task_id, payload);
+                let env = Envelope::new("inference", task.id, payload);
                 self.broker
                     .publish(&exchange, TaskFailedV1::TYPE, &env)
                     .await
@@ -288,9 +322,9 @@ impl Worker {
                     .await
             }
             // The recommendation service plans courses; one here is a misrouted message.
-            (TaskKind::Course, _) => Err(TaskEnd::Failed(
+            (TaskKind::Course | TaskKind::Dataset, _) => Err(TaskEnd::Failed(
                 ErrorCode::Internal,
-                "a course is not a face task".into(),
+                format!("a {} task is not a face task", task.kind),
             )),
         }
     }

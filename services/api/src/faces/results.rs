@@ -16,8 +16,10 @@ use crate::state::AppState;
 /// Persists a `task.succeeded` once (duplicates are harmless) and awards challenges.
 pub async fn on_succeeded(state: &AppState, msg: Incoming<TaskSucceededV1>) -> Outcome {
     let p = msg.envelope.payload;
-    if p.kind == TaskKind::Course {
-        return crate::courses::results::on_succeeded(state, p).await;
+    match p.kind {
+        TaskKind::Course => return crate::courses::results::on_succeeded(state, p).await,
+        TaskKind::Dataset => return crate::datasets::results::on_succeeded(state, p).await,
+        TaskKind::Emoji | TaskKind::Zodiac => {}
     }
     let rows = match face_rows(&p, state.calendar) {
         Ok(rows) => rows,
@@ -46,8 +48,10 @@ pub async fn on_succeeded(state: &AppState, msg: Incoming<TaskSucceededV1>) -> O
 /// Persists a `task.failed` once.
 pub async fn on_failed(state: &AppState, msg: Incoming<TaskFailedV1>) -> Outcome {
     let p = msg.envelope.payload;
-    if p.kind == TaskKind::Course {
-        return crate::courses::results::on_failed(state, p).await;
+    match p.kind {
+        TaskKind::Course => return crate::courses::results::on_failed(state, p).await,
+        TaskKind::Dataset => return crate::datasets::results::on_failed(state, p).await,
+        TaskKind::Emoji | TaskKind::Zodiac => {}
     }
     let (id, code, detail) = (p.task_id, p.code.as_str().to_owned(), p.detail);
     match state
@@ -92,7 +96,9 @@ fn face_rows(p: &TaskSucceededV1, calendar: ProductCalendar) -> Result<Vec<FaceR
                 })
                 .collect())
         }
-        TaskKind::Course => Err("a course is not a face result".into()),
+        TaskKind::Course | TaskKind::Dataset => {
+            Err(format!("a {} task has no face result", p.kind))
+        }
         TaskKind::Zodiac => {
             let r: ZodiacResult =
                 serde_json::from_value(p.result.clone()).map_err(|e| e.to_string())?;

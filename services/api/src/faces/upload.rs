@@ -55,7 +55,10 @@ const MAX_FIELDS: usize = 8;
 const MAX_TEXT_FIELD: usize = 256;
 
 /// Reads one multipart field up to `limit` bytes; `None` when it is longer.
-async fn read_field(field: &mut actix_multipart::Field, limit: usize) -> ApiResult<Option<Bytes>> {
+pub(crate) async fn read_field(
+    field: &mut actix_multipart::Field,
+    limit: usize,
+) -> ApiResult<Option<Bytes>> {
     let mut buf = BytesMut::new();
     while let Some(chunk) = field.next().await {
         let chunk =
@@ -132,7 +135,7 @@ pub async fn parse(state: &AppState, mut form: Multipart) -> ApiResult<Upload> {
 
 /// Runs moji-media's upload check (size, magic bytes, header dimensions, completeness)
 /// without decoding any pixels, and says what is wrong in the client's terms.
-fn check_image(bytes: &[u8], limits: &Limits) -> ApiResult<MediaFormat> {
+pub(crate) fn check_image(bytes: &[u8], limits: &Limits) -> ApiResult<MediaFormat> {
     let info = moji_media::check_upload(bytes, limits).map_err(|e| match e {
         MediaError::TooLarge { bytes, limit } => ApiError::ImageTooLarge(format!(
             "the photo is {bytes} bytes; the limit is {limit} bytes"

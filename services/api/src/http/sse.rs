@@ -50,8 +50,8 @@ const HEARTBEAT: Duration = Duration::from_secs(15);
 /// Longest an event stream stays open.
 const STREAM_LIMIT: Duration = Duration::from_secs(15 * 60);
 
-fn sse_frame(seq: u64, view: &Value) -> Bytes {
-    Bytes::from(format!("id: {seq}\nevent: task\ndata: {view}\n\n"))
+fn sse_frame(seq: u64, name: &str, view: &Value) -> Bytes {
+    Bytes::from(format!("id: {seq}\nevent: {name}\ndata: {view}\n\n"))
 }
 
 /// The `event: task` frames: `first` (the state when the client subscribed, as of `since`),
@@ -70,11 +70,28 @@ where
     R: Fn(TaskEvent) -> F + Send + 'static,
     F: Future<Output = Value> + Send,
 {
+    named_stream(first, first_final, since, changes, render, |_| "task")
+}
+
+/// [`task_stream`] whose frames are named by `name(view)` instead of `task`.
+pub fn named_stream<C, R, F>(
+    first: Value,
+    first_final: bool,
+    since: DateTime<Utc>,
+    changes: C,
+    render: R,
+    name: fn(&Value) -> &'static str,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + 'static
+where
+    C: Stream<Item = TaskEvent> + Send + 'static,
+    R: Fn(TaskEvent) -> F + Send + 'static,
+    F: Future<Output = Value> + Send,
+{
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
         let mut changes = Box::pin(changes);
         let mut seq = 0u64;
-        if tx.send(sse_frame(seq, &first)).await.is_err() || first_final {
+        if tx.send(sse_frame(seq, name(&first), &first)).await.is_err() || first_final {
             return;
         }
         let deadline = tokio::time::Instant::now() + STREAM_LIMIT;
@@ -91,7 +108,7 @@ where
                     seq += 1;
                     let is_final = ev.status.is_final();
                     let view = render(ev).await;
-                    if tx.send(sse_frame(seq, &view)).await.is_err() || is_final {
+                    if tx.send(sse_frame(seq, name(&view), &view)).await.is_err() || is_final {
                         break;
                     }
                 }

@@ -126,7 +126,7 @@ pub async fn my_results(
             ),
             TaskKind::Zodiac => (None, zodiac::summary(&task)),
             // Face tasks only: courses live in their own table.
-            TaskKind::Course => (None, None),
+            TaskKind::Course | TaskKind::Dataset => (None, None),
         };
         items.push(ResultItem {
             task_id: task.id,

@@ -203,7 +203,7 @@ pub async fn statistics(
             match d.kind {
                 TaskKind::Emoji => b.emoji += d.tasks,
                 TaskKind::Zodiac => b.zodiac += d.tasks,
-                TaskKind::Course => {}
+                TaskKind::Course | TaskKind::Dataset => {}
             }
             b.total += d.tasks;
             b.faces += d.faces;

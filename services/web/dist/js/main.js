@@ -44,6 +44,7 @@ const routes = [
   // Signed out, the date-course pages say what they are and ask to log in (no redirect).
   { path: /^\/courses$/, load: () => import('./pages/courses.js'), nav: 'courses' },
   { path: /^\/courses\/([\w-]+)$/, load: () => import('./pages/courses.js'), nav: 'courses' },
+  { path: /^\/datasets$/, load: () => import('./pages/datasets.js'), nav: 'datasets' },
 ];
 
 const NAV = [
@@ -52,6 +53,7 @@ const NAV = [
   { id: 'chat', href: '#/chat', icon: '💬', key: 'nav.chat', auth: true },
   { id: 'courses', href: '#/courses', icon: '💑', key: 'nav.courses' },
   { id: 'market', href: '#/market', icon: '🛍️', key: 'nav.market' },
+  { id: 'datasets', href: '#/datasets', icon: '🗂️', key: 'nav.datasets' },
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
   { id: 'me', href: '#/me', icon: '🙂', key: 'nav.me' },

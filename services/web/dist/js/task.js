@@ -2,19 +2,21 @@
 // Authorization header, hence `?access_token=`), polling `GET {base}/{id}` when the stream
 // cannot be opened or drops before the final state (network loss, a proxy cutting it). Face
 // tasks live under `/faces/tasks` (the default), date-course tasks under
-// `/date-courses/tasks`; both send `event: task` frames of the same shape.
+// `/date-courses/tasks`; both send `event: task` frames of the same shape. Datasets (under
+// `/datasets`) name their frames `dataset`, then `ready`, `failed` or `cancelled`.
 
 import * as api from './api.js';
 
 export const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
- * watchTask(id, {base, onUpdate(view, source), onMode(mode), onError(err)}) -> stop()
- * `base` is the tasks' collection (default `/faces/tasks`); `source` is 'sse' or 'poll',
+ * watchTask(id, {base, events, final, onUpdate(view, source), onMode(mode), onError(err)}) -> stop()
+ * `base` is the tasks' collection (default `/faces/tasks`); `events` the SSE event names
+ * (default `['task']`); `final` the end statuses (default FINAL); `source` is 'sse' or 'poll',
  * `mode` 'sse', 'poll' or 'offline' (polling while the network is down); onError gets an
  * ApiError when polling is refused (401/403/404).
  */
-export function watchTask(id, { base = '/faces/tasks', onUpdate, onMode = () => {}, onError = () => {} }) {
+export function watchTask(id, { base = '/faces/tasks', events = ['task'], final = FINAL, onUpdate, onMode = () => {}, onError = () => {} }) {
   let stopped = false;
   let done = false;
   let es = null;
@@ -29,7 +31,7 @@ export function watchTask(id, { base = '/faces/tasks', onUpdate, onMode = () => 
 
   const deliver = (view, source) => {
     if (stopped || done) return;
-    if (FINAL.has(view.status)) {
+    if (final.has(view.status)) {
       done = true;
       // The server ends the stream after the final event; let it (closing first would abort
       // the request). Should it linger, close it ourselves.
@@ -72,15 +74,17 @@ export function watchTask(id, { base = '/faces/tasks', onUpdate, onMode = () => 
     }
     onMode('sse');
     es = new EventSource(`${api.BASE}${base}/${id}/events?access_token=${encodeURIComponent(token)}`);
-    es.addEventListener('task', (ev) => {
-      let view;
-      try {
-        view = JSON.parse(ev.data);
-      } catch {
-        return;
-      }
-      deliver(view, 'sse');
-    });
+    for (const name of events) {
+      es.addEventListener(name, (ev) => {
+        let view;
+        try {
+          view = JSON.parse(ev.data);
+        } catch {
+          return;
+        }
+        deliver(view, 'sse');
+      });
+    }
     es.onerror = () => {
       // The stream ended: normally right after the final event. Otherwise do not let
       // EventSource retry on its own with a token that may have expired: poll instead.
