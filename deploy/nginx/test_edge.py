@@ -416,7 +416,19 @@ def test_body_limits(r: Results, edge: int) -> None:
         status == 202 and seen(data).get("received") == len(photo),
         f"status {status}",
     )
-    for path, size in (("/api/v1/faces/tasks", 17 * mb), ("/api/v1/users/me", 2 * mb)):
+    status, _, data = request(
+        edge, "POST", "/api/v1/datasets", photo, {"Content-Type": "application/octet-stream"}
+    )
+    r.check(
+        "15 MB dataset source image reaches the api",
+        status == 202 and seen(data).get("received") == len(photo),
+        f"status {status}",
+    )
+    for path, size in (
+        ("/api/v1/faces/tasks", 17 * mb),
+        ("/api/v1/datasets", 17 * mb),
+        ("/api/v1/users/me", 2 * mb),
+    ):
         status, headers, data = request(
             edge, "POST", path, os.urandom(size), {"Content-Type": "application/octet-stream"}
         )

@@ -10,7 +10,7 @@ CREATE TABLE datasets (
     description      TEXT NOT NULL DEFAULT '' CHECK (length(description) <= 2000),
     category         TEXT NOT NULL,
     tags             TEXT[] NOT NULL DEFAULT '{}' CHECK (cardinality(tags) <= 10),
-    method           TEXT NOT NULL CHECK (method IN ('augment')),
+    method           TEXT NOT NULL CHECK (method IN ('augment', 'gan')),
     size             INT NOT NULL CHECK (size IN (64, 128, 256)),
     quantity         INT NOT NULL CHECK (quantity BETWEEN 1 AND 2000),
     seed             BIGINT NOT NULL,

@@ -135,7 +135,7 @@ WEBSOCKET_MIN_TIMEOUT = 600  # seconds; the chat service pings every 20 s
 # Prefixes of the api's server-sent event streams (/api/v1/<...>/tasks/{id}/events), which the
 # edge serves unbuffered with a 1 h read timeout: in k8s/base an Ingress path of their own to
 # the api with proxy buffering off and a read timeout of at least SSE_MIN_TIMEOUT.
-SSE_PREFIXES = {"/api/v1/faces/tasks/", "/api/v1/date-courses/tasks/"}
+SSE_PREFIXES = {"/api/v1/faces/tasks/", "/api/v1/date-courses/tasks/", "/api/v1/datasets/"}
 SSE_MIN_TIMEOUT = 600  # seconds; the api sends a comment every 15 s, a task lasts minutes
 
 # Where a request path must land once the Ingress objects of k8s/base are in ingress-nginx:
@@ -160,6 +160,13 @@ INGRESS_CASES = [
     (f"/api/v1/date-courses/{UUID}", "api"),
     (f"/api/v1/date-courses/tasks/{UUID}", "api"),
     (f"/api/v1/date-courses/tasks/{UUID}/events", "api"),
+    # The dataset maker and its market are the api's.
+    ("/api/v1/datasets", "api"),
+    ("/api/v1/datasets?q=cat&sort=price", "api"),
+    (f"/api/v1/datasets/{UUID}", "api"),
+    (f"/api/v1/datasets/{UUID}/events", "api"),
+    (f"/api/v1/datasets/{UUID}/orders", "api"),
+    ("/api/v1/payments/callback", "api"),
     ("/api/v1/chat/rooms", "chat"),
     ("/api/v1/chat/ws", "chat"),
     ("/api/v1/chat", "chat"),

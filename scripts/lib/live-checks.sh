@@ -43,6 +43,8 @@ export MOJI_RECOMMEND__MODEL_DIR="${MOJI_RECOMMEND__MODEL_DIR:-$MOJI_MODELS_DIR/
 # the template.
 export MOJI_COURSES__MODEL_PATH="${MOJI_COURSES__MODEL_PATH:-$MOJI_MODELS_DIR/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf}"
 export MOJI_AUTH__BCRYPT_COST=4
+# The GAN trains briefly here: the browser e2e asks for one set and waits for it.
+export MOJI_DATASETS__GAN_TRAIN_SECS=5
 "$bin/moji-api" migrate >/dev/null
 
 export MOJI_HTTP__EDGE_PORT=18080

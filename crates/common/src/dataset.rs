@@ -12,6 +12,9 @@ wire_enum! {
         /// A seeded augmentation pipeline (crop, flips, affine, perspective, colour, blur,
         /// noise, cutout, JPEG quality) applied to the one image.
         Augment = "augment",
+        /// A single-image GAN (a pyramid of small generators) trained on the image, then
+        /// sampled: new images with its textures and parts in new arrangements. 64 px only.
+        Gan = "gan",
     }
 }
 
@@ -100,6 +103,12 @@ pub struct DatasetResult {
     pub images: u32,
     /// Seconds the generation took.
     pub seconds: f64,
+    /// GAN sets: the mean SSIM of the samples to the input (1 would be copies).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_ssim: Option<f64>,
+    /// GAN sets: the mean pairwise diversity of the samples (1 − SSIM between them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<f64>,
 }
 
 /// Object key of a dataset's zip.

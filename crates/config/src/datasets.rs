@@ -13,6 +13,14 @@ pub struct DatasetSettings {
     pub workers: usize,
     /// Lifetime of a download link, in seconds (at most 900).
     pub download_url_ttl_secs: u64,
+    /// Longest a GAN trains on one image, over all its scales, in seconds.
+    pub gan_train_secs: f64,
+    /// Most training iterations of one GAN scale.
+    pub gan_iterations: usize,
+    /// Scales of the GAN's pyramid (16 px up to 64 px).
+    pub gan_scales: usize,
+    /// Threads libtorch may use while training (0: as many as cores).
+    pub gan_threads: usize,
 }
 
 impl Default for DatasetSettings {
@@ -22,6 +30,10 @@ impl Default for DatasetSettings {
             task_ttl_secs: 24 * 3600,
             workers: 1,
             download_url_ttl_secs: 600,
+            gan_train_secs: 90.0,
+            gan_iterations: 800,
+            gan_scales: 4,
+            gan_threads: 0,
         }
     }
 }
@@ -37,6 +49,17 @@ impl DatasetSettings {
         }
         if !(1..=900).contains(&self.download_url_ttl_secs) {
             return Some("datasets.download_url_ttl_secs must be 1..=900".into());
+        }
+        if self.gan_train_secs.is_nan()
+            || self.gan_train_secs <= 0.0
+            || self.gan_train_secs > 3600.0
+            || self.gan_iterations == 0
+            || !(2..=8).contains(&self.gan_scales)
+        {
+            return Some(
+                "datasets.gan_train_secs must be in (0, 3600], gan_iterations > 0, gan_scales 2..=8"
+                    .into(),
+            );
         }
         None
     }

@@ -11,7 +11,7 @@
 use std::{io::Write, ops::ControlFlow};
 
 use image::{imageops, ImageFormat, RgbImage};
-use moji_augment::{Applied, AugmentError, Pipeline};
+use moji_augment::{AugmentError, Pipeline};
 use serde::Serialize;
 use zip::{write::SimpleFileOptions, CompressionMethod, ZipWriter};
 
@@ -50,14 +50,15 @@ pub struct ManifestImage {
     pub file: String,
     /// Its index in the set (its random stream).
     pub index: u64,
-    /// What it went through, in order.
-    pub transforms: Vec<Applied>,
+    /// How it was made: `transforms` (augment) or `noise_seed` and `ssim` (gan).
+    #[serde(flatten)]
+    pub made: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `manifest.json`: how the set was made, enough to make it again.
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
-    /// `augment`.
+    /// `augment` or `gan`.
     pub method: &'static str,
     /// The set's seed.
     pub seed: u64,
@@ -65,8 +66,11 @@ pub struct Manifest {
     pub size: u32,
     /// Images in the set.
     pub quantity: u32,
-    /// The pipeline's steps and ranges.
-    pub pipeline: Pipeline,
+    /// The method's settings: the augment pipeline, or the GAN's training report.
+    pub settings: serde_json::Value,
+    /// Measures of the whole set (the GAN's diversity), when there are any.
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub summary: serde_json::Map<String, serde_json::Value>,
     /// Every image.
     pub images: Vec<ManifestImage>,
 }
@@ -106,6 +110,62 @@ fn png(image: &RgbImage) -> Result<Vec<u8>, DatasetError> {
     Ok(bytes)
 }
 
+/// How a set is made: its manifest's head, and image `i` with what to record of it.
+pub trait Maker {
+    /// `augment` or `gan`.
+    fn method(&self) -> &'static str;
+    /// Side of every image.
+    fn size(&self) -> u32;
+    /// The method's settings, for the manifest.
+    fn settings(&self) -> serde_json::Value;
+    /// Image `index` and what the manifest records of it.
+    fn make(
+        &mut self,
+        index: u64,
+    ) -> Result<(RgbImage, serde_json::Map<String, serde_json::Value>), DatasetError>;
+    /// Measures of the whole set once every image is made (none by default).
+    fn summary(&mut self) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::Map::new()
+    }
+}
+
+/// The augment method: a seeded [`Pipeline`] over one source image.
+pub struct Augmenter<'a> {
+    /// The image.
+    pub source: &'a RgbImage,
+    /// The pipeline.
+    pub pipeline: &'a Pipeline,
+    /// The set's seed.
+    pub seed: u64,
+}
+
+impl Maker for Augmenter<'_> {
+    fn method(&self) -> &'static str {
+        "augment"
+    }
+
+    fn size(&self) -> u32 {
+        self.pipeline.size
+    }
+
+    fn settings(&self) -> serde_json::Value {
+        serde_json::to_value(self.pipeline).unwrap_or(serde_json::Value::Null)
+    }
+
+    fn make(
+        &mut self,
+        index: u64,
+    ) -> Result<(RgbImage, serde_json::Map<String, serde_json::Value>), DatasetError> {
+        let (image, transforms) = self.pipeline.make(self.source, self.seed, index)?;
+        let mut made = serde_json::Map::new();
+        made.insert(
+            "transforms".into(),
+            serde_json::to_value(transforms).unwrap_or(serde_json::Value::Null),
+        );
+        Ok((image, made))
+    }
+}
+
 /// Writes the set to `out` and finishes the zip. `progress(done)` runs after each image;
 /// `ControlFlow::Break` stops with [`DatasetError::Cancelled`] (the zip is then unfinished and
 /// must be discarded).
@@ -113,6 +173,26 @@ pub fn write_augmented<W: Write>(
     out: W,
     source: &RgbImage,
     pipeline: &Pipeline,
+    seed: u64,
+    quantity: u32,
+    progress: impl FnMut(u32) -> ControlFlow<()>,
+) -> Result<Written, DatasetError> {
+    if let Some(problem) = pipeline.problem() {
+        return Err(DatasetError::InvalidInput(problem));
+    }
+    let mut maker = Augmenter {
+        source,
+        pipeline,
+        seed,
+    };
+    write_set(out, &mut maker, seed, quantity, progress)
+}
+
+/// Writes the set `maker` makes to `out` and finishes the zip; `progress` as for
+/// [`write_augmented`].
+pub fn write_set<W: Write>(
+    out: W,
+    maker: &mut dyn Maker,
     seed: u64,
     quantity: u32,
     mut progress: impl FnMut(u32) -> ControlFlow<()>,
@@ -124,9 +204,6 @@ pub fn write_augmented<W: Write>(
             QUANTITIES.end()
         )));
     }
-    if let Some(problem) = pipeline.problem() {
-        return Err(DatasetError::InvalidInput(problem));
-    }
     let mut zip = ZipWriter::new_stream(Counted {
         inner: out,
         bytes: 0,
@@ -134,12 +211,12 @@ pub fn write_augmented<W: Write>(
     let stored = SimpleFileOptions::default()
         .compression_method(CompressionMethod::Stored)
         .unix_permissions(0o644);
-    let cell = pipeline.size;
+    let cell = maker.size();
     let mut sheet = RgbImage::new(cell * PREVIEW_GRID, cell * PREVIEW_GRID);
     let mut images = Vec::with_capacity(quantity as usize);
     for i in 0..quantity {
         let index = u64::from(i);
-        let (image, transforms) = pipeline.make(source, seed, index)?;
+        let (image, made) = maker.make(index)?;
         if i < PREVIEW_GRID * PREVIEW_GRID {
             let (x, y) = (i % PREVIEW_GRID * cell, i / PREVIEW_GRID * cell);
             imageops::replace(&mut sheet, &image, i64::from(x), i64::from(y));
@@ -147,21 +224,18 @@ pub fn write_augmented<W: Write>(
         let file = format!("images/{i:05}.png");
         zip.start_file(file.as_str(), stored)?;
         zip.write_all(&png(&image)?)?;
-        images.push(ManifestImage {
-            file,
-            index,
-            transforms,
-        });
+        images.push(ManifestImage { file, index, made });
         if progress(i + 1).is_break() {
             return Err(DatasetError::Cancelled(i + 1));
         }
     }
     let manifest = Manifest {
-        method: "augment",
+        method: maker.method(),
         seed,
-        size: pipeline.size,
+        size: cell,
         quantity,
-        pipeline: pipeline.clone(),
+        settings: maker.settings(),
+        summary: maker.summary(),
         images,
     };
     zip.start_file("manifest.json", stored)?;

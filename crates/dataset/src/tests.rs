@@ -54,7 +54,7 @@ fn the_zip_holds_stored_pngs_a_manifest_and_a_preview() {
         manifest["images"][3]["transforms"][0]["name"],
         "random_resized_crop"
     );
-    assert_eq!(manifest["pipeline"]["size"], 32);
+    assert_eq!(manifest["settings"]["size"], 32);
     let mut preview = Vec::new();
     zip.by_name("preview.png")
         .unwrap()

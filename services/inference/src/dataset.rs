@@ -23,9 +23,11 @@ use moji_common::{
     dataset::{preview_key, zip_key, DatasetGenerateV1, DatasetMethod, DatasetResult},
     ErrorCode, TaskKind, TaskStatus,
 };
-use moji_dataset::{DatasetError, Written};
+use moji_dataset::{DatasetError, Maker, Written};
+use moji_gan::{GanError, Progress as GanProgress, TrainConfig, Trained};
 use moji_mq::{Incoming, Outcome};
 use moji_redis::{StateError, TaskChange};
+use serde_json::{json, Map};
 use tokio::sync::{mpsc, watch};
 
 use crate::{
@@ -79,34 +81,167 @@ impl Write for ChunkSender {
 }
 
 /// The percentage reached after `done` of `quantity` images, in [`PROGRESS_STEP`]s below 100
-/// (100 is the final state's).
-fn progress_of(done: u32, quantity: u32) -> u8 {
-    let percent = u64::from(done) * 100 / u64::from(quantity.max(1));
+/// (100 is the final state's), when the images are the part of the work from `from` %.
+fn progress_of(done: u32, quantity: u32, from: u8) -> u8 {
+    let span = u64::from(100 - from);
+    let percent = u64::from(from) + u64::from(done) * span / u64::from(quantity.max(1));
     let stepped = percent / u64::from(PROGRESS_STEP) * u64::from(PROGRESS_STEP);
     u8::try_from(stepped.min(95)).unwrap_or(95)
 }
 
+/// The share of a GAN set's progress that is training (the rest is sampling).
+const GAN_TRAINING_SHARE: u8 = 60;
+
+/// Why making a set stopped.
+#[derive(Debug, thiserror::Error)]
+enum MakeError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Gan(#[from] GanError),
+}
+
+/// The GAN method as a [`Maker`]: samples of a trained pyramid, each with its SSIM to the
+/// input; the set's mean SSIM and pairwise diversity (over its first images) at the end.
+struct GanMaker {
+    trained: Trained,
+    config: TrainConfig,
+    reference: RgbImage,
+    seed: u64,
+    ssim_total: f64,
+    made: u32,
+    kept: Vec<RgbImage>,
+}
+
+/// Images the diversity is measured over (pairs grow with the square).
+const DIVERSITY_SAMPLE: usize = 32;
+
+impl Maker for GanMaker {
+    fn method(&self) -> &'static str {
+        "gan"
+    }
+
+    fn size(&self) -> u32 {
+        u32::try_from(self.trained.side()).unwrap_or(0)
+    }
+
+    fn settings(&self) -> serde_json::Value {
+        json!({"training": self.config, "scales": self.trained.report, "seconds": self.trained.seconds})
+    }
+
+    fn make(
+        &mut self,
+        index: u64,
+    ) -> Result<(RgbImage, Map<String, serde_json::Value>), DatasetError> {
+        let sample = self
+            .trained
+            .sample(self.seed, index)
+            .map_err(|e| DatasetError::InvalidInput(e.to_string()))?;
+        let ssim = moji_gan::ssim(&sample.image, &self.reference);
+        self.ssim_total += ssim;
+        self.made += 1;
+        if self.kept.len() < DIVERSITY_SAMPLE {
+            self.kept.push(sample.image.clone());
+        }
+        let mut made = Map::new();
+        made.insert("noise_seed".into(), json!(sample.noise_seed));
+        made.insert("ssim".into(), json!(ssim));
+        Ok((sample.image, made))
+    }
+
+    fn summary(&mut self) -> Map<String, serde_json::Value> {
+        let mut summary = Map::new();
+        summary.insert(
+            "mean_ssim".into(),
+            json!(self.ssim_total / f64::from(self.made.max(1))),
+        );
+        summary.insert("diversity".into(), json!(moji_gan::diversity(&self.kept)));
+        summary
+    }
+}
+
+/// What the worker's settings say about training.
+#[derive(Debug, Clone)]
+struct GanLimits {
+    seconds: f64,
+    iterations: usize,
+    scales: usize,
+    threads: usize,
+}
+
 /// Makes the set on the calling (blocking) thread, writing the zip to `out`; stops when
-/// `stop` is set. `done` receives the images made so far.
+/// `stop` is set. `percent` hears the progress.
 fn make(
     out: ChunkSender,
     source: &RgbImage,
     job: &DatasetGenerateV1,
-    done: &watch::Sender<u32>,
+    gan: &GanLimits,
+    percent: &watch::Sender<u8>,
     stop: &AtomicBool,
-) -> Result<Written, DatasetError> {
-    let pipeline = match job.method {
-        DatasetMethod::Augment => Pipeline::standard(job.size),
-    };
-    moji_dataset::write_augmented(out, source, &pipeline, job.seed, job.quantity, |n| {
-        metrics::DATASET_IMAGES.inc();
-        done.send_replace(n);
+) -> Result<Written, MakeError> {
+    let go_on = || {
         if stop.load(Ordering::Relaxed) {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
-    })
+    };
+    match job.method {
+        DatasetMethod::Augment => {
+            let pipeline = Pipeline::standard(job.size);
+            Ok(moji_dataset::write_augmented(
+                out,
+                source,
+                &pipeline,
+                job.seed,
+                job.quantity,
+                |n| {
+                    metrics::DATASET_IMAGES.inc();
+                    percent.send_replace(progress_of(n, job.quantity, 0));
+                    go_on()
+                },
+            )?)
+        }
+        DatasetMethod::Gan => {
+            if gan.threads > 0 {
+                tch::set_num_threads(i32::try_from(gan.threads).unwrap_or(1));
+            }
+            let mut config = TrainConfig::new(job.size, gan.seconds, job.seed);
+            config.iterations = gan.iterations;
+            config.scales = gan.scales;
+            let scales = u8::try_from(config.scales).unwrap_or(u8::MAX);
+            let trained = moji_gan::train(source, &config, |p| {
+                if let GanProgress::Trained { index, .. } = p {
+                    let done = u8::try_from(index + 1).unwrap_or(u8::MAX);
+                    let share =
+                        u16::from(GAN_TRAINING_SHARE) * u16::from(done) / u16::from(scales.max(1));
+                    let stepped = share / u16::from(PROGRESS_STEP) * u16::from(PROGRESS_STEP);
+                    percent.send_replace(u8::try_from(stepped).unwrap_or(GAN_TRAINING_SHARE));
+                }
+                go_on()
+            })?;
+            let mut maker = GanMaker {
+                trained,
+                config,
+                reference: moji_gan::reference(source, job.size),
+                seed: job.seed,
+                ssim_total: 0.0,
+                made: 0,
+                kept: Vec::new(),
+            };
+            Ok(moji_dataset::write_set(
+                out,
+                &mut maker,
+                job.seed,
+                job.quantity,
+                |n| {
+                    metrics::DATASET_IMAGES.inc();
+                    percent.send_replace(progress_of(n, job.quantity, GAN_TRAINING_SHARE));
+                    go_on()
+                },
+            )?)
+        }
+    }
 }
 
 impl Worker {
@@ -163,10 +298,14 @@ impl Worker {
     }
 
     /// Moves the task to running; `Cancelled` when its owner cancelled it first.
-    async fn start(&self, id: uuid::Uuid) -> Result<(), TaskEnd> {
+    async fn start(&self, id: uuid::Uuid, method: DatasetMethod) -> Result<(), TaskEnd> {
+        let step = match method {
+            DatasetMethod::Gan => "training",
+            DatasetMethod::Augment => "images",
+        };
         let running = TaskChange {
             progress: Some(0),
-            step: Some("images".into()),
+            step: Some(step.into()),
             ..Default::default()
         };
         match self
@@ -184,7 +323,7 @@ impl Worker {
 
     /// Reads the source, makes the set into storage and stores the preview.
     async fn generate(&self, job: &DatasetGenerateV1) -> Result<DatasetResult, TaskEnd> {
-        self.start(job.dataset_id).await?;
+        self.start(job.dataset_id, job.method).await?;
         let started = Instant::now();
         let bytes = self.storage.get(&job.source_key).await?;
         let limits = self.limits;
@@ -200,7 +339,13 @@ impl Worker {
         let key = zip_key(job.dataset_id);
         let mut upload = self.storage.writer(&key, "application/zip").await?;
         let (chunks_tx, mut chunks) = mpsc::channel::<Bytes>(CHUNKS_QUEUED);
-        let (done_tx, mut done) = watch::channel(0u32);
+        let (percent_tx, mut percent) = watch::channel(0u8);
+        let gan = GanLimits {
+            seconds: self.settings.datasets.gan_train_secs,
+            iterations: self.settings.datasets.gan_iterations,
+            scales: self.settings.datasets.gan_scales,
+            threads: self.settings.datasets.gan_threads,
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let thread_stop = stop.clone();
         let thread_job = job.clone();
@@ -209,10 +354,10 @@ impl Worker {
                 tx: chunks_tx,
                 buf: Vec::with_capacity(CHUNK_BYTES),
             };
-            make(out, &source, &thread_job, &done_tx, &thread_stop)
+            make(out, &source, &thread_job, &gan, &percent_tx, &thread_stop)
         });
         let streamed = self
-            .stream_zip(job, &mut upload, &mut chunks, &mut done, &stop)
+            .stream_zip(job, &mut upload, &mut chunks, &mut percent, &stop)
             .await;
         // Whatever happened, the thread must end before the upload is finished or dropped.
         stop.store(streamed.is_err(), Ordering::Relaxed);
@@ -229,8 +374,10 @@ impl Worker {
             (Ok(()), Ok(Err(e))) => {
                 let _ = upload.abort().await;
                 return Err(match e {
-                    DatasetError::Cancelled(_) => TaskEnd::Cancelled,
-                    DatasetError::InvalidInput(why) => {
+                    MakeError::Dataset(DatasetError::Cancelled(_))
+                    | MakeError::Gan(GanError::Stopped(_)) => TaskEnd::Cancelled,
+                    MakeError::Dataset(DatasetError::InvalidInput(why))
+                    | MakeError::Gan(GanError::InvalidInput(why)) => {
                         TaskEnd::Failed(ErrorCode::ValidationFailed, why)
                     }
                     other => TaskEnd::Retry(format!("making the set: {other}")),
@@ -242,12 +389,15 @@ impl Worker {
         self.storage
             .put(&preview, Bytes::from(written.preview_png), "image/png")
             .await?;
+        let summary = &written.manifest.summary;
         Ok(DatasetResult {
             zip_key: key,
             zip_bytes,
             preview_key: preview,
             images: written.manifest.quantity,
             seconds: started.elapsed().as_secs_f64(),
+            mean_ssim: summary.get("mean_ssim").and_then(serde_json::Value::as_f64),
+            diversity: summary.get("diversity").and_then(serde_json::Value::as_f64),
         })
     }
 
@@ -258,7 +408,7 @@ impl Worker {
         job: &DatasetGenerateV1,
         upload: &mut moji_storage::ObjectWriter,
         chunks: &mut mpsc::Receiver<Bytes>,
-        done: &mut watch::Receiver<u32>,
+        percent: &mut watch::Receiver<u8>,
         stop: &AtomicBool,
     ) -> Result<(), TaskEnd> {
         let mut reported = 0u8;
@@ -269,15 +419,19 @@ impl Worker {
                     Some(chunk) => upload.write(&chunk).await?,
                     None => return Ok(()),
                 },
-                changed = done.changed(), if progress_open => {
+                changed = percent.changed(), if progress_open => {
                     if changed.is_err() {
                         progress_open = false;
                         continue;
                     }
-                    let percent = progress_of(*done.borrow_and_update(), job.quantity);
-                    if percent >= reported + PROGRESS_STEP {
-                        reported = percent;
-                        match self.redis.set_progress(job.dataset_id, percent, "images").await {
+                    let now = *percent.borrow_and_update();
+                    if now >= reported + PROGRESS_STEP {
+                        reported = now;
+                        let step = match job.method {
+                            DatasetMethod::Gan if now < GAN_TRAINING_SHARE => "training",
+                            _ => "images",
+                        };
+                        match self.redis.set_progress(job.dataset_id, now, step).await {
                             Ok(_) => {}
                             Err(StateError::IllegalTransition { from, .. }) if from.is_final() => {
                                 stop.store(true, Ordering::Relaxed);
@@ -298,13 +452,15 @@ mod tests {
 
     #[test]
     fn progress_moves_in_five_percent_steps_below_the_end() {
-        assert_eq!(progress_of(0, 200), 0);
-        assert_eq!(progress_of(9, 200), 0);
-        assert_eq!(progress_of(10, 200), 5);
-        assert_eq!(progress_of(199, 200), 95);
-        assert_eq!(progress_of(200, 200), 95);
-        assert_eq!(progress_of(1, 1), 95);
-        assert_eq!(progress_of(1, 3), 30);
+        assert_eq!(progress_of(0, 200, 0), 0);
+        assert_eq!(progress_of(9, 200, 0), 0);
+        assert_eq!(progress_of(10, 200, 0), 5);
+        assert_eq!(progress_of(199, 200, 0), 95);
+        assert_eq!(progress_of(200, 200, 0), 95);
+        assert_eq!(progress_of(1, 1, 0), 95);
+        assert_eq!(progress_of(1, 3, 0), 30);
+        assert_eq!(progress_of(0, 100, GAN_TRAINING_SHARE), 60);
+        assert_eq!(progress_of(50, 100, GAN_TRAINING_SHARE), 80);
     }
 
     #[test]

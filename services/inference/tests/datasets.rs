@@ -425,7 +425,7 @@ async fn bad_requests_the_quota_and_idempotency() {
                 ("title", "t"),
                 ("category", "other"),
                 ("quantity", "5"),
-                ("method", "gan"),
+                ("method", "vae"),
             ],
             Some(&png),
         ),
@@ -784,5 +784,105 @@ async fn a_set_is_sold_only_for_its_price_and_granted_once() {
     assert_eq!(paid["dataset_id"], id.as_str());
     worker.stop().await;
     server_handle.stop(true).await;
+    state.broker.delete_topology().await.unwrap();
+}
+
+#[actix_web::test]
+async fn a_gan_trains_on_the_image_and_samples_new_images_with_their_measures() {
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    settings.datasets.gan_train_secs = 6.0;
+    settings.datasets.gan_scales = 3;
+    let (app, state, _stop) = api!(settings);
+    let owner = token(&app, "gan_maker").await;
+    let r = send(
+        &app,
+        request(
+            &owner,
+            &[
+                ("title", "g"),
+                ("category", "art"),
+                ("quantity", "12"),
+                ("method", "gan"),
+                ("size", "128"),
+            ],
+            Some(&picture_png()),
+        ),
+    )
+    .await;
+    assert_field_problem(&r, 422, "validation_failed", "size");
+    let set = ask(
+        &app,
+        &owner,
+        &[
+            ("title", "gan set"),
+            ("category", "art"),
+            ("quantity", "12"),
+            ("method", "gan"),
+            ("seed", "9"),
+        ],
+    )
+    .await;
+    let id = set["id"].as_str().unwrap().to_owned();
+    assert_eq!(set["method"], "gan");
+    let uuid: Uuid = id.parse().unwrap();
+    let worker = RunningWorker::start(settings.clone()).await;
+    // Training reports its own step before the images.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut steps = Vec::new();
+    loop {
+        if let Some(rec) = state.redis.get_task(uuid).await.unwrap() {
+            if let Some(step) = rec.step.filter(|s| steps.last() != Some(s)) {
+                steps.push(step);
+            }
+            if rec.status.is_final() {
+                break;
+            }
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "gan set never finished: {steps:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        steps.first().map(String::as_str),
+        Some("training"),
+        "{steps:?}"
+    );
+    let done = wait_for(&app, &owner, &id, is_final).await;
+    assert_eq!(done["status"], "ready", "{done}");
+    let mean_ssim = done["mean_ssim"].as_f64().unwrap();
+    let diversity = done["diversity"].as_f64().unwrap();
+    assert!(
+        mean_ssim < 0.95,
+        "samples are not copies of the input: {mean_ssim}"
+    );
+    assert!(
+        diversity > 0.05,
+        "samples differ from one another: {diversity}"
+    );
+    let bytes = zip_of(&app, &owner, &id).await;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).unwrap();
+    assert_eq!(zip.len(), 14);
+    let mut manifest = String::new();
+    zip.by_name("manifest.json")
+        .unwrap()
+        .read_to_string(&mut manifest)
+        .unwrap();
+    let manifest: Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["method"], "gan");
+    assert_eq!(manifest["settings"]["scales"].as_array().unwrap().len(), 3);
+    assert!(manifest["images"][0]["ssim"].is_f64());
+    assert!(manifest["images"][0]["noise_seed"].is_u64());
+    assert!((manifest["summary"]["diversity"].as_f64().unwrap() - diversity).abs() < 1e-9);
+    let mut png = Vec::new();
+    zip.by_name("images/00011.png")
+        .unwrap()
+        .read_to_end(&mut png)
+        .unwrap();
+    let img = image::load_from_memory(&png).unwrap();
+    assert_eq!((img.width(), img.height()), (64, 64));
+    worker.stop().await;
     state.broker.delete_topology().await.unwrap();
 }

@@ -203,8 +203,43 @@ test('ask for a set: multipart 202, followed over SSE to ready, the zip download
 
   // Listed for sale at 3,000 won.
   await card.locator('.dataset-price-input').fill('3,000');
-  await card.locator('.dataset-price-save').click();
-  await page.waitForSelector(`.my-datasets .dataset-card[data-id="${setId}"] .dataset-price-input[value="3000"]`);
+  const [patched] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'PATCH' && r.url().endsWith(`/api/v1/datasets/${setId}`)),
+    card.locator('.dataset-price-save').click(),
+  ]);
+  assert.equal(patched.status(), 200);
+  assert.equal((await patched.json()).price_krw, 3000);
+  assert.equal(await card.locator('.dataset-price-input').inputValue(), '3000');
+  await context.close();
+  assert.deepEqual(problems, []);
+});
+
+test('a GAN set: trained on the picture, then 8 samples with their measures', async () => {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  watch(page, 'gan');
+  await page.goto(`${BASE}/#/login?next=%2Fdatasets`);
+  await page.waitForSelector('#f-login');
+  await page.fill('#f-login', maker.username);
+  await page.fill('#f-password', maker.password);
+  await page.click('form button[type=submit]');
+  await page.waitForSelector('.dataset-form');
+  await page.setInputFiles('.dataset-image-input', { name: 'picture.png', mimeType: 'image/png', buffer: picturePng() });
+  await page.fill('.dataset-title-input', `gan ${run}`);
+  await page.fill('.dataset-quantity-input', '8');
+  await page.selectOption('.dataset-size-input', '128');
+  await page.selectOption('.dataset-method-input', 'gan');
+  assert.equal(await page.inputValue('.dataset-size-input'), '64', 'the GAN makes 64 px');
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.request().method() === 'POST' && r.url().endsWith('/api/v1/datasets')),
+    page.click('.dataset-submit'),
+  ]);
+  assert.equal(response.status(), 202);
+  const set = await response.json();
+  assert.equal(set.method, 'gan');
+  await page.waitForSelector(`.my-datasets .dataset-card[data-id="${set.id}"][data-status="ready"]`, { timeout: TASK_TIMEOUT * 2 });
+  const measures = await page.locator(`.my-datasets .dataset-card[data-id="${set.id}"] .dataset-measures`).textContent();
+  assert.match(measures, /^Similarity to the image -?\d\.\d\d · variety \d\.\d\d$/);
   await context.close();
   assert.deepEqual(problems, []);
 });

@@ -26,6 +26,8 @@ pub const MAX_TAGS: usize = 10;
 pub const MAX_TAG: usize = 30;
 /// Images a set may hold.
 pub const QUANTITIES: std::ops::RangeInclusive<u32> = 1..=2000;
+/// The side of GAN images (the networks train at this size on the CPU in seconds).
+pub const GAN_SIZE: u32 = 64;
 /// Most form fields a request may carry (tags may repeat).
 const MAX_FIELDS: usize = 24;
 /// Longest text field, in bytes.
@@ -241,17 +243,10 @@ fn check_fields(raw: RawFields, random_seed: u64) -> ApiResult<DatasetRequest> {
     let tags = check_tags(&raw.tags, &mut errors);
     let method = match raw.method.as_deref().map(str::trim) {
         None | Some("") => Some(DatasetMethod::Augment),
-        Some("gan") => {
-            errors.push(FieldError::new(
-                "method",
-                "gan is not offered yet on this server; use augment",
-            ));
-            None
-        }
         Some(m) => {
             let parsed = m.parse::<DatasetMethod>().ok();
             if parsed.is_none() {
-                errors.push(FieldError::new("method", "must be augment"));
+                errors.push(FieldError::new("method", "must be augment or gan"));
             }
             parsed
         }
@@ -296,6 +291,12 @@ fn check_fields(raw: RawFields, random_seed: u64) -> ApiResult<DatasetRequest> {
             parsed
         }
     };
+    if method == Some(DatasetMethod::Gan) && size.is_some_and(|s| s != GAN_SIZE) {
+        errors.push(FieldError::new(
+            "size",
+            format!("the gan method makes {GAN_SIZE} px images"),
+        ));
+    }
     validated(errors)?;
     match (category, method, size, quantity, seed) {
         (Some(category), Some(method), Some(size), Some(quantity), Some(seed)) => {
@@ -342,7 +343,7 @@ pub struct DatasetForm {
     quantity: u32,
     /// Side of every image: 64 (default), 128 or 256.
     size: Option<u32>,
-    /// `augment` (default).
+    /// `augment` (default) or `gan` (64 px only; the GAN trains on the image first).
     method: Option<String>,
     /// 0 to 2^63 − 1; the same seed, image and settings give the same set. Random when absent.
     seed: Option<u64>,
@@ -379,7 +380,7 @@ mod tests {
             title: Some("".into()),
             category: Some("cars".into()),
             tags: vec!["no spaces".into()],
-            method: Some("gan".into()),
+            method: Some("vae".into()),
             size: Some("100".into()),
             quantity: Some("2001".into()),
             seed: Some("-1".into()),
@@ -393,6 +394,15 @@ mod tests {
             fields,
             ["title", "category", "tags", "method", "size", "quantity", "seed"]
         );
+        let gan = RawFields {
+            method: Some("gan".into()),
+            size: Some("128".into()),
+            ..raw()
+        };
+        let Err(ApiError::Validation(errors)) = check_fields(gan, 0) else {
+            panic!("gan makes 64 px");
+        };
+        assert_eq!(errors[0].field, "size");
         let many = RawFields {
             tags: (0..11).map(|i| format!("t{i}")).collect(),
             ..raw()

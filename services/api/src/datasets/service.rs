@@ -83,6 +83,12 @@ pub struct DatasetView {
     /// Seconds the set took to make, once ready.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds: Option<f64>,
+    /// GAN sets: the samples' mean SSIM to the input (near 1 would mean copies).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mean_ssim: Option<f64>,
+    /// GAN sets: the mean pairwise diversity of the samples (1 − SSIM between them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diversity: Option<f64>,
     /// Price in KRW when listed for sale.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_krw: Option<i64>,
@@ -144,6 +150,11 @@ fn links(id: Uuid) -> DatasetLinks {
     }
 }
 
+/// A number the worker reported about a made set.
+fn reported(d: &moji_db::datasets::Dataset, field: &str) -> Option<f64> {
+    d.result.as_ref()?.get(field)?.as_f64()
+}
+
 /// The view of a row, with a preview link once ready.
 async fn view_of(state: &AppState, listed: &Listed) -> ApiResult<DatasetView> {
     let d = &listed.dataset;
@@ -174,11 +185,9 @@ async fn view_of(state: &AppState, listed: &Listed) -> ApiResult<DatasetView> {
         }),
         preview_url,
         zip_bytes: d.zip_bytes.and_then(|b| u64::try_from(b).ok()),
-        seconds: d
-            .result
-            .as_ref()
-            .and_then(|r| r.get("seconds"))
-            .and_then(Value::as_f64),
+        seconds: reported(d, "seconds"),
+        mean_ssim: reported(d, "mean_ssim"),
+        diversity: reported(d, "diversity"),
         price_krw: d.price_krw,
         downloads: d.downloads,
         created_at: d.created_at,

@@ -103,6 +103,9 @@ function setCard(set, { mine = false, onChange = () => {}, onLeave = () => {} } 
       h('h3', { class: 'dataset-title', text: view.title }),
       h('p', { class: 'muted small', text: `${t(`datasets.category.${view.category}`)} · ${shape(view)} · @${view.owner}` }),
       view.tags?.length ? h('p', { class: 'small', text: view.tags.map((x) => `#${x}`).join(' ') }) : null,
+      view.method === 'gan' && view.diversity !== undefined
+        ? h('p', { class: 'small muted dataset-measures', text: t('datasets.measures', { ssim: view.mean_ssim.toFixed(2), diversity: view.diversity.toFixed(2) }) })
+        : null,
     );
     if (!FINAL.has(view.status)) {
       const bar = h('progress', { class: 'dataset-progress', max: '100', value: String(view.progress ?? 0) });
@@ -177,6 +180,17 @@ function requestForm({ onQueued }) {
   const tags = h('input', { type: 'text', class: 'dataset-tags-input', autocomplete: 'off', placeholder: t('datasets.tagsPlaceholder') });
   const quantity = h('input', { type: 'number', class: 'dataset-quantity-input', min: '1', max: '2000', value: '100' });
   const size = h('select', { class: 'dataset-size-input' }, ...SIZES.map((s) => h('option', { value: String(s), text: `${s} × ${s}` })));
+  const method = h(
+    'select',
+    { class: 'dataset-method-input' },
+    ...['augment', 'gan'].map((m) => h('option', { value: m, text: t(`datasets.method.${m}`) })),
+  );
+  // The GAN makes 64 px images only.
+  method.addEventListener('change', () => {
+    const gan = method.value === 'gan';
+    if (gan) size.value = '64';
+    for (const o of size.options) o.disabled = gan && o.value !== '64';
+  });
   const seed = h('input', { type: 'text', class: 'dataset-seed-input', inputmode: 'numeric', autocomplete: 'off', placeholder: t('datasets.seedPlaceholder') });
   const quota = h('p', { class: 'muted small dataset-quota', 'aria-live': 'polite' });
   const status = h('div', { class: 'form-status' });
@@ -190,6 +204,7 @@ function requestForm({ onQueued }) {
     fields.field('category', t('datasets.categoryLabel'), category),
     fields.field('tags', t('datasets.tags'), tags, t('datasets.tagsHint')),
     h('div', { class: 'row' }, fields.field('quantity', t('datasets.quantity'), quantity, t('datasets.quantityHint')), fields.field('size', t('datasets.size'), size)),
+    fields.field('method', t('datasets.methodLabel'), method, t('datasets.methodHint')),
     fields.field('seed', t('datasets.seed'), seed, t('datasets.seedHint')),
     quota,
     status,
@@ -210,6 +225,7 @@ function requestForm({ onQueued }) {
       body.append('tags', tags.value);
       body.append('quantity', quantity.value);
       body.append('size', size.value);
+      body.append('method', method.value);
       if (seed.value.trim()) body.append('seed', seed.value.trim());
       return api.upload('/datasets', body, { headers: { 'idempotency-key': key } });
     },
@@ -217,6 +233,7 @@ function requestForm({ onQueued }) {
       key = api.newKey();
       form.reset();
       quantity.value = '100';
+      method.dispatchEvent(new Event('change'));
       quotaLine(quota);
       toast(t('datasets.queued'));
       onQueued(set);

@@ -1,0 +1,86 @@
+//! The networks of one scale: five 3×3 convolutions each, so every output pixel sees an
+//! 11×11 patch of its scale (the patch statistics the GAN learns).
+
+use tch::{nn, nn::Module, Tensor};
+
+fn conv(path: nn::Path, in_channels: i64, out_channels: i64) -> nn::Conv2D {
+    nn::conv2d(
+        path,
+        in_channels,
+        out_channels,
+        3,
+        nn::ConvConfig {
+            padding: 1,
+            ..Default::default()
+        },
+    )
+}
+
+/// LeakyReLU with slope 0.2.
+fn leaky(x: &Tensor) -> Tensor {
+    x.maximum(&(x * 0.2))
+}
+
+/// A scale's generator: noise plus the upsampled image of the scale below in, that image plus
+/// the details this scale adds out.
+#[derive(Debug)]
+pub struct Generator {
+    layers: Vec<nn::Conv2D>,
+}
+
+impl Generator {
+    pub fn new(root: &nn::Path, channels: i64) -> Self {
+        let layers = vec![
+            conv(root / "head", 3, channels),
+            conv(root / "body1", channels, channels),
+            conv(root / "body2", channels, channels),
+            conv(root / "body3", channels, channels),
+            conv(root / "tail", channels, 3),
+        ];
+        Self { layers }
+    }
+
+    /// `tanh(net(input)) + prev`.
+    pub fn forward(&self, input: &Tensor, prev: &Tensor) -> Tensor {
+        let last = self.layers.len() - 1;
+        let mut x = input.shallow_clone();
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(&x);
+            if i < last {
+                x = leaky(&x);
+            }
+        }
+        x.tanh() + prev
+    }
+}
+
+/// A scale's critic (WGAN): a map of realness scores, one per patch.
+#[derive(Debug)]
+pub struct Critic {
+    layers: Vec<nn::Conv2D>,
+}
+
+impl Critic {
+    pub fn new(root: &nn::Path, channels: i64) -> Self {
+        let layers = vec![
+            conv(root / "head", 3, channels),
+            conv(root / "body1", channels, channels),
+            conv(root / "body2", channels, channels),
+            conv(root / "body3", channels, channels),
+            conv(root / "tail", channels, 1),
+        ];
+        Self { layers }
+    }
+
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        let last = self.layers.len() - 1;
+        let mut x = x.shallow_clone();
+        for (i, layer) in self.layers.iter().enumerate() {
+            x = layer.forward(&x);
+            if i < last {
+                x = leaky(&x);
+            }
+        }
+        x
+    }
+}
