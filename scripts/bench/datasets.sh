@@ -23,6 +23,7 @@ say "augment: images/s on one thread (cargo bench -p moji-augment)"
 cargo bench -q --locked -p moji-augment --bench augment -- --seconds "$SECONDS_PER_CELL"
 say "gan: 64 px pyramid trained within ${GAN_SECONDS} s on ${GAN_THREADS} threads (cargo bench -p moji-gan)"
 gan_args=(--seconds "$GAN_SECONDS" --threads "$GAN_THREADS")
-[ -n "${GAN_IMAGE:-}" ] && gan_args+=(--image "$GAN_IMAGE")
-[ -n "${GAN_OUT:-}" ] && gan_args+=(--out "$GAN_OUT")
+# cargo runs benches in the crate's directory: paths are made absolute first.
+[ -n "${GAN_IMAGE:-}" ] && gan_args+=(--image "$(realpath "$GAN_IMAGE")")
+[ -n "${GAN_OUT:-}" ] && gan_args+=(--out "$(realpath -m "$GAN_OUT")")
 cargo bench -q --locked -p moji-gan --bench gan -- "${gan_args[@]}"

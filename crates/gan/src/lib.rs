@@ -64,7 +64,7 @@ impl TrainConfig {
         Self {
             size,
             scales: 4,
-            iterations: 600,
+            iterations: 800,
             max_seconds,
             channels: 32,
             reconstruction_weight: 10.0,
