@@ -40,7 +40,7 @@ mod views;
 use std::time::Duration;
 
 pub use error::StateError;
-pub use limits::WindowCount;
+pub use limits::{Taken, WindowCount};
 pub use moji_common::{ErrorCode, TaskKind, TaskStatus};
 pub use tasks::{NewTask, TaskChange, TaskError, TaskEvent, TaskRecord};
 pub use views::ViewCount;

@@ -1,10 +1,10 @@
-//! Idempotency keys, fixed-window rate limits and revoked token ids.
+//! Idempotency keys, fixed-window and sliding-window rate limits, and revoked token ids.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use uuid::Uuid;
 
-use crate::scripts::{CLAIM, HIT};
+use crate::scripts::{CLAIM, HIT, TAKE};
 use crate::{ttl_millis, RedisState, StateError};
 
 /// How long a window counter outlives its window (covers clock skew between replicas).
@@ -19,7 +19,54 @@ pub struct WindowCount {
     pub resets_in: Duration,
 }
 
+/// What a sliding-window limit said about one hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Taken {
+    /// Whether the hit was within the limit (and counted).
+    pub allowed: bool,
+    /// Hits in the last window, this one included when allowed.
+    pub count: u64,
+    /// When refused: time until the oldest counted hit leaves the window.
+    pub retry_in: Duration,
+}
+
 impl RedisState {
+    /// Counts a hit of `bucket` if fewer than `limit` were counted in the last `window` (a
+    /// sliding window: any span of `window` holds at most `limit` hits, unlike a fixed window,
+    /// which lets a burst across its boundary through twice over). Refused hits are not
+    /// counted.
+    pub async fn take(
+        &self,
+        bucket: &str,
+        window: Duration,
+        limit: u32,
+    ) -> Result<Taken, StateError> {
+        let window_ms = ttl_millis(window)?;
+        let now_ms = u64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis(),
+        )
+        .unwrap_or(u64::MAX);
+        let member = format!("{now_ms}-{}", Uuid::now_v7().simple());
+        let mut conn = self.connection();
+        let reply: Vec<i64> = TAKE
+            .key(self.key(&format!("sw:{bucket}")))
+            .arg(now_ms)
+            .arg(window_ms)
+            .arg(limit)
+            .arg(member)
+            .invoke_async(&mut conn)
+            .await?;
+        let at = |i: usize| reply.get(i).copied().unwrap_or(0).max(0);
+        Ok(Taken {
+            allowed: at(0) == 1,
+            count: u64::try_from(at(1)).unwrap_or(0),
+            retry_in: Duration::from_millis(u64::try_from(at(2)).unwrap_or(0)),
+        })
+    }
+
     /// Full key of an idempotency claim: `{prefix}:idem:<user>:<key>`.
     pub fn idempotency_key(&self, user: Uuid, key: &str) -> String {
         self.key(&format!("idem:{user}:{key}"))

@@ -111,3 +111,25 @@ return n
 ",
     )
 });
+
+/// A sliding-window limit: KEYS[1] a sorted set of accepted hits (score = time in ms);
+/// ARGV = now (ms), window (ms), limit, a unique member. Drops the hits older than the window;
+/// below the limit adds this one and returns {1, count}; else returns {0, count, ms until the
+/// oldest hit leaves the window}.
+pub(crate) static TAKE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local now = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, n + 1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, n, tonumber(oldest[2]) + window - now}
+",
+    )
+});

@@ -255,3 +255,28 @@ async fn revoked_token_ids_are_found_in_one_call_and_expire() {
     assert!(!state.any_revoked(&["jti-zero"]).await.unwrap());
     cleanup(state).await;
 }
+
+#[tokio::test]
+async fn a_sliding_window_holds_the_limit_over_any_span() {
+    let state = state().await;
+    let window = Duration::from_millis(1_500);
+    // Whatever the clock says, 5 are taken and the 6th is refused, counted nowhere.
+    for n in 1..=5 {
+        let t = state.take("chat:u", window, 5).await.unwrap();
+        assert!(t.allowed, "hit {n}");
+        assert_eq!(t.count, n);
+    }
+    let refused = state.take("chat:u", window, 5).await.unwrap();
+    assert!(!refused.allowed);
+    assert_eq!(refused.count, 5);
+    assert!(refused.retry_in > Duration::ZERO && refused.retry_in <= window);
+    assert!(
+        state.take("chat:other", window, 5).await.unwrap().allowed,
+        "buckets are apart"
+    );
+    // Once the first hits leave the window, hits are taken again.
+    tokio::time::sleep(refused.retry_in + Duration::from_millis(50)).await;
+    assert!(state.take("chat:u", window, 5).await.unwrap().allowed);
+    assert_all_keys_expire(&state, Duration::from_secs(2)).await;
+    cleanup(state).await;
+}
