@@ -117,24 +117,19 @@ pub fn settle(
             );
         }
         let now = Utc::now();
-        if paid_krw != order.amount_krw {
-            let why = format!(
+        let refused = if paid_krw != order.amount_krw {
+            Some(format!(
                 "amount_mismatch: {paid_krw} KRW paid for an order of {} KRW",
                 order.amount_krw
-            );
-            diesel::update(dataset_orders::table.find(id))
-                .set((
-                    dataset_orders::status.eq("failed"),
-                    dataset_orders::failure.eq(&why),
-                    dataset_orders::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            return Ok(Settled::Failed(why));
-        }
-        // A second order of the same set already paid (two tabs): this payment still settles
-        // its own order, but the unique index allows one paid order per buyer and set.
-        if has_bought(conn, order.dataset_id, order.buyer_id)? {
-            let why = "already_bought: the buyer already owns this set".to_owned();
+            ))
+        } else if has_bought(conn, order.dataset_id, order.buyer_id)? {
+            // Another order of the same set was paid first (two tabs): one paid order per
+            // buyer and set (a unique index says so too).
+            Some("already_bought: the buyer already owns this set".to_owned())
+        } else {
+            None
+        };
+        if let Some(why) = refused {
             diesel::update(dataset_orders::table.find(id))
                 .set((
                     dataset_orders::status.eq("failed"),

@@ -21,6 +21,30 @@ fn leaky(x: &Tensor) -> Tensor {
     x.maximum(&(x * 0.2))
 }
 
+/// The convolutions in turn, LeakyReLU between them.
+fn run(layers: &[nn::Conv2D], input: &Tensor) -> Tensor {
+    let last = layers.len() - 1;
+    let mut x = input.shallow_clone();
+    for (i, layer) in layers.iter().enumerate() {
+        x = layer.forward(&x);
+        if i < last {
+            x = leaky(&x);
+        }
+    }
+    x
+}
+
+/// Five convolutions: 3 channels (an image) to `channels`, three of `channels`, then `out`.
+fn layers(root: &nn::Path, channels: i64, out: i64) -> Vec<nn::Conv2D> {
+    vec![
+        conv(root / "head", 3, channels),
+        conv(root / "body1", channels, channels),
+        conv(root / "body2", channels, channels),
+        conv(root / "body3", channels, channels),
+        conv(root / "tail", channels, out),
+    ]
+}
+
 /// A scale's generator: noise plus the upsampled image of the scale below in, that image plus
 /// the details this scale adds out.
 #[derive(Debug)]
@@ -30,27 +54,14 @@ pub struct Generator {
 
 impl Generator {
     pub fn new(root: &nn::Path, channels: i64) -> Self {
-        let layers = vec![
-            conv(root / "head", 3, channels),
-            conv(root / "body1", channels, channels),
-            conv(root / "body2", channels, channels),
-            conv(root / "body3", channels, channels),
-            conv(root / "tail", channels, 3),
-        ];
-        Self { layers }
+        Self {
+            layers: layers(root, channels, 3),
+        }
     }
 
     /// `tanh(net(input)) + prev`.
     pub fn forward(&self, input: &Tensor, prev: &Tensor) -> Tensor {
-        let last = self.layers.len() - 1;
-        let mut x = input.shallow_clone();
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(&x);
-            if i < last {
-                x = leaky(&x);
-            }
-        }
-        x.tanh() + prev
+        run(&self.layers, input).tanh() + prev
     }
 }
 
@@ -62,25 +73,12 @@ pub struct Critic {
 
 impl Critic {
     pub fn new(root: &nn::Path, channels: i64) -> Self {
-        let layers = vec![
-            conv(root / "head", 3, channels),
-            conv(root / "body1", channels, channels),
-            conv(root / "body2", channels, channels),
-            conv(root / "body3", channels, channels),
-            conv(root / "tail", channels, 1),
-        ];
-        Self { layers }
+        Self {
+            layers: layers(root, channels, 1),
+        }
     }
 
     pub fn forward(&self, x: &Tensor) -> Tensor {
-        let last = self.layers.len() - 1;
-        let mut x = x.shallow_clone();
-        for (i, layer) in self.layers.iter().enumerate() {
-            x = layer.forward(&x);
-            if i < last {
-                x = leaky(&x);
-            }
-        }
-        x
+        run(&self.layers, x)
     }
 }

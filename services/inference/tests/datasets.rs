@@ -3,15 +3,17 @@
 //! each test with its own database, key prefix, queue names and storage directory.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[macro_use]
+mod common;
+
 use std::{
     io::{Cursor, Read},
-    path::PathBuf,
     time::Duration,
 };
 
 use actix_web::test;
+use common::{test_settings, CrashingWorker, RunningWorker};
 use moji_api::AppState;
-use moji_config::Settings;
 use moji_testkit::{
     http::{
         assert_field_problem, assert_problem, bearer, get_as, patch_json, send, Multipart, TestApp,
@@ -19,25 +21,7 @@ use moji_testkit::{
     TestEnv,
 };
 use serde_json::{json, Value};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
-
-fn models_dir() -> PathBuf {
-    std::env::var_os("MOJI_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models"))
-}
-
-fn test_settings(env: &TestEnv) -> Settings {
-    let mut s = env.settings.clone();
-    s.faces.models_dir = models_dir();
-    if let Some(dir) = std::env::var_os("MOJI_CASCADES_DIR") {
-        s.faces.cascades_dir = dir.into();
-    }
-    s.faces.workers = 1;
-    s.amqp.prefetch = 2;
-    s
-}
 
 /// A 300x200 picture with structure (so crops and flips differ).
 fn picture_png() -> Vec<u8> {
@@ -52,40 +36,6 @@ fn picture_png() -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
-}
-
-macro_rules! api {
-    ($settings:expr) => {{
-        let state = AppState::connect($settings.clone())
-            .await
-            .expect("api connects");
-        let consumers_stop = CancellationToken::new();
-        moji_api::spawn_consumers(&state, consumers_stop.clone());
-        let app = test::init_service(moji_api::app(state.clone())).await;
-        (app, state, consumers_stop)
-    }};
-}
-
-/// A running worker and how to stop it.
-struct RunningWorker {
-    stop: CancellationToken,
-    handle: tokio::task::JoinHandle<()>,
-}
-
-impl RunningWorker {
-    async fn start(settings: Settings) -> Self {
-        let worker = moji_inference::connect(settings)
-            .await
-            .expect("inference connects");
-        let stop = CancellationToken::new();
-        let handle = moji_inference::spawn_dataset_consumer(&worker, stop.clone());
-        Self { stop, handle }
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.handle.await;
-    }
 }
 
 async fn token<A: TestApp>(app: &A, name: &str) -> String {
@@ -218,7 +168,8 @@ async fn a_set_is_made_streamed_over_sse_found_and_downloaded_by_its_owner_only(
     )
     .await;
     assert_eq!(resp.status(), 200);
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     let body = tokio::time::timeout(Duration::from_secs(90), test::read_body(resp))
         .await
         .expect("the stream closes after the last event");
@@ -368,7 +319,8 @@ async fn the_same_seed_and_image_make_the_same_set() {
     let settings = test_settings(&env);
     let (app, state, _stop) = api!(settings);
     let owner = token(&app, "repeater").await;
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     let mut zips = Vec::new();
     for seed in ["11", "11", "12"] {
         let set = ask(
@@ -489,7 +441,8 @@ async fn bad_requests_the_quota_and_idempotency() {
     assert_eq!(r.status, 422, "{}", r.text);
 
     // A worker later receives the cancelled set's message: it makes and stores nothing.
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(state.storage.list("datasets").await.unwrap().is_empty());
     worker.stop().await;
@@ -516,7 +469,8 @@ async fn a_running_set_is_cancelled_and_keeps_nothing() {
     let settings = test_settings(&env);
     let (app, state, _stop) = api!(settings);
     let owner = token(&app, "changed_mind").await;
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     let set = ask(
         &app,
         &owner,
@@ -578,29 +532,12 @@ async fn a_worker_killed_mid_set_loses_nothing_and_the_set_is_made_once() {
     let id = set["id"].as_str().unwrap().to_owned();
 
     // Worker A runs on its own runtime; dropping that runtime is a crash: no ack, no goodbye.
-    let a_settings = settings.clone();
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
-    let worker_a = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let w = moji_inference::connect(a_settings).await.unwrap();
-            moji_inference::spawn_dataset_consumer(&w, CancellationToken::new());
-            started_tx.send(()).unwrap();
-        });
-        kill_rx.recv().unwrap();
-        rt.shutdown_background();
-    });
-    started_rx.recv().unwrap();
+    let worker_a = CrashingWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer);
     wait_running(&state, id.parse().unwrap(), 10).await;
-    kill_tx.send(()).unwrap();
-    worker_a.join().unwrap();
+    worker_a.crash();
 
-    let worker_b = RunningWorker::start(settings.clone()).await;
+    let worker_b =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     let done = wait_for(&app, &owner, &id, is_final).await;
     assert_eq!(done["status"], "ready", "{done}");
     let bytes = zip_of(&app, &owner, &id).await;
@@ -661,7 +598,8 @@ async fn a_set_is_sold_only_for_its_price_and_granted_once() {
     let owner = token(&app, "seller").await;
     let buyer = token(&app, "buyer").await;
     let stranger = token(&app, "stranger").await;
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     let set = ask(
         &app,
         &owner,
@@ -826,7 +764,8 @@ async fn a_gan_trains_on_the_image_and_samples_new_images_with_their_measures() 
     let id = set["id"].as_str().unwrap().to_owned();
     assert_eq!(set["method"], "gan");
     let uuid: Uuid = id.parse().unwrap();
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker =
+        RunningWorker::start(settings.clone(), moji_inference::spawn_dataset_consumer).await;
     // Training reports its own step before the images.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let mut steps = Vec::new();

@@ -3,30 +3,20 @@
 //! queue names. Needs `scripts/models.sh` (models and test photos under .cache/models).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::{io::Cursor, path::PathBuf, time::Duration};
+#[macro_use]
+mod common;
+
+use std::{io::Cursor, time::Duration};
 
 use actix_web::test;
+use common::{models_dir, test_settings, CrashingWorker, RunningWorker};
 use moji_api::AppState;
 use moji_common::TaskStatus;
-use moji_config::Settings;
 use moji_testkit::{
     http::{send, Multipart, Reply, TestApp},
     TestEnv,
 };
 use serde_json::Value;
-use tokio_util::sync::CancellationToken;
-
-fn models_dir() -> PathBuf {
-    let dir = std::env::var_os("MOJI_MODELS_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.cache/models"));
-    assert!(
-        dir.join("fer_mini_xception.onnx").is_file(),
-        "models missing in {}: run scripts/models.sh",
-        dir.display()
-    );
-    dir
-}
 
 fn astronaut_png() -> Vec<u8> {
     std::fs::read(models_dir().join("images/astronaut.png"))
@@ -86,17 +76,6 @@ fn truncated_jpeg() -> Vec<u8> {
     full[..full.len() / 2].to_vec()
 }
 
-fn test_settings(env: &TestEnv) -> Settings {
-    let mut s = env.settings.clone();
-    s.faces.models_dir = models_dir();
-    if let Some(dir) = std::env::var_os("MOJI_CASCADES_DIR") {
-        s.faces.cascades_dir = dir.into();
-    }
-    s.faces.workers = 1;
-    s.amqp.prefetch = 2;
-    s
-}
-
 /// Waits until a worker has claimed task `id` and reported its first step.
 async fn wait_running(state: &moji_api::AppState, id: uuid::Uuid) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -111,40 +90,6 @@ async fn wait_running(state: &moji_api::AppState, id: uuid::Uuid) {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-/// A running worker and how to stop it.
-struct RunningWorker {
-    stop: CancellationToken,
-    handle: tokio::task::JoinHandle<()>,
-}
-
-impl RunningWorker {
-    async fn start(settings: Settings) -> Self {
-        let worker = moji_inference::connect(settings)
-            .await
-            .expect("inference connects");
-        let stop = CancellationToken::new();
-        let handle = moji_inference::spawn_consumer(&worker, stop.clone());
-        Self { stop, handle }
-    }
-
-    async fn stop(self) {
-        self.stop.cancel();
-        let _ = self.handle.await;
-    }
-}
-
-macro_rules! api {
-    ($env:expr, $settings:expr) => {{
-        let state = AppState::connect($settings.clone())
-            .await
-            .expect("api connects");
-        let consumers_stop = CancellationToken::new();
-        moji_api::spawn_consumers(&state, consumers_stop.clone());
-        let app = test::init_service(moji_api::app(state.clone())).await;
-        (app, state, consumers_stop)
-    }};
 }
 
 async fn sign_up<A: TestApp>(app: &A, name: &str) -> String {
@@ -240,8 +185,8 @@ async fn wait_persisted(state: &AppState, id: uuid::Uuid) -> moji_db::models::Fa
 async fn astronaut_becomes_a_happy_emoji_and_is_persisted_once() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, state, _stop) = api!(env, settings);
-    let worker = RunningWorker::start(settings.clone()).await;
+    let (app, state, _stop) = api!(settings);
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let token = sign_up(&app, "astro").await;
 
     let r = send(
@@ -306,8 +251,8 @@ async fn astronaut_becomes_a_happy_emoji_and_is_persisted_once() {
 async fn zodiac_task_names_an_animal_with_reasons_and_fortune() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, state, _stop) = api!(env, settings);
-    let worker = RunningWorker::start(settings.clone()).await;
+    let (app, state, _stop) = api!(settings);
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let token = sign_up(&app, "zodi").await;
     let r = upload_astronaut(&app, &token, "zodiac").await;
     assert_eq!(r.status, 202, "{}", r.text);
@@ -339,8 +284,8 @@ async fn photo_without_a_face_fails_with_no_face_detected() {
     let mut settings = test_settings(&env);
     // No progress write during the job: the failing step is still pending when it ends.
     settings.faces.progress_gap_ms = 60_000;
-    let (app, state, _stop) = api!(env, settings);
-    let worker = RunningWorker::start(settings.clone()).await;
+    let (app, state, _stop) = api!(settings);
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let token = sign_up(&app, "noface").await;
     let r = send(
         &app,
@@ -375,7 +320,7 @@ async fn photo_without_a_face_fails_with_no_face_detected() {
 async fn hostile_uploads_are_refused_before_anything_is_queued() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(settings);
     let token = sign_up(&app, "hostile").await;
     let photo = astronaut_png();
     let big = vec![0xFFu8; settings.faces.max_image_bytes + 1];
@@ -466,7 +411,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
     let env = TestEnv::new();
     let mut settings = test_settings(&env);
     settings.faces.step_delay_ms = 50;
-    let (app, state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(settings);
     let token = sign_up(&app, "streamer").await;
     let r = upload_astronaut(&app, &token, "emoji").await;
     let id = r.body["id"].as_str().unwrap().to_owned();
@@ -486,7 +431,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
         resp.headers().get("content-type").unwrap(),
         "text/event-stream"
     );
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let body = tokio::time::timeout(Duration::from_secs(60), test::read_body(resp))
         .await
         .expect("stream closes after the final event");
@@ -544,7 +489,7 @@ async fn events_stream_reports_queued_running_succeeded_in_order() {
 async fn cancel_idempotency_and_ownership() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(settings);
     let alice = sign_up(&app, "alice_c").await;
     let bob = sign_up(&app, "bob_c").await;
     let photo = astronaut_png();
@@ -623,7 +568,7 @@ async fn cancel_idempotency_and_ownership() {
     assert_eq!(r.status, 409, "{}", r.text);
 
     // The worker skips the cancelled task and still does Bob's.
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let bob_done = wait_final(&app, &bob, bobs.body["id"].as_str().unwrap()).await;
     assert_eq!(bob_done["status"], "succeeded");
     let done = wait_final(&app, &alice, &id).await;
@@ -652,11 +597,11 @@ async fn cancelling_a_running_task_stops_it_between_steps() {
     let mut settings = test_settings(&env);
     // Slow steps so the cancel lands while the vision thread is mid-pipeline.
     settings.faces.step_delay_ms = 300;
-    let (app, state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(settings);
     let token = sign_up(&app, "canceller").await;
     let r = upload_astronaut(&app, &token, "emoji").await;
     let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
-    let worker = RunningWorker::start(settings.clone()).await;
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     wait_running(&state, id).await;
     let r = send(
         &app,
@@ -698,40 +643,22 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     let mut settings = test_settings(&env);
     // Slow steps so the kill lands while the task is running.
     settings.faces.step_delay_ms = 400;
-    let (app, state, _stop) = api!(env, settings);
+    let (app, state, _stop) = api!(settings);
     let token = sign_up(&app, "crashy").await;
     let r = upload_astronaut(&app, &token, "emoji").await;
     let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
 
     // Worker A runs on its own runtime; dropping that runtime is a crash: no ack, no goodbye.
-    let a_settings = settings.clone();
-    let (started_tx, started_rx) = std::sync::mpsc::channel();
-    let (kill_tx, kill_rx) = std::sync::mpsc::channel::<()>();
-    let worker_a = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let w = moji_inference::connect(a_settings).await.unwrap();
-            moji_inference::spawn_consumer(&w, CancellationToken::new());
-            started_tx.send(()).unwrap();
-        });
-        kill_rx.recv().unwrap();
-        rt.shutdown_background();
-    });
-    started_rx.recv().unwrap();
+    let worker_a = CrashingWorker::start(settings.clone(), moji_inference::spawn_consumer);
     wait_running(&state, id).await;
-    kill_tx.send(()).unwrap();
-    worker_a.join().unwrap();
+    worker_a.crash();
     let mid = state.redis.get_task(id).await.unwrap().unwrap();
     assert_eq!(mid.status, TaskStatus::Running, "killed mid-task");
 
     // Worker B picks up the redelivered message and finishes the task.
     let mut b_settings = settings.clone();
     b_settings.faces.step_delay_ms = 0;
-    let worker_b = RunningWorker::start(b_settings).await;
+    let worker_b = RunningWorker::start(b_settings, moji_inference::spawn_consumer).await;
     let done = wait_final(&app, &token, &id.to_string()).await;
     assert_eq!(done["status"], "succeeded", "{done}");
     let row = wait_persisted(&state, id).await;
@@ -754,8 +681,8 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
 async fn poison_message_is_dead_lettered_and_the_worker_keeps_going() {
     let env = TestEnv::new();
     let settings = test_settings(&env);
-    let (app, state, _stop) = api!(env, settings);
-    let worker = RunningWorker::start(settings.clone()).await;
+    let (app, state, _stop) = api!(settings);
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
     let topology = state.broker.topology().clone();
     state
         .broker
