@@ -86,7 +86,13 @@ impl From<Claims> for AuthUser {
 
 /// Extracts the token from an `Authorization: Bearer <token>` header.
 pub fn bearer_token(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    bearer_token_in(req.headers())
+}
+
+/// The token of an `Authorization: Bearer …` header in `headers` (chat's upgrade hook has the
+/// headers of a request that is not an actix-web `HttpRequest`).
+pub fn bearer_token_in(headers: &header::HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("bearer") {
         return None;

@@ -13,11 +13,13 @@ pub mod rooms;
 pub mod socket;
 pub mod state;
 
+use actix_http::HttpService;
+use actix_service::map_config;
 use actix_web::{
     body::MessageBody,
-    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    dev::{fn_factory, fn_service, AppConfig, ServiceFactory, ServiceRequest, ServiceResponse},
     middleware::{from_fn, ErrorHandlers},
-    web, App, HttpResponse, HttpServer,
+    web, App, HttpResponse,
 };
 use moji_telemetry::{problem, Readiness};
 
@@ -76,6 +78,37 @@ pub fn app(
         .default_service(web::to(problem::route_not_found))
 }
 
+/// The HTTP server of a replica: the app for every request, except that a WebSocket upgrade
+/// goes to [`socket::upgrade`], which takes the connection out of the HTTP dispatcher (and its
+/// 16 KiB of buffers) for good.
+fn http_server(
+    state: ChatState,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let shared = std::sync::Arc::new(state.clone());
+    Ok(actix_web::dev::Server::build()
+        .backlog(4096)
+        .max_concurrent_connections(200_000)
+        .disable_signals()
+        .shutdown_timeout(5)
+        .listen("moji-chat", listener, move || {
+            let shared = shared.clone();
+            let upgrade = fn_factory(move || {
+                let shared = shared.clone();
+                async move {
+                    Ok::<_, ()>(fn_service(move |(req, framed)| {
+                        socket::upgrade::upgrade(shared.clone(), req, framed)
+                    }))
+                }
+            });
+            HttpService::build()
+                .upgrade(upgrade)
+                .finish(map_config(app(state.clone()), |_| AppConfig::default()))
+                .tcp()
+        })?
+        .run())
+}
+
 /// A running replica: its server, its background tasks and how to stop them.
 pub struct Running {
     /// Stops the server (sockets close with 1012 first) when cancelled.
@@ -102,14 +135,7 @@ pub fn start(state: ChatState, listener: std::net::TcpListener) -> anyhow::Resul
         state.broker.clone(),
         state.broker.topology().chat_replica_queue(&state.replica),
     );
-    let server = HttpServer::new(move || app(server_state.clone()))
-        // Sockets are small and many: no per-connection read buffer beyond actix's own.
-        .backlog(4096)
-        .max_connections(200_000)
-        .disable_signals()
-        .shutdown_timeout(5)
-        .listen(listener)?
-        .run();
+    let server = http_server(server_state, listener)?;
     let handle = server.handle();
     let stopper = handle.clone();
     let stop_on = shutdown.clone();

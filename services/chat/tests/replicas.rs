@@ -356,6 +356,18 @@ async fn refused_handshakes_and_plain_requests_get_the_api_error_shape() {
     let (status, body) = refused(&ws("/api/v1/chat/ws?access_token=forged")).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["status"], 401);
+    // An upgrade anywhere else is a missing route, not a socket.
+    let (status, body) = refused(&ws(&format!(
+        "/api/v1/chat/rooms?access_token={}",
+        bob.token
+    )))
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("route_not_found")),
+        "{body}"
+    );
+
     // Without an upgrade, the socket path answers 401, then 400 once signed in.
     let http = reqwest::Client::new();
     let plain = http.get(a.url("/api/v1/chat/ws")).send().await.unwrap();

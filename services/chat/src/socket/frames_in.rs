@@ -6,35 +6,43 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_ws::{AggregatedMessage, CloseCode, ProtocolError};
+use actix_http::ws::{self, CloseCode};
 use moji_common::ErrorCode;
 use moji_db::chat::Sent;
 use uuid::Uuid;
 
-use super::{End, Socket, TYPING_INTERVAL};
+use super::{
+    wire::{Incoming, WireError},
+    End, Socket, TYPING_INTERVAL,
+};
 use crate::{error::ChatError, fanout, frames, metrics};
 
 impl Socket {
     pub(super) async fn on_message(
         &mut self,
-        message: Option<Result<AggregatedMessage, ProtocolError>>,
+        message: Option<Result<Incoming, WireError>>,
     ) -> Result<(), End> {
         match message {
             None => Err(End::Gone),
-            Some(Ok(AggregatedMessage::Text(text))) => self.on_frame(&text).await,
-            Some(Ok(AggregatedMessage::Binary(_))) => {
+            Some(Ok(Incoming::Text(text))) => self.on_frame(&text).await,
+            Some(Ok(Incoming::Binary)) => {
                 let frame = frames::error(ErrorCode::BadFrame, "frames are JSON text", None);
                 self.write(frame, "error").await
             }
-            Some(Ok(AggregatedMessage::Ping(bytes))) => {
-                self.session.pong(&bytes).await.map_err(|_| End::Gone)
+            Some(Ok(Incoming::Ping(bytes))) => self
+                .wire
+                .send(ws::Message::Pong(bytes))
+                .await
+                .map_err(|_| End::Gone),
+            Some(Ok(Incoming::Pong)) => Ok(()),
+            Some(Ok(Incoming::Close(reason))) => {
+                // Answer the close handshake; the peer is leaving either way.
+                let answer = self.wire.send(ws::Message::Close(reason));
+                let _ = tokio::time::timeout(super::CLOSE_ANSWER_WAIT, answer).await;
+                Err(End::Gone)
             }
-            Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
-            Some(Ok(AggregatedMessage::Close(_))) => Err(End::Gone),
-            Some(Err(ProtocolError::Overflow)) => {
-                Err(End::Close(CloseCode::Size, "frame too large"))
-            }
-            Some(Err(e)) => {
+            Some(Err(WireError::Overflow)) => Err(End::Close(CloseCode::Size, "frame too large")),
+            Some(Err(WireError::Protocol(e))) => {
                 tracing::debug!(error = %e, "websocket protocol error");
                 Err(End::Close(CloseCode::Protocol, "protocol error"))
             }

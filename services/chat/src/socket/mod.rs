@@ -10,13 +10,8 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{
-    get,
-    http::header::{HeaderValue, SEC_WEBSOCKET_PROTOCOL},
-    web, HttpRequest, HttpResponse,
-};
-use actix_ws::{CloseCode, Session};
-use futures_util::StreamExt;
+use actix_http::ws::{self, CloseCode};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use moji_auth::AuthUser;
 use moji_common::ErrorCode;
 use serde::Deserialize;
@@ -40,76 +35,32 @@ const REPLAY_BATCH: i64 = 500;
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
 /// Longest wait for a close frame to get through to a peer that does not read.
 const CLOSE_WAIT: Duration = Duration::from_secs(30);
+/// Most queued events written with one flush.
+const BATCH_EVENTS: usize = 64;
+/// Bytes fed before a batch is flushed early.
+const BATCH_BYTES: usize = 32 * 1024;
+/// Longest wait for the peer's answer to our close frame.
+const CLOSE_ANSWER_WAIT: Duration = Duration::from_secs(2);
 
 mod frames_in;
+pub mod upgrade;
+mod wire;
 
 /// `?access_token=` (browsers cannot set headers on a WebSocket).
 #[derive(Debug, Deserialize)]
 pub struct TokenQuery {
-    access_token: Option<String>,
+    pub access_token: Option<String>,
 }
 
-/// The token from the query string or the `bearer.<token>` subprotocol, and whether the
-/// subprotocol was used (then the server must select one).
-fn token_of(req: &HttpRequest, query: TokenQuery) -> (Option<String>, bool) {
-    let offered = req
-        .headers()
-        .get_all(SEC_WEBSOCKET_PROTOCOL)
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-        .find_map(|p| p.strip_prefix(TOKEN_PROTOCOL_PREFIX))
-        .filter(|t| !t.is_empty())
-        .map(str::to_owned);
-    match offered {
-        Some(token) => (Some(token), true),
-        None => (
-            query.access_token.or_else(|| moji_auth::bearer_token(req)),
-            false,
-        ),
-    }
-}
-
-/// Opens the caller's socket.
+/// `GET /api/v1/chat/ws` without an upgrade (upgrades never reach the app: see [`upgrade`]):
+/// 401 without a valid token, else 400.
 #[get("/api/v1/chat/ws")]
-pub async fn connect(
-    req: HttpRequest,
-    body: web::Payload,
-    state: web::Data<ChatState>,
-    query: web::Query<TokenQuery>,
-) -> ChatResult<HttpResponse> {
-    let (token, via_protocol) = token_of(&req, query.into_inner());
-    let token = token.ok_or(moji_auth::AuthError::MissingToken)?;
-    let who: AuthUser = state.auth.authenticate(&token).await?.into();
-    let user_id = who.user_id;
-    let (username, rooms) = state
-        .db
-        .run(move |c| {
-            let user = moji_db::users::by_id(c, user_id)?;
-            Ok((user.username, moji_db::chat::rooms_of(c, user_id)?))
-        })
-        .await
-        .map_err(|e| match e {
-            // The account was deleted after the token was minted.
-            moji_db::DbError::NotFound => ChatError::Auth(moji_auth::AuthError::Revoked),
-            other => other.into(),
-        })?;
-    let (mut response, session, stream) =
-        actix_ws::handle(&req, body).map_err(|e| ChatError::BadRequest(e.to_string()))?;
-    if via_protocol {
-        response.headers_mut().insert(
-            SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(SUBPROTOCOL),
-        );
-    }
-    let max = state.settings.chat.max_frame_bytes;
-    let stream = stream
-        .max_frame_size(max)
-        .aggregate_continuations()
-        .max_continuation_size(max);
-    let socket = Socket::new(state.into_inner(), who, username, session, rooms);
-    actix_web::rt::spawn(socket.run(stream));
-    Ok(response)
+pub async fn connect(req: HttpRequest, state: web::Data<ChatState>) -> ChatResult<HttpResponse> {
+    upgrade::authenticate(&state, req.headers(), req.query_string()).await?;
+    let why = ws::handshake(req.head())
+        .err()
+        .map_or_else(|| "not a WebSocket upgrade".to_owned(), |e| e.to_string());
+    Err(ChatError::BadRequest(why))
 }
 
 /// Why the socket's loop ended.
@@ -126,11 +77,13 @@ struct Socket {
     id: u64,
     who: AuthUser,
     username: String,
-    session: Session,
+    wire: wire::Wire,
     closer: Arc<Closer>,
     /// The last seq written per room the socket follows.
     written: HashMap<Uuid, i64>,
     typing_sent: HashMap<Uuid, Instant>,
+    /// Writing a batch: frames are fed and flushed together at its end.
+    batching: bool,
 }
 
 impl Socket {
@@ -138,7 +91,7 @@ impl Socket {
         state: Arc<ChatState>,
         who: AuthUser,
         username: String,
-        session: Session,
+        wire: wire::Wire,
         rooms: Vec<(Uuid, i64)>,
     ) -> Self {
         let id = state.next_socket.fetch_add(1, Ordering::Relaxed);
@@ -147,14 +100,15 @@ impl Socket {
             id,
             who,
             username,
-            session,
+            wire,
             closer: Arc::default(),
             written: rooms.into_iter().collect(),
             typing_sent: HashMap::new(),
+            batching: false,
         }
     }
 
-    async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
+    async fn run(mut self) {
         let settings = self.state.settings.chat.clone();
         let (queue, mut events) = mpsc::channel::<Arc<RoomEvent>>(settings.outbound_queue);
         self.state.hub.register(
@@ -203,10 +157,10 @@ impl Socket {
                 event = events.recv(), if !holding => match event {
                     // Boxed: the replay inside is large and rarely runs; an idle socket's
                     // task should not carry its space.
-                    Some(event) => Box::pin(self.write_event(&event)).await,
+                    Some(event) => Box::pin(self.write_events(event, &mut events)).await,
                     None => Err(End::Gone),
                 },
-                message = stream.next() => {
+                message = self.wire.next() => {
                     heard = Instant::now();
                     holding = false;
                     Box::pin(self.on_message(message)).await
@@ -215,7 +169,7 @@ impl Socket {
                     if heard.elapsed() > idle {
                         Err(End::Close(CloseCode::Away, "no answer to pings"))
                     } else {
-                        self.session.ping(b"").await.map_err(|_| End::Gone)
+                        self.wire.send(ws::Message::Ping(bytes::Bytes::new())).await.map_err(|_| End::Gone)
                     }
                 }
             };
@@ -226,12 +180,20 @@ impl Socket {
         self.state.hub.unregister(self.id);
         metrics::SOCKETS.dec();
         if let Some(End::Close(code, description)) = end {
-            let reason = actix_ws::CloseReason {
+            let reason = ws::CloseReason {
                 code,
                 description: Some(description.to_owned()),
             };
-            // A peer that stopped reading may never take the close frame: bounded wait.
-            let _ = tokio::time::timeout(CLOSE_WAIT, self.session.close(Some(reason))).await;
+            // A peer that stopped reading may never take the close frame: bounded wait. Then
+            // a short one for its answer, so the connection ends with the close handshake.
+            let wire = &mut self.wire;
+            let closing = async move {
+                if wire.send(ws::Message::Close(Some(reason))).await.is_ok() {
+                    let _ =
+                        tokio::time::timeout(CLOSE_ANSWER_WAIT, wire.drain_until_closed()).await;
+                }
+            };
+            let _ = tokio::time::timeout(CLOSE_WAIT, closing).await;
         }
     }
 
@@ -263,17 +225,55 @@ impl Socket {
     /// Writes one frame, giving up when the socket is asked to close meanwhile (a peer that
     /// does not read would otherwise hold this task forever).
     async fn write(&mut self, text: String, kind: &'static str) -> Result<(), End> {
+        let message = ws::Message::Text(text.into());
+        if self.batching && self.wire.pending() < BATCH_BYTES {
+            self.wire.feed(message).map_err(|_| End::Gone)?;
+            metrics::frame("out", kind);
+            return Ok(());
+        }
         let closer = self.closer.clone();
         let shutdown = self.state.shutdown.clone();
         tokio::select! {
             biased;
             reason = closer.closed() => Err(close_for(reason)),
             () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
-            written = self.session.text(text) => {
+            written = self.wire.send(message) => {
                 metrics::frame("out", kind);
                 written.map_err(|_| End::Gone)
             }
         }
+    }
+
+    /// Writes what was fed, giving up when the socket is asked to close meanwhile.
+    async fn flush(&mut self) -> Result<(), End> {
+        let closer = self.closer.clone();
+        let shutdown = self.state.shutdown.clone();
+        tokio::select! {
+            biased;
+            reason = closer.closed() => Err(close_for(reason)),
+            () = shutdown.cancelled() => Err(End::Close(CloseCode::Restart, "server restarting")),
+            written = self.wire.flush() => written.map_err(|_| End::Gone),
+        }
+    }
+
+    /// Writes `first` and up to [`BATCH_EVENTS`] already queued after it with one flush: under
+    /// load a socket makes one write per batch instead of one per frame.
+    async fn write_events(
+        &mut self,
+        first: Arc<RoomEvent>,
+        events: &mut mpsc::Receiver<Arc<RoomEvent>>,
+    ) -> Result<(), End> {
+        self.batching = true;
+        let mut written = self.write_event(&first).await;
+        let mut taken = 1;
+        while written.is_ok() && taken < BATCH_EVENTS {
+            let Ok(next) = events.try_recv() else { break };
+            written = self.write_event(&next).await;
+            taken += 1;
+        }
+        self.batching = false;
+        written?;
+        self.flush().await
     }
 
     /// Writes a room event in order: skips what was written, fills a gap from PostgreSQL.
