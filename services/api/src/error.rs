@@ -81,6 +81,16 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl ApiError {
+    /// 409 `conflict`: the request does not fit the resource's current state.
+    pub fn conflict(detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            code: ErrorCode::Conflict,
+            detail: detail.into(),
+        }
+    }
+}
+
 impl From<moji_db::DbError> for ApiError {
     fn from(e: moji_db::DbError) -> Self {
         match e {

@@ -287,11 +287,10 @@ impl Worker {
             ),
             Err(end) => end,
         };
-        if matches!(end, TaskEnd::Failed(..) | TaskEnd::Cancelled) {
-            self.remove_files(job.dataset_id, &files).await;
-        }
+        // Cancelled here or while the last image was made (conclude says which): either way,
+        // like a failure, nothing is kept.
         let end = self.conclude(task, end).await?;
-        if matches!(end, TaskEnd::Cancelled) {
+        if matches!(end, TaskEnd::Failed(..) | TaskEnd::Cancelled) {
             self.remove_files(job.dataset_id, &files).await;
         }
         Ok(end)

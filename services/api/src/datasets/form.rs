@@ -153,6 +153,46 @@ fn clean(text: &str, lines: bool) -> Option<String> {
     ok.then(|| trimmed.to_owned())
 }
 
+/// A title, trimmed: 1 to [`MAX_TITLE`] characters without control characters.
+pub fn check_title(text: &str, errors: &mut Vec<FieldError>) -> String {
+    match clean(text, false) {
+        None => {
+            errors.push(FieldError::new("title", "no control characters"));
+            String::new()
+        }
+        Some(t) if t.is_empty() || t.chars().count() > MAX_TITLE => {
+            errors.push(FieldError::new(
+                "title",
+                format!("1 to {MAX_TITLE} characters"),
+            ));
+            t
+        }
+        Some(t) => t,
+    }
+}
+
+/// A description, trimmed: up to [`MAX_DESCRIPTION`] characters, no control characters but
+/// new lines and tabs.
+pub fn check_description(text: &str, errors: &mut Vec<FieldError>) -> String {
+    match clean(text, true) {
+        None => {
+            errors.push(FieldError::new(
+                "description",
+                "no control characters but new lines",
+            ));
+            String::new()
+        }
+        Some(d) if d.chars().count() > MAX_DESCRIPTION => {
+            errors.push(FieldError::new(
+                "description",
+                format!("at most {MAX_DESCRIPTION} characters"),
+            ));
+            d
+        }
+        Some(d) => d,
+    }
+}
+
 /// Checks a tag list: lower-case, letters (Hangul included), digits, `-` and `_`.
 pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
@@ -185,42 +225,18 @@ pub fn check_tags(tags: &[String], errors: &mut Vec<FieldError>) -> Vec<String> 
 /// Validates the text fields; `random_seed` is the seed when none is given.
 fn check_fields(raw: RawFields, random_seed: u64) -> ApiResult<DatasetRequest> {
     let mut errors = Vec::new();
-    let title = match raw.title.as_deref().map(|t| clean(t, false)) {
+    let title = match raw.title.as_deref() {
         None => {
             errors.push(FieldError::new("title", "required"));
             String::new()
         }
-        Some(None) => {
-            errors.push(FieldError::new("title", "no control characters"));
-            String::new()
-        }
-        Some(Some(t)) if t.is_empty() || t.chars().count() > MAX_TITLE => {
-            errors.push(FieldError::new(
-                "title",
-                format!("1 to {MAX_TITLE} characters"),
-            ));
-            t
-        }
-        Some(Some(t)) => t,
+        Some(t) => check_title(t, &mut errors),
     };
-    let description = match raw.description.as_deref().map(|d| clean(d, true)) {
-        None => String::new(),
-        Some(None) => {
-            errors.push(FieldError::new(
-                "description",
-                "no control characters but new lines",
-            ));
-            String::new()
-        }
-        Some(Some(d)) if d.chars().count() > MAX_DESCRIPTION => {
-            errors.push(FieldError::new(
-                "description",
-                format!("at most {MAX_DESCRIPTION} characters"),
-            ));
-            d
-        }
-        Some(Some(d)) => d,
-    };
+    let description = raw
+        .description
+        .as_deref()
+        .map(|d| check_description(d, &mut errors))
+        .unwrap_or_default();
     let category = match raw.category.as_deref().map(str::trim) {
         None | Some("") => {
             errors.push(FieldError::new(

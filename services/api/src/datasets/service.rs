@@ -24,7 +24,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::form::{check_tags, Upload};
+use super::form::{check_description, check_tags, check_title, Upload};
 use crate::{
     error::{validated, ApiError, ApiResult},
     faces::tasks::TaskErrorView,
@@ -407,10 +407,10 @@ pub async fn cancel(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<Dat
             if current.dataset.status == DatasetStatus::Cancelled {
                 live_view(state, &current).await
             } else {
-                Err(ApiError::Conflict {
-                    code: moji_common::ErrorCode::Conflict,
-                    detail: format!("the dataset is already {}", current.dataset.status),
-                })
+                Err(ApiError::conflict(format!(
+                    "the dataset is already {}",
+                    current.dataset.status
+                )))
             }
         }
     }
@@ -426,27 +426,8 @@ pub async fn edit(
 ) -> ApiResult<DatasetView> {
     let listed = owned(state, who, id).await?;
     let mut errors = Vec::new();
-    let title = edit.title.map(|t| t.trim().to_owned());
-    if let Some(t) = &title {
-        if t.is_empty()
-            || t.chars().count() > super::form::MAX_TITLE
-            || t.chars().any(char::is_control)
-        {
-            errors.push(moji_telemetry::FieldError::new(
-                "title",
-                "1 to 100 characters, no control characters",
-            ));
-        }
-    }
-    let description = edit.description.map(|d| d.trim().to_owned());
-    if let Some(d) = &description {
-        if d.chars().count() > super::form::MAX_DESCRIPTION {
-            errors.push(moji_telemetry::FieldError::new(
-                "description",
-                "at most 2000 characters",
-            ));
-        }
-    }
+    let title = edit.title.map(|t| check_title(&t, &mut errors));
+    let description = edit.description.map(|d| check_description(&d, &mut errors));
     let tags = edit.tags.map(|t| check_tags(&t, &mut errors));
     if let Some(Some(p)) = edit.price_krw {
         if !(100..=10_000_000).contains(&p) {
@@ -458,10 +439,7 @@ pub async fn edit(
     }
     validated(errors)?;
     if edit.price_krw.is_some() && listed.dataset.status != DatasetStatus::Ready {
-        return Err(ApiError::Conflict {
-            code: moji_common::ErrorCode::Conflict,
-            detail: "only a ready set can be put on sale".into(),
-        });
+        return Err(ApiError::conflict("only a ready set can be put on sale"));
     }
     let price = edit.price_krw;
     state
@@ -514,10 +492,10 @@ pub async fn download(state: &AppState, who: &AuthUser, id: Uuid) -> ApiResult<D
         .zip_key
         .filter(|_| listed.dataset.status == DatasetStatus::Ready)
     else {
-        return Err(ApiError::Conflict {
-            code: moji_common::ErrorCode::Conflict,
-            detail: format!("the dataset is {}, not ready", listed.dataset.status),
-        });
+        return Err(ApiError::conflict(format!(
+            "the dataset is {}, not ready",
+            listed.dataset.status
+        )));
     };
     let ttl = Duration::from_secs(state.settings.datasets.download_url_ttl_secs)
         .min(state.storage.max_presign_ttl());

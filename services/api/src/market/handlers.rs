@@ -111,10 +111,7 @@ pub async fn local_checkout(
     let body = body.into_inner();
     let order = orders::get(&state, &who, body.order_id).await?;
     if order.status != "pending" {
-        return Err(ApiError::Conflict {
-            code: moji_common::ErrorCode::Conflict,
-            detail: format!("the order is {}", order.status),
-        });
+        return Err(ApiError::conflict(format!("the order is {}", order.status)));
     }
     let receipt = state
         .payments

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use moji_auth::AuthUser;
-use moji_common::{dataset::DatasetStatus, new_id, ErrorCode};
+use moji_common::{dataset::DatasetStatus, new_id};
 use moji_db::{
     orders::{self, Order, Settled},
     DbError,
@@ -64,13 +64,6 @@ pub struct PaymentCallback {
     pub order_id: Uuid,
 }
 
-fn conflict(detail: impl Into<String>) -> ApiError {
-    ApiError::Conflict {
-        code: ErrorCode::Conflict,
-        detail: detail.into(),
-    }
-}
-
 /// Prepares an order of a listed, ready set for someone other than its owner, at the set's
 /// price; 409 when it is not for sale, is the buyer's own, or was bought already.
 pub async fn create(state: &AppState, who: &AuthUser, dataset_id: Uuid) -> ApiResult<OrderView> {
@@ -86,10 +79,10 @@ pub async fn create(state: &AppState, who: &AuthUser, dataset_id: Uuid) -> ApiRe
         return Err(ApiError::NotFound("dataset"));
     }
     if set.user_id == who.user_id {
-        return Err(conflict("this set is yours: download it"));
+        return Err(ApiError::conflict("this set is yours: download it"));
     }
     let Some(price) = set.price_krw else {
-        return Err(conflict("this set is not for sale"));
+        return Err(ApiError::conflict("this set is not for sale"));
     };
     let buyer = who.user_id;
     if state
@@ -97,7 +90,7 @@ pub async fn create(state: &AppState, who: &AuthUser, dataset_id: Uuid) -> ApiRe
         .run(move |c| orders::has_bought(c, dataset_id, buyer))
         .await?
     {
-        return Err(conflict("you bought this set already"));
+        return Err(ApiError::conflict("you bought this set already"));
     }
     let provider = state.payments.name();
     let order = state
@@ -132,11 +125,11 @@ async fn load(state: &AppState, id: Uuid) -> ApiResult<Order> {
 pub async fn settle(state: &AppState, callback: PaymentCallback) -> ApiResult<OrderView> {
     let payment = state.payments.verify(&callback.payment_id).await?;
     if payment.order_id != callback.order_id {
-        return Err(conflict("the payment is for another order"));
+        return Err(ApiError::conflict("the payment is for another order"));
     }
     let order_id = payment.order_id;
     if !payment.paid {
-        return Err(conflict("the payment did not go through"));
+        return Err(ApiError::conflict("the payment did not go through"));
     }
     let (payment_id, amount) = (payment.id.clone(), payment.amount_krw);
     let settled = state
