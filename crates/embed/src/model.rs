@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device};
 use candle_nn::VarBuilder;
 use tokenizers::{Tokenizer, TruncationDirection, TruncationParams, TruncationStrategy};
 
-use crate::batch::{l2_normalize, mean_pool, plan, MAX_PADDED_TOKENS, MAX_ROWS};
+use crate::batch::{l2_normalize, mean_pool, passes, MAX_PASS_TOKENS};
 use crate::bert::{Bert, Config};
 use crate::{EmbedError, DIM, MAX_TOKENS};
 
@@ -121,46 +121,32 @@ impl Embedder {
         Ok(encoding.get_ids().to_vec())
     }
 
-    /// Blocking. Mean pooling over the attention mask, then L2 normalisation; one [`DIM`]-long
+    /// Blocking. Mean pooling over each text's tokens, then L2 normalisation; one [`DIM`]-long
     /// unit vector per text, in input order.
     ///
-    /// Texts longer than [`MAX_TOKENS`] tokens are truncated. The batch runs as sub-batches of
-    /// texts of similar token count, so a long text does not make the short ones pay for padding.
+    /// Texts longer than [`MAX_TOKENS`] tokens are truncated. Texts are packed without padding
+    /// into passes of at most `MAX_PASS_TOKENS` tokens, so a long text costs the short ones
+    /// nothing.
     pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let ids = texts
             .iter()
             .map(|t| self.tokenize(t))
             .collect::<Result<Vec<_>, _>>()?;
         let lens: Vec<usize> = ids.iter().map(Vec::len).collect();
-        let (order, ranges) = plan(&lens, MAX_ROWS, MAX_PADDED_TOKENS);
-        let mut out = vec![Vec::new(); texts.len()];
-        for range in ranges {
-            let rows = &order[range];
-            let batch: Vec<&[u32]> = rows.iter().map(|&i| ids[i].as_slice()).collect();
-            for (&i, v) in rows.iter().zip(self.forward(&batch)?) {
-                out[i] = v;
-            }
+        let mut out = Vec::with_capacity(texts.len());
+        for range in passes(&lens, MAX_PASS_TOKENS) {
+            let batch: Vec<&[u32]> = ids[range].iter().map(Vec::as_slice).collect();
+            out.extend(self.forward(&batch)?);
         }
         Ok(out)
     }
 
-    /// One encoder pass over right-padded rows; returns their pooled, normalised vectors.
+    /// One encoder pass over `rows` packed together; returns their pooled, normalised vectors.
     fn forward(&self, rows: &[&[u32]]) -> Result<Vec<Vec<f32>>, EmbedError> {
-        let seq_len = rows.iter().map(|r| r.len()).max().unwrap_or(0);
-        if seq_len == 0 {
-            return Ok(vec![vec![0.0; DIM]; rows.len()]);
-        }
-        let n = rows.len();
-        let mut ids = vec![0u32; n * seq_len];
-        for (r, row) in rows.iter().enumerate() {
-            ids[r * seq_len..r * seq_len + row.len()].copy_from_slice(row);
-        }
-        let input_ids = Tensor::from_vec(ids, (n, seq_len), self.model.device())?;
-        let lens: Vec<usize> = rows.iter().map(|r| r.len()).collect();
-        let hidden = self.model.forward(&input_ids, &lens)?;
-        let (_, _, dim) = hidden.dims3()?;
-        let flat = hidden.flatten_all()?.to_vec1::<f32>()?;
-        let mut pooled = mean_pool(&flat, seq_len, dim, &lens);
+        let (hidden, spans) = self.model.forward(rows)?;
+        let mut pooled = mean_pool(&hidden, DIM, &spans);
+        // An empty token list (not produced by the tokenizer, which always adds [CLS] and [SEP])
+        // pools to zeros, which stay zeros.
         pooled.iter_mut().for_each(|v| l2_normalize(v));
         Ok(pooled)
     }
@@ -209,7 +195,7 @@ mod tests {
     }
 
     #[test]
-    fn padding_does_not_change_a_vector() {
+    fn packing_does_not_change_a_vector() {
         let e = embedder();
         let short = e.tokenize("A cat sleeps on the windowsill.").unwrap();
         let long = e
@@ -217,10 +203,10 @@ mod tests {
             .unwrap();
         assert!(long.len() > 4 * short.len());
         let alone = e.forward(&[&short]).unwrap();
-        // One pass: the short row is padded to the long one's length.
+        // One pass: the short text packed after the long one.
         let padded = e.forward(&[&long, &short]).unwrap();
         let d = max_diff(&alone[0], &padded[1]);
-        assert!(d < 1e-5, "padding changed the vector by {d}");
+        assert!(d < 1e-5, "packing changed the vector by {d}");
         let long_alone = e.forward(&[&long]).unwrap();
         let d = max_diff(&long_alone[0], &padded[0]);
         assert!(d < 1e-5, "batching changed the long vector by {d}");
