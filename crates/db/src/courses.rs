@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::{
     keyset::{Key, Page, Start},
+    outbox,
     schema::{course_quota, course_tasks, date_courses},
     DbError,
 };
@@ -99,12 +100,14 @@ pub enum Submitted {
     QuotaExceeded,
 }
 
-/// Records a task if a unit of `day`'s quota (`limit` per person) is left, in one transaction;
-/// the same user's Idempotency-Key returns its task instead.
+/// Records a task and its `course.suggest` message (to the outbox) if a unit of `day`'s quota
+/// (`limit` per person) is left, in one transaction, so an accepted task is always queued; the
+/// same user's Idempotency-Key returns its task instead, writing nothing.
 pub fn submit(
     conn: &mut PgConnection,
     new: &NewCourseTask,
     limit: i32,
+    message: &outbox::Message,
 ) -> Result<Submitted, DbError> {
     conn.transaction(|conn| {
         if let Some(key) = &new.idempotency_key {
@@ -134,7 +137,10 @@ pub fn submit(
             .get_result(conn)
             .optional()?;
         match inserted {
-            Some(task) => Ok(Submitted::Created(task, used)),
+            Some(task) => {
+                outbox::push(conn, std::slice::from_ref(message))?;
+                Ok(Submitted::Created(task, used))
+            }
             // Another request with this key won between our check and insert: undo our unit
             // (the rollback) and hand back theirs.
             None => Err(DbError::Conflict("idempotency key".into())),

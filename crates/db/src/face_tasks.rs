@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::{
     models::{FaceResultRow, FaceTask, NewFaceTask},
+    outbox,
     schema::{face_results, face_tasks},
     DbError,
 };
@@ -36,6 +37,23 @@ pub fn insert_or_existing(
         .select(FaceTask::as_select())
         .first(conn)?;
     Ok((existing, false))
+}
+
+/// Records a task and its `face.analyze` message in one transaction, so an accepted task is
+/// always queued (the outbox relays the message after commit); `false` with the existing task
+/// when the same user's Idempotency-Key already made one, and then no message is written.
+pub fn submit(
+    conn: &mut PgConnection,
+    new: &NewFaceTask,
+    message: &outbox::Message,
+) -> Result<(FaceTask, bool), DbError> {
+    conn.transaction(|conn| {
+        let (task, created) = insert_or_existing(conn, new)?;
+        if created {
+            outbox::push(conn, std::slice::from_ref(message))?;
+        }
+        Ok((task, created))
+    })
 }
 
 /// The task with this id.

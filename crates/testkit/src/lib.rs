@@ -17,6 +17,9 @@ use moji_config::{Environment, Settings};
 use sha2::{Digest, Sha256};
 
 pub mod http;
+mod redis_server;
+
+pub use redis_server::PrivateRedis;
 
 /// URL of the server's maintenance database, used to create and drop test databases.
 pub fn admin_url() -> String {

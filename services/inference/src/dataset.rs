@@ -253,6 +253,24 @@ impl Worker {
         let end = match self.process_dataset(&job).await {
             Ok(end) | Err(end) => end,
         };
+        let end = match end {
+            TaskEnd::Retry(why) => {
+                let task = TaskRef {
+                    id: job.dataset_id,
+                    user_id: job.user_id,
+                    kind: TaskKind::Dataset,
+                };
+                let end = self
+                    .after_transient_failure(task, msg.delivery_count, why)
+                    .await;
+                if matches!(end, TaskEnd::Failed(..)) {
+                    let files = [zip_key(job.dataset_id), preview_key(job.dataset_id)];
+                    self.remove_files(job.dataset_id, &files).await;
+                }
+                end
+            }
+            other => other,
+        };
         metrics::IN_FLIGHT.dec();
         if let TaskEnd::Retry(why) = &end {
             tracing::warn!(dataset_id = %job.dataset_id, %why, delivery = msg.delivery_count, "dataset will be made again");

@@ -161,6 +161,22 @@ async fn wait_final<A: TestApp>(app: &A, token: &str, id: &str) -> Value {
     }
 }
 
+/// Waits until `queue` holds `n` messages (the outbox relay publishes after commit).
+async fn wait_queue_len(state: &AppState, queue: &str, n: u32) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let len = state.broker.queue_len(queue).await.unwrap();
+        if len >= n {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{queue} holds {len} messages, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Waits until the durable row of the task is final (the api consumed the outcome).
 async fn wait_persisted(state: &AppState, id: uuid::Uuid) -> moji_db::models::FaceTask {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
@@ -508,6 +524,9 @@ async fn cancel_idempotency_and_ownership() {
     assert_ne!(bobs.body["id"], first.body["id"]);
     let id = first.body["id"].as_str().unwrap().to_owned();
     let queue = state.broker.topology().face_queue();
+    // The outbox relay publishes after commit: wait for both, then make sure no third comes.
+    wait_queue_len(&state, &queue, 2).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         state.broker.queue_len(&queue).await.unwrap(),
         2,
@@ -633,6 +652,96 @@ async fn cancelling_a_running_task_stops_it_between_steps() {
     );
     let results = state.storage.list(&format!("results/{id}")).await.unwrap();
     assert!(results.is_empty(), "nothing stored: {results:?}");
+    worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
+}
+
+/// Issue 19's reproduction: Redis stalls writes (`CLIENT PAUSE 4000 WRITE`, on a Redis of
+/// this test's own) while a photo is uploaded with an Idempotency-Key. The upload used to answer
+/// 503 after 2 s and leave a row that was never queued, and the retry with the same key got 202
+/// for that dead task. Now the row and its message commit together: the upload is accepted, its
+/// retry is the same task, and a worker runs it to the end, once.
+#[actix_web::test]
+async fn an_upload_while_redis_stalls_writes_is_queued_once_and_runs() {
+    let redis = moji_testkit::PrivateRedis::start();
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    settings.redis.url = redis.url();
+    let (app, state, _stop) = api!(settings);
+    let token = sign_up(&app, "stalled").await;
+    let photo = astronaut_png();
+    let keyed = || {
+        upload_req(&token, &[("kind", "emoji")], Some(("image/png", &photo)))
+            .insert_header(("idempotency-key", "during-a-pause"))
+    };
+
+    let pause = Duration::from_secs(4);
+    let paused_at = std::time::Instant::now();
+    redis.pause_writes(pause);
+    let first = send(&app, keyed()).await;
+    assert_eq!(first.status, 202, "{}", first.text);
+    assert_eq!(first.body["status"], "queued", "{}", first.text);
+    let id: uuid::Uuid = first.body["id"].as_str().unwrap().parse().unwrap();
+    let queue = state.broker.topology().face_queue();
+    wait_queue_len(&state, &queue, 1).await;
+
+    // After the pause the client retries, as it would after a timeout: the same task.
+    tokio::time::sleep(pause.saturating_sub(paused_at.elapsed()) + Duration::from_millis(200))
+        .await;
+    let again = send(&app, keyed()).await;
+    assert_eq!(again.status, 202, "{}", again.text);
+    assert_eq!(again.body["id"], first.body["id"]);
+
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
+    let done = wait_final(&app, &token, &id.to_string()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let row = wait_persisted(&state, id).await;
+    assert_eq!(row.status, TaskStatus::Succeeded);
+    let rows = state
+        .db
+        .run(move |c| moji_db::face_tasks::result_rows(c, id))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "exactly one persisted result");
+    assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
+    worker.stop().await;
+    state.broker.delete_topology().await.unwrap();
+}
+
+/// Storage that keeps failing (here `results` is a file, so no result can be written under it):
+/// the worker retries with a growing wait, and on the last delivery the broker allows it fails
+/// the task and says so, instead of letting the message go to the dead-letter queue unseen and
+/// the task stay `queued` forever (what the fault campaign's read-only storage found).
+#[actix_web::test]
+async fn a_task_that_keeps_failing_transiently_fails_on_its_last_delivery() {
+    let env = TestEnv::new();
+    let mut settings = test_settings(&env);
+    settings.amqp.delivery_limit = 2;
+    let (app, state, _stop) = api!(settings);
+    let token = sign_up(&app, "unlucky").await;
+    std::fs::write(
+        settings.storage.local_root.join("results"),
+        b"not a directory",
+    )
+    .unwrap();
+    let r = upload_astronaut(&app, &token, "emoji").await;
+    assert_eq!(r.status, 202, "{}", r.text);
+    let id: uuid::Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+
+    let worker = RunningWorker::start(settings.clone(), moji_inference::spawn_consumer).await;
+    let done = wait_final(&app, &token, &id.to_string()).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(done["error"]["code"], "service_unavailable", "{done}");
+    let row = wait_persisted(&state, id).await;
+    assert_eq!(row.status, TaskStatus::Failed);
+    let queue = state.broker.topology().face_queue();
+    assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
+    let dead = moji_mq::Topology::dead_queue(&queue);
+    assert_eq!(
+        state.broker.queue_len(&dead).await.unwrap(),
+        0,
+        "nothing dead-lettered"
+    );
     worker.stop().await;
     state.broker.delete_topology().await.unwrap();
 }

@@ -9,13 +9,14 @@ use futures_util::Stream;
 use moji_auth::AuthUser;
 use moji_common::{
     course::{CourseRequest, CourseSuggestV1},
-    new_id, Envelope, ErrorCode, MessageType, TaskKind, TaskStatus,
+    new_id, TaskKind, TaskStatus,
 };
 use moji_db::{
     courses::{self, CourseTask, NewCourseTask, Submitted},
+    outbox::Exchange,
     DbError,
 };
-use moji_redis::{NewTask, TaskChange, TaskEvent, TaskRecord};
+use moji_redis::{NewTask, TaskEvent, TaskRecord};
 use moji_telemetry::FieldError;
 use serde::Serialize;
 use serde_json::Value;
@@ -25,8 +26,9 @@ use uuid::Uuid;
 use super::quota::QuotaView;
 use crate::{
     error::{validated, ApiError, ApiResult},
+    events,
     faces::tasks::{TaskErrorView, TaskLinks},
-    http::sse::task_stream,
+    http::{cancel::open_live, sse::task_stream},
     state::AppState,
 };
 
@@ -183,9 +185,20 @@ pub async fn submit(
     };
     let limit = i32::try_from(state.settings.courses.daily_quota).unwrap_or(i32::MAX);
     let user = who.user_id;
+    let message = events::message(
+        Exchange::Tasks,
+        id,
+        CourseSuggestV1 {
+            task_id: id,
+            user_id: who.user_id,
+            request,
+        },
+    );
+    // The row, its unit of quota and its message commit together: an accepted request is
+    // always queued, even if Redis, the broker or this process fails right after.
     let submitted = state
         .db
-        .run(move |c| courses::submit(c, &new, limit))
+        .run(move |c| courses::submit(c, &new, limit, &message))
         .await?;
     let (row, used) = match submitted {
         Submitted::Created(row, used) => (row, used),
@@ -201,58 +214,14 @@ pub async fn submit(
             });
         }
     };
+    state.outbox.poke();
     let ttl = Duration::from_secs(state.settings.courses.task_ttl_secs);
-    let message = CourseSuggestV1 {
-        task_id: id,
+    let live = NewTask {
+        id,
+        kind: TaskKind::Course,
         user_id: who.user_id,
-        request,
     };
-    let queued = async {
-        state
-            .redis
-            .create_task(
-                &NewTask {
-                    id,
-                    kind: TaskKind::Course,
-                    user_id: who.user_id,
-                },
-                ttl,
-            )
-            .await?;
-        let topology = state.broker.topology();
-        state
-            .broker
-            .publish(
-                &topology.tasks_exchange(),
-                CourseSuggestV1::TYPE,
-                &Envelope::new("api", id, message),
-            )
-            .await?;
-        Ok::<_, ApiError>(())
-    };
-    if let Err(e) = queued.await {
-        // Nobody will work on it: fail it, which gives the unit back.
-        let detail = "the request could not be queued; please try again";
-        let _ = state
-            .db
-            .run(move |c| courses::fail(c, id, ErrorCode::ServiceUnavailable.as_str(), detail))
-            .await;
-        let _ = state
-            .redis
-            .transition(
-                id,
-                TaskStatus::Failed,
-                TaskChange {
-                    error: Some(moji_redis::TaskError {
-                        code: ErrorCode::ServiceUnavailable,
-                        detail: detail.into(),
-                    }),
-                    ..Default::default()
-                },
-            )
-            .await;
-        return Err(e);
-    }
+    open_live(state, &live, ttl).await;
     tracing::info!(task_id = %id, "course task queued");
     Ok((view_from_row(&row), true, QuotaView::new(state, used)))
 }

@@ -5,16 +5,14 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use moji_auth::AuthUser;
-use moji_common::{
-    messages::FaceAnalyzeV1, new_id, Envelope, ErrorCode, MessageType, TaskKind, TaskStatus,
-    TemplateId,
-};
+use moji_common::{messages::FaceAnalyzeV1, new_id, TaskKind, TaskStatus, TemplateId};
 use moji_db::{
     face_tasks,
     models::{FaceTask, NewFaceTask},
+    outbox::Exchange,
     DbError,
 };
-use moji_redis::{NewTask, TaskChange, TaskRecord};
+use moji_redis::{NewTask, TaskRecord};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -23,7 +21,8 @@ use uuid::Uuid;
 use super::upload::Upload;
 use crate::{
     error::{ApiError, ApiResult},
-    http::links,
+    events,
+    http::{cancel::open_live, links},
     state::AppState,
 };
 
@@ -209,6 +208,17 @@ pub async fn submit(
         .storage
         .put(&image_key, upload.image, upload.format.mime())
         .await?;
+    let message = events::message(
+        Exchange::Tasks,
+        id,
+        FaceAnalyzeV1 {
+            task_id: id,
+            user_id: who.user_id,
+            kind: upload.kind,
+            template: upload.template,
+            image_key: image_key.clone(),
+        },
+    );
     let new = NewFaceTask {
         id,
         user_id: who.user_id,
@@ -217,70 +227,41 @@ pub async fn submit(
         image_key: image_key.clone(),
         idempotency_key,
     };
-    let (row, created) = state
+    // The row and its message commit together: a task the client hears of is always queued,
+    // even if Redis, the broker or this process fails right after.
+    let submitted = state
         .db
-        .run(move |c| face_tasks::insert_or_existing(c, &new))
-        .await?;
+        .run(move |c| face_tasks::submit(c, &new, &message))
+        .await;
+    let (row, created) = match submitted {
+        Ok(done) => done,
+        Err(e) => {
+            remove_unused(state, &image_key).await;
+            return Err(e.into());
+        }
+    };
     if !created {
         // Lost a race with the same key: keep the winner, drop our copy of the photo.
-        state.storage.delete(&image_key).await?;
+        remove_unused(state, &image_key).await;
         return Ok((get(state, who, row.id).await?, false));
     }
+    state.outbox.poke();
     let ttl = Duration::from_secs(state.settings.faces.task_ttl_secs);
-    state
-        .redis
-        .create_task(
-            &NewTask {
-                id,
-                kind: upload.kind,
-                user_id: who.user_id,
-            },
-            ttl,
-        )
-        .await?;
-    let message = FaceAnalyzeV1 {
-        task_id: id,
-        user_id: who.user_id,
+    let live = NewTask {
+        id,
         kind: upload.kind,
-        template: upload.template,
-        image_key,
+        user_id: who.user_id,
     };
-    let topology = state.broker.topology();
-    if let Err(e) = state
-        .broker
-        .publish(
-            &topology.tasks_exchange(),
-            FaceAnalyzeV1::TYPE,
-            &Envelope::new("api", id, message),
-        )
-        .await
-    {
-        // Nobody will ever work on it: say so rather than leave it queued forever.
-        let detail = "the task could not be queued; please try again";
-        let _ = state
-            .db
-            .run(move |c| {
-                face_tasks::persist_failure(c, id, ErrorCode::ServiceUnavailable.as_str(), detail)
-            })
-            .await;
-        let _ = state
-            .redis
-            .transition(
-                id,
-                TaskStatus::Failed,
-                TaskChange {
-                    error: Some(moji_redis::TaskError {
-                        code: ErrorCode::ServiceUnavailable,
-                        detail: detail.into(),
-                    }),
-                    ..Default::default()
-                },
-            )
-            .await;
-        return Err(e.into());
-    }
+    open_live(state, &live, ttl).await;
     tracing::info!(task_id = %id, kind = %upload.kind, "face task queued");
     Ok((view_from_row(&row), true))
+}
+
+/// Removes a stored upload no row refers to (best effort: logged, not fatal).
+async fn remove_unused(state: &AppState, key: &str) {
+    if let Err(e) = state.storage.delete(key).await {
+        tracing::warn!(key, error = %e, "could not remove an unused upload");
+    }
 }
 
 /// Cancels a queued or running task; 409 when it already finished.

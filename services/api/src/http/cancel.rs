@@ -1,8 +1,11 @@
-//! The steps every task cancel shares (faces, date courses): the live Redis record first, then
-//! the row, with one meaning of "already finished".
+//! The steps every task shares (faces, date courses): making the live Redis record after
+//! acceptance, and a cancel (the live record first, then the row, with one meaning of "already
+//! finished").
+
+use std::time::Duration;
 
 use moji_common::{ErrorCode, TaskStatus};
-use moji_redis::{StateError, TaskChange};
+use moji_redis::{NewTask, StateError, TaskChange};
 use uuid::Uuid;
 
 use crate::{
@@ -15,6 +18,21 @@ fn already(status: TaskStatus) -> ApiError {
     ApiError::Conflict {
         code: ErrorCode::Conflict,
         detail: format!("the task is already {status}"),
+    }
+}
+
+/// Makes the live record of a task just accepted (row and message committed), so progress shows
+/// at once. Best effort: the worker makes it if this fails (Redis down or paused), and until
+/// then a read shows the row, so the client's 202 stands either way.
+pub async fn open_live(state: &AppState, task: &NewTask, ttl: Duration) {
+    match state.redis.create_task(task, ttl).await {
+        // The worker got there first.
+        Ok(_) | Err(StateError::TaskExists(_)) => {}
+        Err(e) => tracing::warn!(
+            task_id = %task.id,
+            error = %e,
+            "no live record for an accepted task yet; its worker will make one"
+        ),
     }
 }
 
