@@ -30,6 +30,7 @@
 //! event in the same atomic step: subscribers see events in the order the changes happened.
 
 mod cache;
+mod conn;
 mod error;
 mod hub;
 mod limits;
@@ -39,6 +40,7 @@ mod views;
 
 use std::time::Duration;
 
+pub use conn::Connection;
 pub use error::StateError;
 pub use limits::{Taken, WindowCount};
 pub use moji_common::{ErrorCode, TaskKind, TaskStatus};
@@ -98,7 +100,7 @@ impl RedisState {
 
     /// Round trip to Redis (`PING`), for readiness probes.
     pub async fn ping(&self) -> Result<(), StateError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connection();
         let pong: String = redis::cmd("PING").query_async(&mut conn).await?;
         if pong == "PONG" {
             Ok(())
@@ -110,7 +112,7 @@ impl RedisState {
     /// Deletes every key under this prefix (`SCAN {prefix}:*` + `DEL`) and returns how many
     /// went; for tests and maintenance, never on a shared prefix in production.
     pub async fn purge(&self) -> Result<u64, StateError> {
-        let mut conn = self.conn.clone();
+        let mut conn = self.connection();
         let pattern = format!("{}*", glob_escape(&self.key("")));
         let mut cursor: u64 = 0;
         let mut deleted: u64 = 0;
@@ -134,9 +136,10 @@ impl RedisState {
         }
     }
 
-    /// A clone of the shared connection, for callers that need a raw command.
-    pub fn connection(&self) -> ConnectionManager {
-        self.conn.clone()
+    /// A clone of the shared connection (retrying a command once after a dropped connection),
+    /// for callers that need a raw command.
+    pub fn connection(&self) -> Connection {
+        Connection::new(self.conn.clone())
     }
 }
 
