@@ -61,15 +61,39 @@ stop_all() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-# A requested stop exits quietly; EXIT covers a service crashing or a failed start.
+# A requested stop exits quietly; EXIT covers a failed start.
 trap 'stop_all; exit 0' INT TERM
 trap stop_all EXIT
 
+# Runs a service and starts it again whenever it exits, so one crash is not an outage of the
+# rest: after 1 s, doubling to at most 30 s while it keeps dying within a minute of starting.
+# Each exit is said here and in the service's log. TERM (from stop_all) stops the service.
+supervise() { # name, command...
+  local name="$1"; shift
+  local delay=1 started status child=""
+  trap '[ -n "$child" ] && kill "$child" 2>/dev/null; wait 2>/dev/null; exit 0' TERM INT
+  trap - EXIT
+  while :; do
+    started=$SECONDS
+    "$@" >>"$logs/$name.log" 2>&1 &
+    child=$!
+    wait "$child"
+    status=$?
+    [ $((SECONDS - started)) -ge 60 ] && delay=1
+    warn "$name exited (status $status); restarting it in ${delay}s (log $logs/$name.log)"
+    echo "[run.sh] $(date -u +%FT%TZ) exited with status $status; restarting in ${delay}s" >>"$logs/$name.log"
+    sleep "$delay" &
+    wait $!
+    delay=$((delay * 2 > 30 ? 30 : delay * 2))
+  done
+}
+
 start() { # name, command...
   local name="$1"; shift
-  "$@" >"$logs/$name.log" 2>&1 &
+  : >"$logs/$name.log"
+  supervise "$name" "$@" &
   pids+=($!)
-  say "started $name (pid $!, log $logs/$name.log)"
+  say "started $name (supervisor pid $!, log $logs/$name.log)"
 }
 
 start api "$bin/moji-api" serve
@@ -168,13 +192,10 @@ cat <<TXT
     API directly:             http://127.0.0.1:$MOJI_HTTP__API_PORT/api/v1
     Metrics:                  http://127.0.0.1:$MOJI_HTTP__API_PORT/metrics${chat_lines}${recommend_lines}${courses_lines}
     Logs:                     $logs/
-  Press Ctrl-C to stop.
+  A service that exits is started again (said here and in its log). Press Ctrl-C to stop.
 
 TXT
 
-# Stop everything as soon as any service exits, so a crash is not hidden.
+# Services that exit are restarted by their supervisor (and said above); run until Ctrl-C.
 set +e
-wait -n "${pids[@]}"
-status=$?
-warn "a service exited (status $status); see $logs/"
-exit "$status"
+wait
