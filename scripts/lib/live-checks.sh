@@ -5,9 +5,10 @@
 # through the edge: scripts/lib/chat_live.py; posts, a product, search, similar, for you and a
 # view through the edge: scripts/lib/recommend_live.py; a date course asked for, followed over
 # SSE and, with the worker, written: scripts/lib/courses_live.py), runs the browser
-# end-to-end test of the web client through the edge (scripts/web-e2e.sh), and saves each
+# end-to-end test of the web client through the edge (scripts/web-e2e.sh), saves each
 # service's /metrics as <dir>/<service>.prom, which check-deploy.sh compares with the names
-# alerts and dashboards use.
+# alerts and dashboards use, then fuzzes each service from its OpenAPI document
+# (scripts/fuzz.sh).
 # Spare ports (api 18081, chat 18082, recommend 18083, inference 18084, edge 18080) keep it
 # clear of a running run.sh.
 set -euo pipefail
@@ -147,6 +148,13 @@ fi
 [ "$with_recommend" = 1 ] && curl -fsS "$recommend/metrics" > "$out/recommend.prom"
 curl -fsS "$api/metrics" > "$out/api.prom"
 say "scraped: $(cd "$out" && ls *.prom | tr '\n' ' ')"
+
+# Fuzzing (issue 19): every service's OpenAPI document against the service itself, after the
+# scrape so that its thousands of requests stay out of the metrics checked above.
+fuzz_args=("$api")
+[ -x "$bin/moji-chat" ] && fuzz_args+=("$chat") || fuzz_args+=("")
+[ "$with_recommend" = 1 ] && fuzz_args+=("$recommend")
+"$MOJI_ROOT/scripts/fuzz.sh" "${fuzz_args[@]}"
 
 # The all-in-one `moji` binary: the same stack in one process, one face task through it, the
 # admin commands, and a clean exit on SIGTERM.

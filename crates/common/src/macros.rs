@@ -13,7 +13,7 @@ macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
         pub enum $name:ident {
-            $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+
+            $($(#[$vmeta:meta])* $variant:ident = $text:tt,)+
         }
     ) => {
         $(#[$meta])*

@@ -34,5 +34,5 @@ pub mod sessions;
 pub mod users;
 
 pub use diesel::pg::PgConnection;
-pub use error::DbError;
+pub use error::{DbError, NUL_IN_TEXT};
 pub use pool::{run_migrations, Db, PgPool};

@@ -65,3 +65,24 @@ async fn an_idle_connection_is_pinged_and_replaced_before_use() {
     let second = backend_pid(&db).await.unwrap();
     assert_ne!(second, first);
 }
+
+#[tokio::test]
+async fn a_nul_in_text_is_refused_as_invalid_text_not_a_query_failure() {
+    let test_db = TestDb::new();
+    let db = Db::connect(&test_db.url, 1, Duration::from_secs(5)).unwrap();
+    let refused = db
+        .run(|c| {
+            Ok(diesel::sql_query("SELECT length($1) AS pid")
+                .bind::<diesel::sql_types::Text, _>("a\u{0}b")
+                .get_result::<BackendPid>(c)?
+                .pid)
+        })
+        .await;
+    assert!(
+        matches!(refused, Err(DbError::InvalidText(_))),
+        "got {:?}",
+        refused.map_err(|e| e.to_string())
+    );
+    // The connection is fine afterwards.
+    backend_pid(&db).await.unwrap();
+}

@@ -103,6 +103,11 @@ impl From<moji_db::DbError> for ApiError {
             moji_db::DbError::BadCursor => ApiError::BadRequest(
                 "`cursor` belongs to another sort order; start again without it".into(),
             ),
+            // Every text field is checked for control characters; this catches a field that
+            // is not, rather than answering 500.
+            moji_db::DbError::InvalidText(_) => {
+                ApiError::Validation(vec![FieldError::new("body", moji_db::NUL_IN_TEXT)])
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

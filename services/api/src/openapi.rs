@@ -53,5 +53,29 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
         let text = op.description.take().unwrap_or_default();
         op.description = Some(format!("{text}\n\n{limits_text}").trim().to_owned());
     }
+    any_of("MyEmojis", &mut doc);
+    moji_telemetry::openapi::document_error_statuses(&mut doc);
     doc
+}
+
+/// Turns the `oneOf` utoipa makes of an untagged enum into `anyOf` where its variants can match
+/// the same value: an empty page of `MyEmojis` is both an emoji page and a task page, so under
+/// `oneOf` it matched neither.
+fn any_of(name: &str, doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{schema::AnyOfBuilder, RefOr, Schema};
+    let Some(schema) = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(name))
+    else {
+        return;
+    };
+    if let RefOr::T(Schema::OneOf(one_of)) = schema {
+        let any = std::mem::take(&mut one_of.items)
+            .into_iter()
+            .fold(AnyOfBuilder::new(), AnyOfBuilder::item)
+            .description(one_of.description.take())
+            .build();
+        *schema = RefOr::T(Schema::AnyOf(any));
+    }
 }

@@ -51,6 +51,25 @@ async fn login_by_username_or_email_and_uniform_failures() {
     );
 }
 
+/// Found by the fuzzing (scripts/fuzz.sh): a NUL in the login reached PostgreSQL, which
+/// refuses it in `text`, and the api answered 500.
+#[actix_web::test]
+async fn a_login_with_control_characters_is_an_ordinary_failure() {
+    let t = spawn().await;
+    sign_up(&t.app, "nora").await;
+    for login in ["no\u{0}ra", "\u{0}", "nora\u{7}"] {
+        let r = send(
+            &t.app,
+            post_json(
+                "/api/v1/auth/login",
+                json!({"login": login, "password": PW}),
+            ),
+        )
+        .await;
+        assert_problem(&r, 401, "invalid_credentials");
+    }
+}
+
 #[actix_web::test]
 async fn ten_failures_lock_the_login_with_retry_after() {
     let t = spawn().await;

@@ -20,6 +20,18 @@ async fn malformed_json_wrong_type_oversize_unknown_route_and_method() {
     .await;
     assert_problem(&r, 400, "malformed_json");
 
+    // One rule (issue 19): JSON that parses but has the wrong shape — a field of the wrong
+    // type, a missing field, an unknown one — is 422, whichever it is.
+    for body in [
+        json!({"login": 5, "password": "p"}),
+        json!({"login": "a"}),
+        json!({"login": "a", "password": "p", "extra": true}),
+    ] {
+        let r = send(&t.app, post_json("/api/v1/auth/login", body.clone())).await;
+        assert_eq!(r.status, 422, "{body}: {}", r.text);
+        assert_eq!(r.body["code"], "validation_failed", "{body}: {}", r.text);
+    }
+
     let r = send(
         &t.app,
         TestRequest::post()

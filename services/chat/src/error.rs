@@ -41,6 +41,9 @@ impl From<moji_db::DbError> for ChatError {
         match e {
             moji_db::DbError::NotFound => ChatError::NotFound("room"),
             moji_db::DbError::Pool(e) => ChatError::Unavailable(format!("database: {e}")),
+            moji_db::DbError::InvalidText(_) => {
+                ChatError::Validation(vec![FieldError::new("body", moji_db::NUL_IN_TEXT)])
+            }
             other => ChatError::Internal(other.to_string()),
         }
     }

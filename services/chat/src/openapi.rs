@@ -25,5 +25,6 @@ struct ChatDoc;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ChatDoc::openapi();
     doc.merge(crate::rooms::Doc::openapi());
+    moji_telemetry::openapi::document_error_statuses(&mut doc);
     doc
 }

@@ -48,6 +48,16 @@ async fn creating_a_room_checks_names_and_members() {
     )
     .await;
     assert_eq!(status, 422, "{body}");
+    // A NUL, which PostgreSQL's `text` cannot hold, in a name or a member (found by fuzzing:
+    // it answered 500).
+    for bad in [
+        json!({"name": "a\u{0}b", "members": ["bob"]}),
+        json!({"name": "x", "members": ["bo\u{0}b"]}),
+    ] {
+        let (status, body) = call(Method::POST, &url, &alice, Some(bad)).await;
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(body["code"], "validation_failed");
+    }
     let (status, body) = call(
         Method::POST,
         &url,

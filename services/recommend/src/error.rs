@@ -38,6 +38,9 @@ impl From<moji_db::DbError> for RecError {
         match e {
             moji_db::DbError::NotFound => RecError::NotFound("item"),
             moji_db::DbError::Pool(e) => RecError::Unavailable(format!("database: {e}")),
+            moji_db::DbError::InvalidText(_) => {
+                RecError::Validation(vec![FieldError::new("body", moji_db::NUL_IN_TEXT)])
+            }
             other => RecError::Internal(other.to_string()),
         }
     }

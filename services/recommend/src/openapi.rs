@@ -46,5 +46,7 @@ struct RecommendDoc;
 
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
-    RecommendDoc::openapi()
+    let mut doc = RecommendDoc::openapi();
+    moji_telemetry::openapi::document_error_statuses(&mut doc);
+    doc
 }

@@ -150,7 +150,12 @@ pub async fn availability(
 /// Logs in with username or e-mail; failures are counted per login name.
 pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<TokenResponse> {
     let login = req.login.trim().to_lowercase();
-    if login.is_empty() || req.password.is_empty() || login.len() > 254 {
+    // No username or e-mail address holds a control character (sign-up refuses them).
+    if login.is_empty()
+        || req.password.is_empty()
+        || login.len() > 254
+        || login.chars().any(char::is_control)
+    {
         return Err(ApiError::InvalidCredentials);
     }
     let cfg = &state.settings.auth;

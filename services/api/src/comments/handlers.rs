@@ -16,7 +16,6 @@ use super::{
 use crate::{
     error::ApiResult,
     http::{optional_user, FeedOf, PageOf, PageQuery},
-    posts::dto::PostFeed,
     state::AppState,
 };
 
@@ -287,7 +286,7 @@ pub async fn my_comments(
     get, path = "/api/v1/users/me/liked-posts", tag = "comments", security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, body = PostFeed),
+        (status = 200, body = FeedOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 401, body = Problem),
     )

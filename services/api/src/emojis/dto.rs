@@ -93,7 +93,7 @@ pub struct UsedEmoji {
 #[serde(untagged)]
 pub enum MyEmojis {
     /// `case=made` or `case=liked`.
-    Emojis(EmojiPage),
+    Emojis(PageOf<EmojiView>),
     /// `case=used`.
     Used(PageOf<UsedEmoji>),
 }

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::{
     dto::{
-        CreateEmojiRequest, EmojiPage, EmojiView, GalleryQuery, LikeState, MyEmojis, MyEmojisQuery,
+        CreateEmojiRequest, EmojiView, GalleryQuery, LikeState, MyEmojis, MyEmojisQuery,
         UpdateEmojiRequest,
     },
     service as gallery,
@@ -53,7 +53,7 @@ pub async fn create_emoji(
     get, path = "/api/v1/emojis", tag = "gallery", params(GalleryQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = EmojiPage),
+        (status = 200, body = crate::http::PageOf<crate::emojis::dto::EmojiView>),
         (status = 400, description = "Bad `page` or `size` (1..=100), a page deeper than 1,000 items, or a `cursor` not from this list", body = Problem),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
         (status = 422, description = "Unknown `sort` or `period`, or `period` without `sort=popular`", body = Problem),
@@ -210,7 +210,7 @@ pub async fn my_emojis(
     params(("username" = String, Path, description = "Handle"), PageQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = EmojiPage),
+        (status = 200, body = crate::http::PageOf<crate::emojis::dto::EmojiView>),
         (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 404, description = "No such user", body = Problem),
     )

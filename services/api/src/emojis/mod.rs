@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         handlers::like_emoji, handlers::unlike_emoji, handlers::my_emojis, handlers::user_emojis,
     ),
     components(schemas(
-        dto::CreateEmojiRequest, dto::UpdateEmojiRequest, dto::Owner, dto::EmojiView, dto::EmojiPage, dto::UsedEmoji,
+        dto::CreateEmojiRequest, dto::UpdateEmojiRequest, dto::Owner, dto::EmojiView, dto::UsedEmoji,
         dto::MyEmojis, dto::LikeState,
     )),
     tags((name = "gallery", description = "Saved and shared emojis, likes, emoji rankings"))

@@ -6,10 +6,7 @@ use moji_auth::AuthUser;
 use moji_db::follows::Side;
 use moji_telemetry::Problem;
 
-use super::{
-    dto::{FollowState, PersonPage},
-    service,
-};
+use super::{dto::FollowState, service};
 use crate::{
     error::ApiResult,
     http::{optional_user, PageQuery},
@@ -86,7 +83,7 @@ pub async fn remove_follower(
     params(("username" = String, Path, description = "Handle"), PageQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = PersonPage),
+        (status = 200, body = crate::http::PageOf<crate::follows::dto::Person>),
         (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
         (status = 404, description = "No such user", body = Problem),
@@ -108,7 +105,7 @@ pub async fn followers(
     params(("username" = String, Path, description = "Handle"), PageQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = PersonPage),
+        (status = 200, body = crate::http::PageOf<crate::follows::dto::Person>),
         (status = 400, description = "Bad `page`, `size` or `cursor`", body = Problem),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
         (status = 404, description = "No such user", body = Problem),

@@ -24,7 +24,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         handlers::follow, handlers::unfollow, handlers::remove_follower, handlers::followers,
         handlers::following,
     ),
-    components(schemas(dto::FollowState, dto::Person, dto::PersonPage)),
+    components(schemas(dto::FollowState, dto::Person)),
     tags((name = "follows", description = "Who follows whom"))
 )]
 pub struct Doc;

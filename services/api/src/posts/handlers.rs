@@ -7,10 +7,7 @@ use moji_telemetry::Problem;
 use uuid::Uuid;
 
 use super::{
-    dto::{
-        CreatePostRequest, PostFeed, PostLikeState, PostPage, PostView, PostsQuery,
-        UpdatePostRequest,
-    },
+    dto::{CreatePostRequest, PostLikeState, PostView, PostsQuery, UpdatePostRequest},
     service,
 };
 use crate::{
@@ -46,7 +43,7 @@ pub async fn create_post(
     get, path = "/api/v1/posts", tag = "posts", params(PostsQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = PostFeed),
+        (status = 200, body = crate::http::FeedOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`", body = Problem),
         (status = 401, description = "A bearer token was sent but is not valid", body = Problem),
     )
@@ -71,7 +68,7 @@ pub async fn list_posts(
     get, path = "/api/v1/posts/latest", tag = "posts", params(PageQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = PostFeed),
+        (status = 200, body = crate::http::FeedOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
     )
 )]
@@ -92,7 +89,7 @@ pub async fn latest(
     params(("username" = String, Path, description = "Handle"), PageQuery),
     security((), ("bearer" = [])),
     responses(
-        (status = 200, body = PostPage),
+        (status = 200, body = crate::http::PageOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 404, description = "No such user", body = Problem),
     )
@@ -115,7 +112,7 @@ pub async fn latest_of(
     get, path = "/api/v1/users/me/posts", tag = "posts", security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, body = PostFeed),
+        (status = 200, body = crate::http::FeedOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 401, body = Problem),
     )
@@ -135,7 +132,7 @@ pub async fn my_posts(
 #[utoipa::path(
     get, path = "/api/v1/feed", tag = "posts", security(("bearer" = [])), params(PageQuery),
     responses(
-        (status = 200, body = PostFeed),
+        (status = 200, body = crate::http::FeedOf<crate::posts::dto::PostView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 401, body = Problem),
     )

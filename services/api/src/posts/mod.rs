@@ -34,8 +34,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         handlers::like_post, handlers::unlike_post,
     ),
     components(schemas(
-        dto::CreatePostRequest, dto::UpdatePostRequest, dto::PostView, dto::PostFeed,
-        dto::PostPage, dto::PostLikeState, dto::Author,
+        dto::CreatePostRequest, dto::UpdatePostRequest, dto::PostView, dto::PostLikeState, dto::Author,
     )),
     tags((name = "posts", description = "Posts, their likes, the feed"))
 )]

@@ -6,10 +6,7 @@ use moji_telemetry::Problem;
 use uuid::Uuid;
 
 use super::{
-    dto::{
-        CreateProductRequest, ProductFeed, ProductPage, ProductView, ProductsQuery,
-        UpdateProductRequest,
-    },
+    dto::{CreateProductRequest, ProductView, ProductsQuery, UpdateProductRequest},
     service,
 };
 use crate::{
@@ -45,7 +42,7 @@ pub async fn create_product(
 #[utoipa::path(
     get, path = "/api/v1/products", tag = "products", params(ProductsQuery),
     responses(
-        (status = 200, body = ProductFeed),
+        (status = 200, body = crate::http::FeedOf<crate::products::dto::ProductView>),
         (status = 400, description = "Bad `size` or `cursor`", body = Problem),
         (status = 404, description = "No such seller", body = Problem),
         (status = 422, description = "Bad `sort`, price range or `q`", body = Problem),
@@ -64,7 +61,7 @@ pub async fn list_products(
     get, path = "/api/v1/products/latest/{username}", tag = "products",
     params(("username" = String, Path, description = "Handle"), PageQuery),
     responses(
-        (status = 200, body = ProductPage),
+        (status = 200, body = crate::http::PageOf<crate::products::dto::ProductView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 404, description = "No such user", body = Problem),
     )
@@ -85,7 +82,7 @@ pub async fn latest_of(
     get, path = "/api/v1/users/me/products", tag = "products", security(("bearer" = [])),
     params(PageQuery),
     responses(
-        (status = 200, body = ProductFeed),
+        (status = 200, body = crate::http::FeedOf<crate::products::dto::ProductView>),
         (status = 400, description = "Bad `size` or `cursor`, or a `page` past 1", body = Problem),
         (status = 401, body = Problem),
     )

@@ -31,8 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     ),
     components(schemas(
         dto::CreateProductRequest, dto::UpdateProductRequest, dto::ProductView,
-        dto::ProductFeed, dto::ProductPage,
-    )),
+        )),
     tags((name = "products", description = "Products for sale"))
 )]
 pub struct Doc;
