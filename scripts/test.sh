@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every check Moji has: infrastructure (installed if missing), models, formatting,
-# clippy, the whole test suite against real PostgreSQL/Redis/RabbitMQ/S3, drift checks
-# (diesel schema; JSON Schemas and OpenAPI are drift tests inside the suite), then the live
-# stack (traffic, the browser end-to-end test, metric scrapes) and the deployment checks.
+# clippy, the dependency policy (cargo-deny), the whole test suite against real
+# PostgreSQL/Redis/RabbitMQ/S3, drift checks (diesel schema; JSON Schemas and OpenAPI are drift
+# tests inside the suite), then the live stack (traffic, the browser end-to-end test, metric
+# scrapes, fuzzing from the OpenAPI documents), the deployment checks, and the short fault
+# campaign (scripts/chaos.sh --short).
 # Exits non-zero on the first failure.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -26,7 +28,7 @@ step() { # name, command...
 clear_leftovers() {
   local dbs
   dbs="$(psql -qAt "$MOJI_TEST_DATABASE_ADMIN_URL" -c \
-    "SELECT datname FROM pg_database WHERE datname LIKE 'moji\_t\_%' OR datname LIKE 'moji\_schema\_check\_%' OR datname LIKE 'moji\_live\_%'")" || true
+    "SELECT datname FROM pg_database WHERE datname LIKE 'moji\_t\_%' OR datname LIKE 'moji\_schema\_check\_%' OR datname LIKE 'moji\_live\_%' OR datname LIKE 'moji\_chaos\_%'")" || true
   for db in $dbs; do
     psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
@@ -35,7 +37,7 @@ clear_leftovers() {
   if command -v rabbitmqctl >/dev/null; then
     local stale
     stale="$(as_root timeout 60 rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null \
-      | grep -E '^t[0-9a-f]{6,}' || true)"
+      | grep -E '^t[0-9a-f]{6,}|^chaos[0-9]+\.' || true)"
     if [ -n "$stale" ]; then
       echo "$stale" | cargo run -q --locked -p moji-mq --example delete_queues \
         || warn "could not clear leftover queues"
@@ -58,12 +60,15 @@ fi
 step leftovers clear_leftovers
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
+step deny "$MOJI_ROOT/scripts/deny.sh"
 step tests run_tests
 step schema-drift "$MOJI_ROOT/scripts/check-schema.sh"
 if [ -x "$MOJI_ROOT/scripts/check-deploy.sh" ]; then
   step live "$MOJI_ROOT/scripts/lib/live-checks.sh" "$MOJI_CACHE_DIR/metrics"
   step deploy "$MOJI_ROOT/scripts/check-deploy.sh" --metrics-from "$MOJI_CACHE_DIR/metrics"
 fi
+# Last: it stops and starts the machine's RabbitMQ, which nothing else may be using then.
+step chaos "$MOJI_ROOT/scripts/chaos.sh" --short
 
 say "all checks passed; time per step:"
 printf '  %s\n' "${timings[@]}"

@@ -4,6 +4,12 @@
 //! Server-Sent Events until its final state, and prints one JSON line: wall time, the latency of
 //! every succeeded task (upload start → final event, what a person waits for) and the failures.
 //!
+//! For the fault campaign (`scripts/chaos.sh`), `--accepted FILE` appends the id of every task
+//! the api accepted (202), one per line, as soon as it is accepted, `--no-follow` stops at
+//! the 202 (the campaign checks the outcome in PostgreSQL and Redis itself), and `--rate R`
+//! starts at most R uploads a second, so that the load lasts long enough for a fault to land
+//! in it.
+//!
 //! It is written in Rust, on one thread, because it shares the machine with the platform it
 //! measures: the Python generator it replaced spent 1.7 ms of CPU per image, which the
 //! wall-clock view of the benchmark counted as platform cost.
@@ -22,11 +28,14 @@ use bytes::Bytes;
 #[derive(Debug, thiserror::Error)]
 enum LoadError {
     /// Bad command line.
-    #[error("{0}\nusage: moji-loadgen --api URL --image FILE --token JWT [--token JWT ...] [-n 500] [--concurrency 16]")]
+    #[error("{0}\nusage: moji-loadgen --api URL --image FILE --token JWT [--token JWT ...] [-n 500] [--concurrency 16] [--accepted FILE] [--no-follow] [--rate PER_SECOND]")]
     Usage(String),
     /// The photo could not be read.
     #[error("reading {0}: {1}")]
     Image(String, std::io::Error),
+    /// The accepted-ids file could not be written.
+    #[error("writing {0}: {1}")]
+    Accepted(String, std::io::Error),
     /// HTTP trouble.
     #[error("http: {0}")]
     Http(#[from] reqwest::Error),
@@ -42,6 +51,9 @@ struct Args {
     tokens: Vec<String>,
     tasks: usize,
     concurrency: usize,
+    accepted: Option<String>,
+    follow: bool,
+    rate: Option<usize>,
 }
 
 fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, LoadError> {
@@ -51,6 +63,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, LoadError>
         tokens: Vec::new(),
         tasks: 500,
         concurrency: 16,
+        accepted: None,
+        follow: true,
+        rate: None,
     };
     while let Some(flag) = argv.next() {
         let mut value = || {
@@ -69,6 +84,9 @@ fn parse_args(mut argv: impl Iterator<Item = String>) -> Result<Args, LoadError>
             "--token" => args.tokens.push(value()?),
             "-n" => args.tasks = number(value()?)?,
             "--concurrency" => args.concurrency = number(value()?)?,
+            "--accepted" => args.accepted = Some(value()?),
+            "--no-follow" => args.follow = false,
+            "--rate" => args.rate = Some(number(value()?)?),
             other => return Err(LoadError::Usage(format!("unknown argument {other}"))),
         }
     }
@@ -117,6 +135,9 @@ struct Target {
     api: String,
     body: Bytes,
     content_type: String,
+    /// Where accepted ids go, with its name for errors.
+    accepted: Option<(String, std::sync::Mutex<std::fs::File>)>,
+    follow: bool,
 }
 
 impl Target {
@@ -144,6 +165,16 @@ impl Target {
             .get("id")
             .and_then(serde_json::Value::as_str)
             .ok_or_else(|| LoadError::Protocol("upload answer has no id".into()))?;
+        if let Some((name, file)) = &self.accepted {
+            use std::io::Write;
+            let mut file = file.lock().map_err(|_| {
+                LoadError::Protocol("the accepted-ids file lock is poisoned".into())
+            })?;
+            writeln!(file, "{id}").map_err(|e| LoadError::Accepted(name.clone(), e))?;
+        }
+        if !self.follow {
+            return Ok("accepted".into());
+        }
         let mut events = self
             .client
             .get(format!(
@@ -181,11 +212,24 @@ async fn run(args: Args) -> Result<serde_json::Value, LoadError> {
         .timeout(Duration::from_secs(120))
         .pool_max_idle_per_host(args.concurrency * 2)
         .build()?;
+    let accepted = match args.accepted {
+        Some(name) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&name)
+                .map_err(|e| LoadError::Accepted(name.clone(), e))?;
+            Some((name, std::sync::Mutex::new(file)))
+        }
+        None => None,
+    };
     let target = Arc::new(Target {
         client,
         api: args.api,
         body,
         content_type,
+        accepted,
+        follow: args.follow,
     });
     let tokens = Arc::new(args.tokens);
     let next = Arc::new(AtomicUsize::new(0));
@@ -194,11 +238,21 @@ async fn run(args: Args) -> Result<serde_json::Value, LoadError> {
     for client_no in 0..args.concurrency {
         let (target, tokens, next) = (target.clone(), tokens.clone(), next.clone());
         let tasks = args.tasks;
+        let gap = args.rate.map(|r| Duration::from_secs_f64(1.0 / r as f64));
         clients.spawn(async move {
             // One account per concurrent client, as on a real platform.
             let token = &tokens[client_no % tokens.len()];
             let mut done = Vec::new();
-            while next.fetch_add(1, Ordering::Relaxed) < tasks {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= tasks {
+                    break;
+                }
+                // Upload n starts no earlier than n gaps after the start.
+                if let Some(gap) = gap {
+                    let due = started + gap.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX));
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let began = Instant::now();
                 let outcome = target.one_task(token).await;
                 done.push((began.elapsed(), outcome));
@@ -212,7 +266,10 @@ async fn run(args: Args) -> Result<serde_json::Value, LoadError> {
         let done = joined.map_err(|e| LoadError::Protocol(format!("a client crashed: {e}")))?;
         for (took, outcome) in done {
             match outcome {
-                Ok(s) if s == "succeeded" => latencies_ms.push(took.as_secs_f64() * 1000.0),
+                // Without following, the latency is the upload's.
+                Ok(s) if s == "succeeded" || s == "accepted" => {
+                    latencies_ms.push(took.as_secs_f64() * 1000.0)
+                }
                 Ok(s) => failures.push(s),
                 Err(e) => failures.push(format!("error: {e}")),
             }
@@ -275,6 +332,16 @@ mod tests {
         assert_eq!(ok.api, "http://x/api/v1");
         assert_eq!(ok.tokens, ["a", "b"]);
         assert_eq!((ok.tasks, ok.concurrency), (3, 16));
+        assert!(ok.follow && ok.accepted.is_none());
+        let chaos = parse_args(argv(
+            "--api http://x --image p.jpg --token a --accepted ids.txt --no-follow",
+        ))
+        .expect("valid");
+        assert_eq!(chaos.accepted.as_deref(), Some("ids.txt"));
+        assert!(!chaos.follow && chaos.rate.is_none());
+        let paced = parse_args(argv("--api http://x --image p.jpg --token a --rate 10")).unwrap();
+        assert_eq!(paced.rate, Some(10));
+        assert!(parse_args(argv("--api http://x --image p.jpg --token a --rate 0")).is_err());
         assert!(parse_args(argv("--api http://x --image p.jpg")).is_err());
         assert!(parse_args(argv("--api http://x --image p.jpg --token a -n 0")).is_err());
         assert!(parse_args(argv("--api http://x --image p.jpg --token a --bogus 1")).is_err());
