@@ -77,8 +77,9 @@ supervise() { # name, command...
     started=$SECONDS
     "$@" >>"$logs/$name.log" 2>&1 &
     child=$!
-    wait "$child"
-    status=$?
+    # `|| status=$?`: under set -e a bare failing wait would end the supervisor itself.
+    status=0
+    wait "$child" || status=$?
     [ $((SECONDS - started)) -ge 60 ] && delay=1
     warn "$name exited (status $status); restarting it in ${delay}s (log $logs/$name.log)"
     echo "[run.sh] $(date -u +%FT%TZ) exited with status $status; restarting in ${delay}s" >>"$logs/$name.log"
