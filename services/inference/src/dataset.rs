@@ -244,6 +244,21 @@ fn make(
     }
 }
 
+impl From<&DatasetGenerateV1> for TaskRef {
+    fn from(job: &DatasetGenerateV1) -> Self {
+        Self {
+            id: job.dataset_id,
+            user_id: job.user_id,
+            kind: TaskKind::Dataset,
+        }
+    }
+}
+
+/// The files a set is stored as: its zip and its preview.
+fn set_files(job: &DatasetGenerateV1) -> [String; 2] {
+    [zip_key(job.dataset_id), preview_key(job.dataset_id)]
+}
+
 impl Worker {
     /// Handles one `dataset.generate` delivery and says how to settle it.
     pub async fn handle_dataset(&self, msg: Incoming<DatasetGenerateV1>) -> Outcome {
@@ -255,17 +270,11 @@ impl Worker {
         };
         let end = match end {
             TaskEnd::Retry(why) => {
-                let task = TaskRef {
-                    id: job.dataset_id,
-                    user_id: job.user_id,
-                    kind: TaskKind::Dataset,
-                };
                 let end = self
-                    .after_transient_failure(task, msg.delivery_count, why)
+                    .after_transient_failure(TaskRef::from(&job), msg.delivery_count, why)
                     .await;
                 if matches!(end, TaskEnd::Failed(..)) {
-                    let files = [zip_key(job.dataset_id), preview_key(job.dataset_id)];
-                    self.remove_files(job.dataset_id, &files).await;
+                    self.remove_files(job.dataset_id, &set_files(&job)).await;
                 }
                 end
             }
@@ -284,13 +293,9 @@ impl Worker {
     }
 
     async fn process_dataset(&self, job: &DatasetGenerateV1) -> Result<TaskEnd, TaskEnd> {
-        let task = TaskRef {
-            id: job.dataset_id,
-            user_id: job.user_id,
-            kind: TaskKind::Dataset,
-        };
+        let task = TaskRef::from(job);
         let ttl = Duration::from_secs(self.settings.datasets.task_ttl_secs);
-        let files = [zip_key(job.dataset_id), preview_key(job.dataset_id)];
+        let files = set_files(job);
         if let Some(end) = self.resume(task, ttl).await? {
             if matches!(end, TaskEnd::Cancelled) {
                 // An earlier delivery may have stored files before the cancel reached it.

@@ -44,6 +44,16 @@ pub(crate) struct TaskRef {
     pub(crate) kind: TaskKind,
 }
 
+impl From<&FaceAnalyzeV1> for TaskRef {
+    fn from(task: &FaceAnalyzeV1) -> Self {
+        Self {
+            id: task.task_id,
+            user_id: task.user_id,
+            kind: task.kind,
+        }
+    }
+}
+
 /// Everything a worker needs; cheap to clone.
 #[derive(Clone)]
 pub struct Worker {
@@ -108,12 +118,7 @@ impl Worker {
         };
         let end = match end {
             TaskEnd::Retry(why) => {
-                let task_ref = TaskRef {
-                    id: task.task_id,
-                    user_id: task.user_id,
-                    kind: task.kind,
-                };
-                self.after_transient_failure(task_ref, msg.delivery_count, why)
+                self.after_transient_failure(TaskRef::from(&task), msg.delivery_count, why)
                     .await
             }
             other => other,
@@ -132,11 +137,7 @@ impl Worker {
 
     /// Runs the task and announces its end.
     async fn process(&self, task: &FaceAnalyzeV1) -> Result<TaskEnd, TaskEnd> {
-        let task_ref = TaskRef {
-            id: task.task_id,
-            user_id: task.user_id,
-            kind: task.kind,
-        };
+        let task_ref = TaskRef::from(task);
         let ttl = Duration::from_secs(self.settings.faces.task_ttl_secs);
         if let Some(end) = self.resume(task_ref, ttl).await? {
             return Ok(end);

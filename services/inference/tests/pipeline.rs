@@ -161,6 +161,16 @@ async fn wait_final<A: TestApp>(app: &A, token: &str, id: &str) -> Value {
     }
 }
 
+/// Asserts that the task has exactly one persisted result row (no duplicate outcome landed).
+async fn assert_one_result_row(state: &AppState, id: uuid::Uuid) {
+    let rows = state
+        .db
+        .run(move |c| moji_db::face_tasks::result_rows(c, id))
+        .await
+        .unwrap();
+    assert_eq!(rows, 1, "exactly one persisted result");
+}
+
 /// Waits until `queue` holds `n` messages (the outbox relay publishes after commit).
 async fn wait_queue_len(state: &AppState, queue: &str, n: u32) {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -697,12 +707,7 @@ async fn an_upload_while_redis_stalls_writes_is_queued_once_and_runs() {
     assert_eq!(done["status"], "succeeded", "{done}");
     let row = wait_persisted(&state, id).await;
     assert_eq!(row.status, TaskStatus::Succeeded);
-    let rows = state
-        .db
-        .run(move |c| moji_db::face_tasks::result_rows(c, id))
-        .await
-        .unwrap();
-    assert_eq!(rows, 1, "exactly one persisted result");
+    assert_one_result_row(&state, id).await;
     assert_eq!(state.broker.queue_len(&queue).await.unwrap(), 0);
     worker.stop().await;
     state.broker.delete_topology().await.unwrap();
@@ -774,12 +779,7 @@ async fn worker_killed_mid_task_loses_nothing_and_persists_once() {
     assert_eq!(row.status, TaskStatus::Succeeded);
     // Give any duplicate outcome time to arrive, then check it changed nothing.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rows = state
-        .db
-        .run(move |c| moji_db::face_tasks::result_rows(c, id))
-        .await
-        .unwrap();
-    assert_eq!(rows, 1, "exactly one persisted result");
+    assert_one_result_row(&state, id).await;
     let results = state.storage.list(&format!("results/{id}")).await.unwrap();
     assert_eq!(results.len(), 2, "one image and one thumbnail: {results:?}");
     worker_b.stop().await;
