@@ -16,19 +16,25 @@
 # supervisor would), rabbit-5s, rabbit-60s (rabbitmqctl stop_app / start_app), redis-kill
 # (CLIENT KILL of every normal client), redis-pause-5s (CLIENT PAUSE 5000), pg-terminate
 # (pg_terminate_backend of the stack's connections), pg-restart-5s (the cluster stopped for
-# 5 s), storage-ro-5s (the storage directory, a tmpfs of its own, remounted read-only for 5 s).
+# 5 s), storage-ro-5s (the storage directory, a tmpfs of its own, remounted read-only for 5 s);
+# and the services that came later: kill-chat (two chat replicas as processes, 100 people
+# sending in shared rooms, one replica SIGKILLed: every client resumes on the other with no
+# message lost, duplicated or out of order; services/chat/tests/kill.rs run as a process) and
+# kill-recommend (a recommend replica SIGKILLed; while it is down 5 indexed posts are deleted
+# and 5 new ones made; after its restart every live post must come back first from semantic
+# search and no deleted one at all: scripts/lib/chaos_recommend.py).
 # The broker, Redis and PostgreSQL are the machine's: run it when nothing else uses them
 # (scripts/test.sh runs it after the test suite and the live checks).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
 
-all=(kill-api kill-inference rabbit-5s rabbit-60s redis-kill redis-pause-5s pg-terminate pg-restart-5s storage-ro-5s)
+all=(kill-api kill-inference rabbit-5s rabbit-60s redis-kill redis-pause-5s pg-terminate pg-restart-5s storage-ro-5s kill-chat kill-recommend)
 scenarios=()
 for arg in "$@"; do
   case "$arg" in
     --short) scenarios+=(kill-inference rabbit-5s) ;;
-    -h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,28p' "$0"; exit 0 ;;
     *)
       [[ " ${all[*]} " == *" $arg "* ]] || die "unknown scenario $arg (one of: ${all[*]})"
       scenarios+=("$arg")
@@ -44,8 +50,10 @@ CONCURRENCY="${CHAOS_CONCURRENCY:-8}"
 FAULT_AFTER="${CHAOS_FAULT_AFTER:-3}"
 SETTLE_SECS="${CHAOS_SETTLE_SECS:-240}"
 
-say "building api, inference and the load generator"
-cargo build --locked --quiet -p moji-api -p moji-inference -p moji-loadgen --bins
+# Every binary, as the live checks build them: a subset of packages would unify features
+# differently and rebuild dependencies.
+say "building the services and the load generator"
+cargo build --locked --quiet --workspace --bins
 bin="$CARGO_TARGET_DIR/debug"
 
 work="$MOJI_CACHE_DIR/chaos"
@@ -62,6 +70,8 @@ export MOJI_AMQP__PREFIX="chaos$$."
 export MOJI_REDIS__KEY_PREFIX="chaos-$$"
 export MOJI_HTTP__API_PORT=19081
 export MOJI_HTTP__INFERENCE_PORT=19084
+export MOJI_HTTP__RECOMMEND_PORT=19083
+export MOJI_RECOMMEND__MODEL_DIR="${MOJI_RECOMMEND__MODEL_DIR:-${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}/all-minilm-l6-v2}"
 export MOJI_MODELS_DIR="${MOJI_MODELS_DIR:-$MOJI_CACHE_DIR/models}"
 export MOJI_AUTH__BCRYPT_COST=4
 export MOJI_FACES__WORKERS=2
@@ -78,6 +88,7 @@ start() { # api | inference
   case "$1" in
     api) "$bin/moji-api" serve >>"$work/api.log" 2>&1 & ;;
     inference) "$bin/moji-inference" >>"$work/inference.log" 2>&1 & ;;
+    recommend) "$bin/moji-recommend" serve >>"$work/recommend.log" 2>&1 & ;;
   esac
   pid[$1]=$!
 }
@@ -213,8 +224,70 @@ run_scenario() {
   fi
 }
 
+# kill-chat: the chat kill test as a process of its own (it starts two moji-chat replicas and
+# 100 clients against this machine's PostgreSQL, Redis and RabbitMQ, each under names of its
+# own) and its summary line as the row.
+run_chat() {
+  local line
+  cargo nextest run --locked --no-fail-fast -p moji-chat --test kill --no-capture >"$work/kill-chat.log" 2>&1 || true
+  line="$(grep -m1 '^chaos-row kill-chat' "$work/kill-chat.log" || true)"
+  if [ -z "$line" ]; then
+    failed=1
+    tail -n 30 "$work/kill-chat.log" >&2
+    warn "kill-chat: the kill test failed (see $work/kill-chat.log)"
+    rows+=("$(printf '%-15s %s' kill-chat 'FAILED')")
+    return
+  fi
+  # chaos-row kill-chat sent=N stored=N lost=N dup=N recovery=S settled=S
+  field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$line"; }
+  local sent stored lost dup rec settled
+  sent="$(field sent)" stored="$(field stored)" lost="$(field lost)" dup="$(field dup)"
+  rec="$(field recovery)" settled="$(field settled)"
+  rows+=("$(printf '%-15s %8s %8s %9s %7s %5s %4s %9s %4s %9s %8s' kill-chat "$sent" 0 "$stored" 0 \
+    "$lost" "$dup" - - "${rec}s" "${settled}s")")
+  if [ "$lost" != 0 ] || [ "$dup" != 0 ]; then
+    failed=1
+    warn "kill-chat: lost $lost, duplicated $dup"
+  fi
+}
+
+# kill-recommend: posts made through the api and found in the index, the replica SIGKILLed,
+# posts deleted and made while it is down, then started again.
+run_recommend() {
+  local state="$work/kill-recommend.json" rec="http://127.0.0.1:$MOJI_HTTP__RECOMMEND_PORT"
+  local token="${tokens[1]}" killed_at recovered_at recovery="never" out
+  start recommend
+  wait_for "curl -fs -m 2 $rec/readyz" 300 || { tail -n 30 "$work/recommend.log" >&2; die "recommend did not start"; }
+  python3 "$MOJI_ROOT/scripts/lib/chaos_recommend.py" seed "$api" "$rec" "$token" "$state"
+  say "kill-recommend: injecting"
+  kill -KILL "${pid[recommend]}"
+  wait "${pid[recommend]}" 2>/dev/null || true
+  python3 "$MOJI_ROOT/scripts/lib/chaos_recommend.py" churn "$api" "$token" "$state"
+  killed_at="$(date +%s.%N)"
+  start recommend
+  for _ in $(seq 1 3000); do
+    if curl -fs -m 2 "$rec/readyz" >/dev/null; then recovered_at="$(date +%s.%N)"; break; fi
+    sleep 0.1
+  done
+  [ -z "${recovered_at:-}" ] || recovery="$(python3 -c "print(f'{$recovered_at - $killed_at:.1f}')")"
+  # live found missing stale settled
+  out="$(python3 "$MOJI_ROOT/scripts/lib/chaos_recommend.py" check "$rec" "$state" "$SETTLE_SECS")"
+  read -r live found missing stale settled <<<"$out"
+  rows+=("$(printf '%-15s %8s %8s %9s %7s %5s %4s %9s %4s %9s %8s' kill-recommend "$live" 0 "$found" 0 \
+    "$missing" "$stale" - - "${recovery}s" "${settled}s")")
+  kill "${pid[recommend]}" 2>/dev/null || true
+  if [ "$missing" != 0 ] || [ "$stale" != 0 ] || [ "$recovery" = never ]; then
+    failed=1
+    warn "kill-recommend: $missing live posts missing from the index, $stale deleted ones still found, recovery $recovery"
+  fi
+}
+
 for s in "${scenarios[@]}"; do
-  run_scenario "$s"
+  case "$s" in
+    kill-chat) run_chat ;;
+    kill-recommend) run_recommend ;;
+    *) run_scenario "$s" ;;
+  esac
 done
 
 printf '\n%-15s %8s %8s %9s %7s %5s %4s %9s %4s %9s %8s\n' scenario accepted refused succeeded failed lost dup 'redis≠pg' dlq recovery settled
@@ -222,6 +295,8 @@ printf '%s\n' "${rows[@]}"
 echo "  accepted: 202s the load generator got ($TASKS uploads, $RATE a second); refused: the rest (503 and"
 echo "  connection errors while the fault lasted); failed: final as failed or cancelled; lost: accepted but"
 echo "  missing or still queued/running ${SETTLE_SECS}s after the fault; recovery: fault over → every /readyz 200;"
-echo "  settled: fault over → no accepted task open. Logs: $work/"
+echo "  settled: fault over → no accepted task open. kill-chat counts chat messages (sent, stored exactly once;"
+echo "  dup: duplicated or out of order at a client; recovery: kill → every client sent again); kill-recommend"
+echo "  counts posts (live; found first by semantic search; dup: deleted ones still found). Logs: $work/"
 [ "$failed" = 0 ] || die "the campaign found losses (see above)"
 say "no task lost, duplicated or stuck"

@@ -9,8 +9,7 @@ source "$(dirname "$0")/lib/common.sh"
 DIESEL_CLI_VERSION="2.3.14"
 if ! diesel --version 2>/dev/null | grep -q "$DIESEL_CLI_VERSION"; then
   say "installing diesel_cli $DIESEL_CLI_VERSION into $MOJI_TOOLS_DIR (once)"
-  cargo install diesel_cli --version "=$DIESEL_CLI_VERSION" --no-default-features \
-    --features postgres --locked --root "$MOJI_TOOLS_DIR" --quiet
+  install_tool diesel_cli --version "=$DIESEL_CLI_VERSION" --no-default-features --features postgres
 fi
 
 base="${MOJI_TEST_DATABASE_ADMIN_URL%/*}"

@@ -13,7 +13,7 @@ cd "$MOJI_ROOT"
 CARGO_DENY_VERSION="0.20.2"
 if ! cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   say "installing cargo-deny $CARGO_DENY_VERSION into $MOJI_TOOLS_DIR (once)"
-  cargo install cargo-deny --version "=$CARGO_DENY_VERSION" --locked --root "$MOJI_TOOLS_DIR" --quiet
+  install_tool cargo-deny --version "=$CARGO_DENY_VERSION"
 fi
 
 cargo-deny --locked check --hide-inclusion-graph licenses bans sources

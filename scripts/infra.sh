@@ -24,7 +24,7 @@ command -v cargo >/dev/null || die "cargo not found: install the Rust toolchain 
 # Build prerequisites of our -sys crates (diesel's libpq, TLS for object_store/reqwest is rustls;
 # llama-cpp-sys-2, under moji-llm, builds its vendored llama.cpp with cmake and generates its
 # bindings with libclang).
-apt_install libpq-dev pkg-config python3-venv curl ca-certificates cmake clang libclang-dev
+apt_install libpq-dev pkg-config python3-venv curl ca-certificates cmake clang libclang-dev mold
 
 # --- PostgreSQL -------------------------------------------------------------
 pg_up() { pg_isready -q -h 127.0.0.1 -p 5432; }

@@ -52,3 +52,13 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/moji/target}"
 # Tools the scripts install with cargo (diesel_cli) live outside the clone too.
 MOJI_TOOLS_DIR="${MOJI_TOOLS_DIR:-$HOME/.cache/moji/tools}"
 export PATH="$MOJI_TOOLS_DIR/bin:$PATH"
+
+# Installs a checking tool from crates.io into $MOJI_TOOLS_DIR: `cargo install ARGS...` with a
+# quick release profile (opt-level 1, no LTO, many codegen units, no debug info). These tools
+# run for seconds; a cold machine saves minutes of optimising them.
+install_tool() {
+  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_DEBUG=false \
+    CARGO_PROFILE_RELEASE_STRIP=debuginfo \
+    cargo install --locked --root "$MOJI_TOOLS_DIR" --quiet "$@"
+}

@@ -296,6 +296,7 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
     }
     a.child.kill().unwrap(); // SIGKILL
     a.child.wait().unwrap();
+    let killed_at = std::time::Instant::now();
     let acked_before_kill = env
         .db
         .execute("SELECT 1 FROM chat_messages WHERE kind = 'text'");
@@ -308,6 +309,7 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
     tokio::time::timeout(Duration::from_secs(120), waiting)
         .await
         .expect("every client sent all its messages");
+    let resumed_after = killed_at.elapsed();
     let mut conn = <diesel::PgConnection as diesel::Connection>::establish(&env.db.url).unwrap();
     let finals: HashMap<Uuid, i64> = {
         use diesel::{prelude::*, sql_types};
@@ -336,6 +338,8 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
         );
     }
 
+    let settled_after = killed_at.elapsed();
+
     // The test's exchanges and quorum queues go (leftovers stall a small broker).
     let broker = moji_mq::Broker::exchanges_only(&env.settings.amqp, "kill-test-cleanup")
         .await
@@ -353,6 +357,24 @@ async fn sigkill_of_a_replica_loses_no_message_and_clients_resume_on_the_other()
         text_rows,
         PEOPLE * MESSAGES_EACH,
         "every message stored exactly once"
+    );
+    // One line for scripts/chaos.sh's table (kill-chat), before any assertion can stop us.
+    let disordered = people
+        .iter()
+        .zip(&logs)
+        .filter(|(_, log)| {
+            log.start.iter().any(|(room, start)| {
+                let expected: Vec<i64> = (start + 1..=finals[room]).collect();
+                log.seqs.get(room).cloned().unwrap_or_default() != expected
+            })
+        })
+        .count();
+    println!(
+        "chaos-row kill-chat sent={} stored={text_rows} lost={} dup={disordered} recovery={:.1} settled={:.1}",
+        PEOPLE * MESSAGES_EACH,
+        (PEOPLE * MESSAGES_EACH).saturating_sub(text_rows),
+        resumed_after.as_secs_f64(),
+        settled_after.as_secs_f64(),
     );
     let reconnected = logs.iter().filter(|l| l.connections > 1).count();
     assert!(
