@@ -57,6 +57,9 @@ step infra "$MOJI_ROOT/scripts/infra.sh" --with-s3 --with-vision
 if [ -x "$MOJI_ROOT/scripts/models.sh" ]; then
   step models "$MOJI_ROOT/scripts/models.sh"
 fi
+# The mail tests' SMTP server (aiosmtpd from PyPI, in a venv).
+step smtp "$MOJI_ROOT/scripts/lib/smtp-venv.sh"
+export MOJI_TEST_SMTPD_PYTHON="$MOJI_CACHE_DIR/venv-smtp/bin/python"
 step leftovers clear_leftovers
 step fmt cargo fmt --all -- --check
 step clippy cargo clippy --workspace --all-targets --locked -- -D warnings

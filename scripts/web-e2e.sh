@@ -13,7 +13,8 @@
 # delete, five a day then a 429), which need the recommendation service's course worker
 # (course.suggest) as well; then the dataset maker (datasets.test.mjs: upload, SSE to ready,
 # zip download, list for sale, search, buy through the development payment provider), which
-# needs the inference worker's dataset.generate consumer. Unit tests of the client's token handling, chat socket, dwell time
+# needs the inference worker's dataset.generate consumer; then reports and moderation
+# (moderation.test.mjs: report a post, an admin hides it, the reporter sees `resolved`). Unit tests of the client's token handling, chat socket, dwell time
 # and date-course rules (map projection, quota headers) run first (no browser).
 #
 #   scripts/web-e2e.sh                       run the tests
@@ -38,11 +39,14 @@
 #                             edge (default: the newest of $CARGO_TARGET_DIR/{debug,release})
 #   MOJI_E2E_INDEX_TIMEOUT_MS how long recommend.test.mjs waits for the recommendation
 #                             service to learn a new item or a like (default 30000)
+#   MOJI_E2E_ADMIN            `username:password` of an admin for moderation.test.mjs (default:
+#                             one made with `moji-api create-admin`, MOJI_E2E_API_BIN or the
+#                             newest build, against the database the environment names)
 set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
 for arg in "$@"; do
@@ -130,12 +134,25 @@ if ! chat_routed "$MOJI_E2E_URL"; then
   export MOJI_E2E_URL="$front"
 fi
 
+# ---- an admin for moderation.test.mjs --------------------------------------------------------
+# MOJI_E2E_ADMIN=username:password names one; otherwise one is made here with the newest
+# moji-api's `create-admin` against the database the environment names (run.sh's by default).
+if [ -z "${MOJI_E2E_ADMIN:-}" ]; then
+  api_bin="${MOJI_E2E_API_BIN:-$(ls -t "$CARGO_TARGET_DIR"/debug/moji-api "$CARGO_TARGET_DIR"/release/moji-api 2>/dev/null | head -n1 || true)}"
+  [ -x "$api_bin" ] || die "no moji-api to make an admin with (cargo build --bins), and no MOJI_E2E_ADMIN"
+  admin_name="e2e_admin_$(date +%s)"
+  admin_password="$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+  MOJI_ADMIN_PASSWORD="$admin_password" "$api_bin" create-admin --username "$admin_name" \
+    --email "$admin_name@example.com" >/dev/null || die "could not make an admin for the e2e test"
+  export MOJI_E2E_ADMIN="$admin_name:$admin_password"
+fi
+
 # ---- run ----------------------------------------------------------------------------------
 say "web e2e against $MOJI_E2E_URL ($("$MOJI_E2E_CHROMIUM" --version 2>/dev/null | head -n1))"
 started=$SECONDS
 cd "$e2e"
 status=0
-node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs courses-unit.test.mjs web.test.mjs recommend.test.mjs courses.test.mjs datasets.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec api.test.mjs chat.test.mjs recommend-unit.test.mjs courses-unit.test.mjs web.test.mjs recommend.test.mjs courses.test.mjs datasets.test.mjs moderation.test.mjs || status=$?
 say "web e2e took $((SECONDS - started)) s; screenshots and the first-load report are in $MOJI_E2E_ARTIFACTS"
 if [ "$status" -ne 0 ]; then
   die "web e2e failed (status $status)"

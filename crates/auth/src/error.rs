@@ -18,6 +18,12 @@ pub enum AuthError {
     /// The token or its session was revoked (logout, reuse, password change).
     #[error("token revoked")]
     Revoked,
+    /// The account is suspended until `until`, or banned (`None`).
+    #[error("account suspended")]
+    Suspended {
+        /// The suspension's end; `None` for a ban.
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    },
     /// Authenticated but lacking the role.
     #[error("forbidden")]
     Forbidden,
@@ -35,9 +41,11 @@ pub enum AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::MissingToken | Self::InvalidToken | Self::Expired | Self::Revoked => {
-                StatusCode::UNAUTHORIZED
-            }
+            Self::MissingToken
+            | Self::InvalidToken
+            | Self::Expired
+            | Self::Revoked
+            | Self::Suspended { .. } => StatusCode::UNAUTHORIZED,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::State(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Hash(_) | Self::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
@@ -45,6 +53,21 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let Self::Suspended { until } = self {
+            let (detail, until) = match until {
+                Some(t) => (
+                    format!("this account is suspended until {}", t.to_rfc3339()),
+                    Some(t.to_rfc3339()),
+                ),
+                None => ("this account is banned".to_owned(), None),
+            };
+            return moji_telemetry::problem_until(
+                self.status_code(),
+                ErrorCode::AccountSuspended,
+                detail,
+                until,
+            );
+        }
         let (code, detail) = match self {
             Self::MissingToken => (
                 ErrorCode::Unauthorized,
@@ -57,6 +80,7 @@ impl ResponseError for AuthError {
             ),
             Self::Revoked => (ErrorCode::InvalidToken, "the token has been revoked"),
             Self::Forbidden => (ErrorCode::Forbidden, "you may not do this"),
+            Self::Suspended { .. } => (ErrorCode::AccountSuspended, "this account is suspended"),
             Self::State(e) => {
                 tracing::error!(error = %e, "revocation check failed");
                 (

@@ -20,25 +20,86 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
-    /// Verifies an access token and checks that neither it nor its session was revoked.
+    /// Verifies an access token and checks that neither it, its session nor its account was
+    /// revoked (logout, reuse, suspension, ban): one Redis round trip.
     pub async fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
         let claims = self.keys.verify(token, TokenType::Access)?;
         let jti = claims.jti.to_string();
         let sid = revoked_session_key(claims.sid);
-        if self
+        let account = revoked_account_key(claims.sub);
+        let found = self
             .state
-            .any_revoked(&[jti.as_str(), sid.as_str()])
-            .await?
-        {
+            .revocations(&[jti.as_str(), sid.as_str(), account.as_str()])
+            .await?;
+        if let Some(Some(until)) = found.get(2) {
+            return Err(AuthError::Suspended {
+                until: Suspension::parse(until).until,
+            });
+        }
+        if found.iter().any(Option::is_some) {
             return Err(AuthError::Revoked);
         }
         Ok(claims)
+    }
+
+    /// Stops every token of `user_id` at once for as long as an access token lives (after
+    /// that, refresh and login read the suspension from the database).
+    pub async fn suspend_account(
+        &self,
+        user_id: Uuid,
+        suspension: Suspension,
+    ) -> Result<(), AuthError> {
+        let mut ttl = std::time::Duration::from_secs(self.keys.access_ttl_secs + 60);
+        if let Some(until) = suspension.until {
+            let left = (until - Utc::now()).to_std().unwrap_or_default();
+            ttl = ttl.min(left.max(std::time::Duration::from_millis(1)));
+        }
+        self.state
+            .revoke_with(&revoked_account_key(user_id), &suspension.encode(), ttl)
+            .await?;
+        Ok(())
+    }
+
+    /// Lets `user_id`'s tokens work again (an admin reinstated the account).
+    pub async fn reinstate_account(&self, user_id: Uuid) -> Result<(), AuthError> {
+        self.state.unrevoke(&revoked_account_key(user_id)).await?;
+        Ok(())
     }
 }
 
 /// Revocation-list key for a whole session family (all its access tokens).
 pub fn revoked_session_key(sid: Uuid) -> String {
     format!("sid:{sid}")
+}
+
+/// Revocation-list key of a suspended or banned account (every one of its tokens).
+pub fn revoked_account_key(user_id: Uuid) -> String {
+    format!("user:{user_id}")
+}
+
+/// An account's suspension: until when, or for good (a ban).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suspension {
+    /// The suspension's end; `None` for a ban.
+    pub until: Option<DateTime<Utc>>,
+}
+
+impl Suspension {
+    /// The revocation-list value: the end in Unix seconds, or `ban`.
+    fn encode(self) -> String {
+        self.until
+            .map_or_else(|| "ban".to_owned(), |t| t.timestamp().to_string())
+    }
+
+    /// Reads [`Self::encode`]'s value back; anything else counts as a ban (fail closed).
+    fn parse(value: &str) -> Self {
+        Self {
+            until: value
+                .parse::<i64>()
+                .ok()
+                .and_then(|secs| DateTime::from_timestamp(secs, 0)),
+        }
+    }
 }
 
 /// The authenticated caller.
@@ -113,5 +174,25 @@ impl FromRequest for AuthUser {
             let token = token.ok_or(AuthError::MissingToken)?;
             Ok(auth.authenticate(&token).await?.into())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_suspension_survives_the_revocation_list_and_garbage_means_a_ban() {
+        let until = DateTime::from_timestamp(1_767_225_600, 0);
+        for s in [Suspension { until }, Suspension { until: None }] {
+            assert_eq!(Suspension::parse(&s.encode()), s);
+        }
+        assert_eq!(
+            Suspension::parse("1"),
+            Suspension {
+                until: DateTime::from_timestamp(1, 0)
+            }
+        );
+        assert_eq!(Suspension::parse("nonsense"), Suspension { until: None });
     }
 }

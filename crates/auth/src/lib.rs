@@ -8,6 +8,9 @@ pub mod jwt;
 pub mod password;
 
 pub use error::AuthError;
-pub use extractor::{bearer_token, bearer_token_in, revoked_session_key, AuthUser, Authenticator};
+pub use extractor::{
+    bearer_token, bearer_token_in, revoked_account_key, revoked_session_key, AuthUser,
+    Authenticator, Suspension,
+};
 pub use jwt::{Claims, JwtKeys, MintedToken, Role, TokenType};
 pub use password::{hash_password, verify_password, verify_password_or_dummy};

@@ -34,6 +34,8 @@ pub enum ErrorCode {
     InvalidToken,
     /// The token's lifetime is over.
     TokenExpired,
+    /// The account is suspended (until the problem's `until`) or banned (no `until`).
+    AccountSuspended,
     /// A refresh token that was already rotated out was presented again; its family is revoked.
     RefreshTokenReused,
     /// Authenticated, but not allowed to do this.
@@ -86,6 +88,7 @@ impl ErrorCode {
             InvalidCredentials => "invalid_credentials",
             InvalidToken => "invalid_token",
             TokenExpired => "token_expired",
+            AccountSuspended => "account_suspended",
             RefreshTokenReused => "refresh_token_reused",
             Forbidden => "forbidden",
             UsernameTaken => "username_taken",
@@ -122,6 +125,7 @@ mod tests {
             ErrorCode::ValidationFailed,
             ErrorCode::DisplayNameTaken,
             ErrorCode::RefreshTokenReused,
+            ErrorCode::AccountSuspended,
             ErrorCode::TooManyAttempts,
             ErrorCode::NoFaceDetected,
             ErrorCode::Internal,

@@ -11,6 +11,7 @@ pub mod dataset;
 pub mod error_code;
 pub mod ids;
 pub mod messages;
+pub mod moderation;
 pub mod results;
 pub mod task;
 pub mod vocab;

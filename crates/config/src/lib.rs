@@ -6,12 +6,18 @@
 mod calendar;
 mod courses;
 mod datasets;
+mod mail;
+mod moderation;
+mod oidc;
 
 use std::path::PathBuf;
 
 pub use calendar::ProductCalendar;
 pub use courses::CourseSettings;
 pub use datasets::{DatasetSettings, PaymentSettings};
+pub use mail::MailSettings;
+pub use moderation::ModerationSettings;
+pub use oidc::OidcSettings;
 
 use figment::{
     providers::{Env, Format, Serialized, Toml},
@@ -81,6 +87,12 @@ pub struct Settings {
     pub datasets: DatasetSettings,
     /// The dataset market's payment provider.
     pub payments: PaymentSettings,
+    /// Reports, the automatic hide and suspensions.
+    pub moderation: ModerationSettings,
+    /// Outgoing mail: password resets and e-mail verification.
+    pub mail: MailSettings,
+    /// Sign-in with an OpenID Connect provider.
+    pub oidc: OidcSettings,
 }
 
 /// The recommendation service: model, index, ranking and view recording (docs/recommend.md).
@@ -464,6 +476,9 @@ impl Default for Settings {
             courses: CourseSettings::default(),
             datasets: DatasetSettings::default(),
             payments: PaymentSettings::default(),
+            moderation: ModerationSettings::default(),
+            mail: MailSettings::default(),
+            oidc: OidcSettings::default(),
             media: MediaSettings {
                 max_upload_bytes: 10 * 1024 * 1024,
                 max_upload_pixels: 40_000_000,
@@ -478,8 +493,10 @@ impl Default for Settings {
 }
 
 /// Keys that may only come from the environment.
-const SECRET_KEYS: [&str; 6] = [
+const SECRET_KEYS: [&str; 8] = [
     "payments.webhook_secret",
+    "oidc.client_secret",
+    "mail.smtp_password",
     "jwt.secret",
     "courses.openai_api_key",
     "storage.secret_access_key",
@@ -666,6 +683,15 @@ impl Settings {
             return bad(problem);
         }
         if let Some(problem) = self.datasets.problem() {
+            return bad(problem);
+        }
+        if let Some(problem) = self.oidc.problem() {
+            return bad(problem);
+        }
+        if let Some(problem) = self.mail.problem() {
+            return bad(problem);
+        }
+        if let Some(problem) = self.moderation.problem() {
             return bad(problem);
         }
         if let Some(problem) = self.payments.problem() {

@@ -4,6 +4,7 @@
 //! diesel is synchronous, so every query runs on tokio's blocking pool through [`Db::run`]:
 //! the async executor never waits on the database.
 
+pub mod account_tokens;
 pub mod challenges;
 pub mod chat;
 pub mod comments;
@@ -14,11 +15,14 @@ pub mod error;
 pub mod face_tasks;
 pub mod follows;
 pub mod gallery;
+pub mod identities;
 pub mod insights;
 pub mod keyset;
 mod likes;
+pub mod mail;
 pub mod media;
 pub mod models;
+pub mod moderation;
 pub mod orders;
 pub mod outbox;
 pub mod places;
@@ -33,6 +37,6 @@ pub mod search;
 pub mod sessions;
 pub mod users;
 
-pub use diesel::pg::PgConnection;
+pub use diesel::{pg::PgConnection, Connection};
 pub use error::{DbError, NUL_IN_TEXT};
 pub use pool::{run_migrations, Db, PgPool};

@@ -32,6 +32,8 @@ pub struct User {
     /// Up to two outside links (http/https). PostgreSQL arrays may hold NULLs as far as the
     /// type goes; a CHECK keeps them out, so read them with [`User::links`].
     pub links: Vec<Option<String>>,
+    /// When the current e-mail address was verified (`None`: not yet).
+    pub email_verified_at: Option<DateTime<Utc>>,
 }
 
 impl User {

@@ -7,6 +7,19 @@ pub mod sql_types {
 }
 
 diesel::table! {
+    account_tokens (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        purpose -> Text,
+        token_hash -> Bytea,
+        email -> Text,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     animal_days (day, animal) {
         day -> Date,
         animal -> Text,
@@ -305,6 +318,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    mail_outbox (id) {
+        id -> Int8,
+        to_address -> Text,
+        subject -> Text,
+        body -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     media (id) {
         id -> Uuid,
         owner_id -> Uuid,
@@ -321,6 +347,30 @@ diesel::table! {
         failure -> Nullable<Text>,
         created_at -> Timestamptz,
         processed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    moderation_actions (id) {
+        id -> Uuid,
+        actor_id -> Nullable<Uuid>,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Uuid,
+        subject_id -> Nullable<Uuid>,
+        reason -> Text,
+        until -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    oidc_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        user_id -> Uuid,
+        email -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -447,6 +497,24 @@ diesel::table! {
 }
 
 diesel::table! {
+    reports (id) {
+        id -> Uuid,
+        reporter_id -> Uuid,
+        target_type -> Text,
+        target_id -> Uuid,
+        target_owner -> Nullable<Uuid>,
+        reason -> Text,
+        text -> Text,
+        status -> Text,
+        handled_by -> Nullable<Uuid>,
+        handled_at -> Nullable<Timestamptz>,
+        resolution -> Nullable<Text>,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     session_families (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -543,9 +611,13 @@ diesel::table! {
         links -> Array<Nullable<Text>>,
         avatar_media_id -> Nullable<Uuid>,
         search -> Tsvector,
+        suspended_until -> Nullable<Timestamptz>,
+        banned_at -> Nullable<Timestamptz>,
+        email_verified_at -> Nullable<Timestamptz>,
     }
 }
 
+diesel::joinable!(account_tokens -> users (user_id));
 diesel::joinable!(chat_members -> chat_rooms (room_id));
 diesel::joinable!(chat_members -> users (user_id));
 diesel::joinable!(chat_messages -> chat_rooms (room_id));
@@ -572,6 +644,7 @@ diesel::joinable!(face_results -> face_tasks (task_id));
 diesel::joinable!(face_results -> users (user_id));
 diesel::joinable!(face_tasks -> users (user_id));
 diesel::joinable!(item_views -> users (user_id));
+diesel::joinable!(oidc_identities -> users (user_id));
 diesel::joinable!(post_images -> media (media_id));
 diesel::joinable!(post_images -> posts (post_id));
 diesel::joinable!(post_likes -> posts (post_id));
@@ -594,6 +667,7 @@ diesel::joinable!(user_post_counts -> users (user_id));
 diesel::joinable!(user_product_counts -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    account_tokens,
     animal_days,
     animal_totals,
     chat_members,
@@ -619,7 +693,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     item_embeddings,
     item_views,
     local_payments,
+    mail_outbox,
     media,
+    moderation_actions,
+    oidc_identities,
     outbox,
     places,
     post_images,
@@ -630,6 +707,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     products,
     ranking_windows,
     refresh_tokens,
+    reports,
     session_families,
     user_challenges,
     user_comment_counts,

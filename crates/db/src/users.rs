@@ -104,10 +104,18 @@ pub fn update_profile(
     {
         return by_id(conn, id);
     }
-    Ok(diesel::update(users::table.find(id))
-        .set((change, users::updated_at.eq(Utc::now())))
-        .returning(User::as_returning())
-        .get_result(conn)?)
+    conn.transaction(|conn| {
+        // A new address is not verified yet.
+        if let Some(email) = &change.email {
+            diesel::update(users::table.find(id).filter(users::email.ne(email)))
+                .set(users::email_verified_at.eq(None::<chrono::DateTime<Utc>>))
+                .execute(conn)?;
+        }
+        Ok(diesel::update(users::table.find(id))
+            .set((change, users::updated_at.eq(Utc::now())))
+            .returning(User::as_returning())
+            .get_result(conn)?)
+    })
 }
 
 /// Replaces the password hash.

@@ -36,6 +36,7 @@ mod hub;
 mod limits;
 mod scripts;
 mod tasks;
+mod tickets;
 mod views;
 
 use std::time::Duration;

@@ -129,16 +129,47 @@ impl RedisState {
 
     /// Marks a token id as revoked for `ttl` (give it the token's remaining lifetime).
     pub async fn revoke(&self, token_id: &str, ttl: Duration) -> Result<(), StateError> {
+        self.revoke_with(token_id, "1", ttl).await
+    }
+
+    /// Marks an id as revoked for `ttl` with a `value` that [`Self::revocations`] reads back
+    /// (a suspended account's end, say).
+    pub async fn revoke_with(
+        &self,
+        token_id: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<(), StateError> {
         let ttl_ms = ttl_millis(ttl)?;
         let mut conn = self.connection();
         let _: String = redis::cmd("SET")
             .arg(self.revoked_key(token_id))
-            .arg("1")
+            .arg(value)
             .arg("PX")
             .arg(ttl_ms)
             .query_async(&mut conn)
             .await?;
         Ok(())
+    }
+
+    /// Lifts a revocation (an admin reinstating an account).
+    pub async fn unrevoke(&self, token_id: &str) -> Result<(), StateError> {
+        let mut conn = self.connection();
+        let _: u64 = redis::cmd("DEL")
+            .arg(self.revoked_key(token_id))
+            .query_async(&mut conn)
+            .await?;
+        Ok(())
+    }
+
+    /// The stored value of each of `token_ids` (`None`: not revoked), in one round trip.
+    pub async fn revocations(&self, token_ids: &[&str]) -> Result<Vec<Option<String>>, StateError> {
+        if token_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = token_ids.iter().map(|id| self.revoked_key(id)).collect();
+        let mut conn = self.connection();
+        Ok(redis::cmd("MGET").arg(&keys).query_async(&mut conn).await?)
     }
 
     /// Whether any of `token_ids` is revoked, in one round trip (`EXISTS k1 k2 ...`); false for none.
@@ -157,7 +188,10 @@ impl RedisState {
 
     /// For each group of token ids, whether any of them is revoked: one pipelined round trip
     /// for all groups (a chat replica checks every live socket's token and session at once).
-    pub async fn revoked_groups(&self, groups: &[[&str; 2]]) -> Result<Vec<bool>, StateError> {
+    pub async fn revoked_groups<const N: usize>(
+        &self,
+        groups: &[[&str; N]],
+    ) -> Result<Vec<bool>, StateError> {
         if groups.is_empty() {
             return Ok(Vec::new());
         }

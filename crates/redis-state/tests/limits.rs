@@ -257,6 +257,61 @@ async fn revoked_token_ids_are_found_in_one_call_and_expire() {
 }
 
 #[tokio::test]
+async fn revocation_values_are_read_back_in_order_and_can_be_lifted() {
+    let state = state().await;
+    let ttl = Duration::from_secs(60);
+    state.revoke("jti-a", ttl).await.unwrap();
+    state
+        .revoke_with("user:u1", "1767225600", ttl)
+        .await
+        .unwrap();
+    assert_eq!(
+        state.revocations(&[]).await.unwrap(),
+        Vec::<Option<String>>::new()
+    );
+    assert_eq!(
+        state
+            .revocations(&["jti-x", "jti-a", "user:u1"])
+            .await
+            .unwrap(),
+        vec![None, Some("1".to_owned()), Some("1767225600".to_owned())]
+    );
+    assert!(
+        state
+            .revoked_groups(&[["jti-x", "sid:x", "user:u1"], ["jti-x", "sid:x", "user:u2"]])
+            .await
+            .unwrap()
+            == vec![true, false]
+    );
+    state.unrevoke("user:u1").await.unwrap();
+    state.unrevoke("user:never").await.unwrap();
+    assert_eq!(state.revocations(&["user:u1"]).await.unwrap(), vec![None]);
+    cleanup(state).await;
+}
+
+#[tokio::test]
+async fn a_ticket_is_taken_once_and_expires() {
+    let state = state().await;
+    state
+        .put_ticket("oidc", "s1", "{\"n\":1}", Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        state.take_ticket("oidc", "s1").await.unwrap().as_deref(),
+        Some("{\"n\":1}")
+    );
+    assert_eq!(state.take_ticket("oidc", "s1").await.unwrap(), None);
+    assert_eq!(state.take_ticket("other", "s1").await.unwrap(), None);
+    state
+        .put_ticket("oidc", "s2", "x", Duration::from_millis(100))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(state.take_ticket("oidc", "s2").await.unwrap(), None);
+    cleanup(state).await;
+}
+
+#[tokio::test]
 async fn a_sliding_window_holds_the_limit_over_any_span() {
     let state = state().await;
     let window = Duration::from_millis(1_500);

@@ -12,7 +12,7 @@ pub mod tracing_init;
 
 pub use health::{health_routes, Readiness};
 pub use metrics::{http_metrics, register, set_service_name};
-pub use problem::{problem, FieldError, Problem};
+pub use problem::{problem, problem_until, FieldError, Problem};
 pub use request_id::{current_request_id, request_id};
 pub use signals::stop_requested;
 pub use tracing_init::init_tracing;

@@ -53,6 +53,9 @@ pub struct Problem {
     /// Id of the request, also in the `x-request-id` header and the logs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// When the condition ends (RFC 3339), e.g. a suspension's last moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<String>,
 }
 
 /// Builds a problem response with no field errors.
@@ -67,15 +70,36 @@ pub fn problem_with_fields(
     detail: impl Into<String>,
     errors: Vec<FieldError>,
 ) -> HttpResponse {
-    let body = Problem {
+    respond(body(status, code, detail.into(), errors))
+}
+
+/// Builds a problem response for a condition that ends at `until` (RFC 3339), if it ends.
+pub fn problem_until(
+    status: StatusCode,
+    code: ErrorCode,
+    detail: impl Into<String>,
+    until: Option<String>,
+) -> HttpResponse {
+    let mut problem = body(status, code, detail.into(), Vec::new());
+    problem.until = until;
+    respond(problem)
+}
+
+fn body(status: StatusCode, code: ErrorCode, detail: String, errors: Vec<FieldError>) -> Problem {
+    Problem {
         problem_type: format!("https://moji.dev/problems/{}", code.as_str()),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
-        detail: detail.into(),
+        detail,
         code,
         errors,
         request_id: crate::current_request_id(),
-    };
+        until: None,
+    }
+}
+
+fn respond(body: Problem) -> HttpResponse {
+    let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let json = serde_json::to_string(&body).unwrap_or_else(|_| String::from("{}"));
     HttpResponse::build(status)
         .insert_header((header::CONTENT_TYPE, "application/problem+json"))

@@ -18,8 +18,10 @@ use sha2::{Digest, Sha256};
 
 pub mod http;
 mod redis_server;
+mod smtp_server;
 
 pub use redis_server::PrivateRedis;
+pub use smtp_server::{readable, TestSmtp};
 
 /// URL of the server's maintenance database, used to create and drop test databases.
 pub fn admin_url() -> String {

@@ -76,6 +76,10 @@ pub enum ApiError {
     /// A dependency is down (503).
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A sign-in with the OpenID provider failed (401; 404 when not configured; 503 when the
+    /// provider is unreachable).
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::service::OidcError),
     /// Anything else (500); the cause is logged, never sent.
     #[error("internal: {0}")]
     Internal(String),
@@ -158,6 +162,11 @@ impl ResponseError for ApiError {
             | Self::RateLimited { .. }
             | Self::QuotaExceeded { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Oidc(e) => match e {
+                crate::oidc::service::OidcError::Disabled => StatusCode::NOT_FOUND,
+                crate::oidc::service::OidcError::Provider(_) => StatusCode::SERVICE_UNAVAILABLE,
+                _ => StatusCode::UNAUTHORIZED,
+            },
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -248,6 +257,15 @@ impl ResponseError for ApiError {
                     "a backing service is unavailable; try again shortly".to_owned(),
                     vec![],
                 )
+            }
+            Self::Oidc(e) => {
+                tracing::warn!(error = %e, "sign-in with the provider failed");
+                let code = match e {
+                    crate::oidc::service::OidcError::Disabled => ErrorCode::NotFound,
+                    crate::oidc::service::OidcError::Provider(_) => ErrorCode::ServiceUnavailable,
+                    _ => ErrorCode::Unauthorized,
+                };
+                (code, e.to_string(), vec![])
             }
             Self::Internal(cause) => {
                 tracing::error!(%cause, "internal error");

@@ -15,7 +15,10 @@ pub mod faces;
 pub mod files;
 pub mod follows;
 pub mod http;
+pub mod mail;
 pub mod market;
+pub mod moderation;
+pub mod oidc;
 pub mod openapi;
 pub mod posts;
 pub mod products;
@@ -178,6 +181,7 @@ pub fn spawn_consumers(
             |st, msg| async move { uploads::processed::on_processed(&st, msg).await },
         ),
         events::relay::spawn(state, shutdown.clone()),
+        mail::spawn(state, shutdown.clone()),
         posts::service::spawn_view_flusher(state, shutdown.clone()),
         uploads::sweep::spawn(state, shutdown),
     ]

@@ -39,6 +39,8 @@ pub fn document(limits: &Limits) -> utoipa::openapi::OpenApi {
     doc.merge(crate::challenges::Doc::openapi());
     doc.merge(crate::statistics::Doc::openapi());
     doc.merge(crate::comments::Doc::openapi());
+    doc.merge(crate::moderation::Doc::openapi());
+    doc.merge(crate::oidc::Doc::openapi());
     let limits_text = format!(
         "The photo may be at most {} bytes and {} pixels (width × height); larger ones are \
          refused with 413 `image_too_large` before anything is decoded.",

@@ -9,6 +9,8 @@ pub fn api_v1(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
             .configure(crate::accounts::routes)
+            .configure(crate::moderation::routes)
+            .configure(crate::oidc::routes)
             .configure(crate::follows::routes)
             .configure(crate::posts::routes)
             .configure(crate::products::routes)

@@ -35,6 +35,10 @@ pub struct AppState {
     pub outbox: Arc<crate::events::relay::Wake>,
     /// The dataset market's payment provider.
     pub payments: Arc<crate::market::provider::LocalProvider>,
+    /// Outgoing mail and the sender's wake-up.
+    pub mail: Arc<crate::mail::MailOutbox>,
+    /// The OpenID provider's discovery document and keys, read on first use.
+    pub oidc: Arc<crate::oidc::ProviderCache>,
 }
 
 impl AppState {
@@ -58,8 +62,11 @@ impl AppState {
             webhook_secret(&settings),
             callback_url(&settings),
         ));
+        let mailer = moji_mail::Mailer::from_settings(&settings.mail)?;
         Ok(Self {
             payments,
+            mail: crate::mail::MailOutbox::new(mailer),
+            oidc: Arc::default(),
             upload_limits: Limits::new(
                 settings.faces.max_image_bytes,
                 settings.faces.max_image_pixels,

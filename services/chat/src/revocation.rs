@@ -1,6 +1,6 @@
 //! Live sockets of a revoked session (logout, a reused refresh token, a deleted or banned
 //! account) are closed: every `chat.revocation_check_secs` the replica checks all its sockets'
-//! token and session ids against the revocation list in one Redis round trip.
+//! token, session and account ids against the revocation list in one Redis round trip.
 
 use std::time::Duration;
 
@@ -33,16 +33,20 @@ pub async fn check(state: &ChatState) -> Result<usize, moji_redis::StateError> {
     if sockets.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<[String; 2]> = sockets
+    let ids: Vec<[String; 3]> = sockets
         .iter()
         .map(|s| {
             [
                 s.token_id.to_string(),
                 moji_auth::revoked_session_key(s.session_id),
+                moji_auth::revoked_account_key(s.user_id),
             ]
         })
         .collect();
-    let groups: Vec<[&str; 2]> = ids.iter().map(|[a, b]| [a.as_str(), b.as_str()]).collect();
+    let groups: Vec<[&str; 3]> = ids
+        .iter()
+        .map(|ids| ids.each_ref().map(String::as_str))
+        .collect();
     let revoked = state.redis.revoked_groups(&groups).await?;
     let closing: Vec<u64> = sockets
         .iter()

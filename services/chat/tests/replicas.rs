@@ -254,6 +254,30 @@ async fn revoked_sessions_are_refused_and_their_live_sockets_closed() {
 }
 
 #[actix_web::test]
+async fn a_suspended_account_loses_its_live_sockets_and_cannot_reconnect() {
+    let env = env();
+    let a = Replica::start(&env.settings).await;
+    let alice = person(&env, "alice");
+    let mut alice_ws = Client::connect(a.addr(), &alice).await;
+    // What the api's `POST /admin/users/{username}/suspend` does to the revocation list.
+    let until = chrono::Utc::now() + chrono::Duration::hours(1);
+    a.state
+        .auth
+        .suspend_account(alice.id, moji_auth::Suspension { until: Some(until) })
+        .await
+        .unwrap();
+    let code = alice_ws.close_code(Duration::from_secs(10)).await;
+    assert_eq!(code, Some(1008));
+    assert!(
+        Client::try_connect(a.addr(), &alice).await.is_err(),
+        "a suspended account is refused"
+    );
+    a.state.auth.reinstate_account(alice.id).await.unwrap();
+    assert!(Client::try_connect(a.addr(), &alice).await.is_ok());
+    a.stop().await;
+}
+
+#[actix_web::test]
 async fn a_deleted_account_loses_its_sockets_on_every_replica() {
     use moji_common::{messages::UserDeletedV1, Envelope, MessageType};
     let env = env();

@@ -123,6 +123,8 @@ pub struct MeResponse {
     pub username: String,
     /// E-mail (only ever shown to its owner).
     pub email: String,
+    /// Whether that address is verified (the link of the sign-up mail was followed).
+    pub email_verified: bool,
     /// Name shown to others.
     pub display_name: String,
     /// Self-description.
@@ -144,6 +146,7 @@ impl From<User> for MeResponse {
             id: u.id,
             username: u.username,
             email: u.email,
+            email_verified: u.email_verified_at.is_some(),
             display_name: u.display_name,
             bio: u.bio,
             role: u.role,

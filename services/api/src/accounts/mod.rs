@@ -3,6 +3,7 @@
 
 pub mod dto;
 pub mod handlers;
+pub mod recovery;
 pub mod service;
 pub mod validation;
 
@@ -19,12 +20,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(update_me)
         .service(delete_me)
         .service(change_password)
+        .service(recovery::resend_verification)
         .service(sign_up)
         .service(profile)
         .service(login)
         .service(refresh)
         .service(logout)
-        .service(verify);
+        .service(verify)
+        .service(recovery::password_reset)
+        .service(recovery::password_reset_confirm)
+        .service(recovery::verify_email_handler);
 }
 
 /// This module's part of the OpenAPI document.
@@ -33,12 +38,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     paths(
         handlers::sign_up, handlers::availability, handlers::get_me, handlers::update_me,
         handlers::delete_me, handlers::change_password, handlers::profile, handlers::login,
-        handlers::refresh, handlers::logout, handlers::verify,
+        handlers::refresh, handlers::logout, handlers::verify, recovery::password_reset,
+        recovery::password_reset_confirm, recovery::verify_email_handler,
+        recovery::resend_verification,
     ),
     components(schemas(
         dto::SignUpRequest, dto::LoginRequest, dto::RefreshRequest, dto::VerifyRequest,
         dto::VerifyResponse, dto::UpdateMeRequest, dto::ChangePasswordRequest,
         dto::AvailabilityResponse, dto::MeResponse, dto::PublicProfile, dto::TokenResponse,
+        recovery::ResetRequest, recovery::ResetConfirm, recovery::VerifyEmailRequest,
     )),
     tags(
         (name = "users", description = "Accounts and profiles"),

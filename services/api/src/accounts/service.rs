@@ -67,7 +67,7 @@ fn token_response(state: &AppState, user: User, pair: (MintedToken, MintedToken)
 }
 
 /// Starts a new session family for `user` and returns its first token pair.
-async fn start_session(state: &AppState, user: User) -> ApiResult<TokenResponse> {
+pub(crate) async fn start_session(state: &AppState, user: User) -> ApiResult<TokenResponse> {
     let (sid, refresh_id) = (new_id(), new_id());
     let pair = mint_pair(state, &user, sid, refresh_id)?;
     let (user_id, expires_at) = (user.id, pair.1.expires_at());
@@ -112,6 +112,10 @@ pub async fn sign_up(state: &AppState, req: SignUpRequest) -> ApiResult<TokenRes
         .map_err(unique_conflict)?;
     state.outbox.poke();
     tracing::info!(user_id = %user.id, "account created");
+    // The account works without it; a failure here only delays the mail (ask again).
+    if let Err(e) = super::recovery::send_verification(state, &user).await {
+        tracing::warn!(user_id = %user.id, error = %e, "verification mail not queued");
+    }
     start_session(state, user).await
 }
 
@@ -174,6 +178,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<TokenRespon
     match user {
         Some(user) if ok => {
             state.redis.reset(&bucket, window).await?;
+            crate::moderation::service::check_standing(state, user.id).await?;
             start_session(state, user).await
         }
         _ => {
@@ -184,7 +189,7 @@ pub async fn login(state: &AppState, req: LoginRequest) -> ApiResult<TokenRespon
 }
 
 /// Revokes a session family's access tokens in Redis (their refresh tokens die in Postgres).
-async fn revoke_sessions(state: &AppState, families: &[Uuid]) -> ApiResult<()> {
+pub(crate) async fn revoke_sessions(state: &AppState, families: &[Uuid]) -> ApiResult<()> {
     let ttl = Duration::from_secs(state.auth.keys.access_ttl_secs);
     for sid in families {
         state.redis.revoke(&revoked_session_key(*sid), ttl).await?;
@@ -205,6 +210,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> ApiResult<TokenRe
         .await?;
     match rotation {
         Rotation::Rotated { family_id, user_id } => {
+            crate::moderation::service::check_standing(state, user_id).await?;
             let user = state.db.run(move |c| users::by_id(c, user_id)).await?;
             let pair = mint_pair(state, &user, family_id, new_refresh_id)?;
             Ok(token_response(state, user, pair))

@@ -215,3 +215,24 @@ pub fn profile_updated(u: &User) -> Vec<Message> {
 pub fn profile_deleted(id: Uuid) -> Vec<Message> {
     deleted(true, ContentKind::Profile, id, id)
 }
+
+/// What hiding (`hidden`) or publishing again a moderated post or product means to others:
+/// it leaves search and recommendations (`content.deleted`) or comes back (`content.created`).
+pub fn moderated(item: &Moderated, hidden: bool) -> Vec<Message> {
+    match (item, hidden) {
+        (Moderated::Post(row), true) => deleted(true, ContentKind::Post, row.id, row.author_id),
+        (Moderated::Product(row), true) => {
+            deleted(true, ContentKind::Product, row.id, row.seller_id)
+        }
+        (Moderated::Post(row), false) => created(true, || post_document(row)),
+        (Moderated::Product(row), false) => created(true, || product_document(row)),
+    }
+}
+
+/// A post or product whose visibility an admin (or the automatic hide) changed.
+pub enum Moderated {
+    /// A post.
+    Post(PostRow),
+    /// A product.
+    Product(ProductRow),
+}

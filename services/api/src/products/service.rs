@@ -150,6 +150,7 @@ pub async fn create(
     who: &AuthUser,
     req: CreateProductRequest,
 ) -> ApiResult<ProductView> {
+    crate::accounts::recovery::require_verified_seller(state, who).await?;
     let mut errors = Vec::new();
     let mut new = NewProduct {
         id: new_id(),

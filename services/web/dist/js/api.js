@@ -151,6 +151,22 @@ export async function logIn(login, password) {
   return pair.user;
 }
 
+/** Finishes a sign-in with the OpenID provider: its one-time ticket for a token pair. */
+export async function oidcExchange(ticket) {
+  const pair = await send('POST', '/auth/oidc/exchange', { json: { ticket } });
+  adopt(pair);
+  emit('login');
+  return pair.user;
+}
+
+/** Links the provider's identity to the account with its address, with that password. */
+export async function oidcLink(ticket, password) {
+  const pair = await send('POST', '/auth/oidc/link', { json: { ticket, password } });
+  adopt(pair);
+  emit('login');
+  return pair.user;
+}
+
 export async function logOut() {
   try {
     if (session.access) await request('POST', '/auth/logout', { auth: 'required', retry: false });

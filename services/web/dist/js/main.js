@@ -45,6 +45,12 @@ const routes = [
   { path: /^\/courses$/, load: () => import('./pages/courses.js'), nav: 'courses' },
   { path: /^\/courses\/([\w-]+)$/, load: () => import('./pages/courses.js'), nav: 'courses' },
   { path: /^\/datasets$/, load: () => import('./pages/datasets.js'), nav: 'datasets' },
+  { path: /^\/forgot$/, load: () => import('./pages/recovery.js'), mode: 'forgot' },
+  { path: /^\/reset$/, load: () => import('./pages/recovery.js'), mode: 'reset' },
+  { path: /^\/verify$/, load: () => import('./pages/recovery.js'), mode: 'verify' },
+  { path: /^\/oidc$/, load: () => import('./pages/recovery.js'), mode: 'oidc' },
+  { path: /^\/reports$/, load: () => import('./pages/reports.js'), nav: 'me', auth: true },
+  { path: /^\/admin$/, load: () => import('./pages/admin.js'), nav: 'admin', auth: true },
 ];
 
 const NAV = [
@@ -57,6 +63,7 @@ const NAV = [
   { id: 'gallery', href: '#/gallery', icon: '🖼️', key: 'nav.gallery' },
   { id: 'ranking', href: '#/ranking', icon: '🏆', key: 'nav.ranking' },
   { id: 'me', href: '#/me', icon: '🙂', key: 'nav.me' },
+  { id: 'admin', href: '#/admin', icon: '🛡️', key: 'nav.admin', auth: true, admin: true },
 ];
 
 let leave = [];
@@ -119,7 +126,7 @@ function shell() {
     h(
       'ul',
       {},
-      NAV.filter((n) => !n.auth || api.signedIn()).map((n) =>
+      NAV.filter((n) => (!n.auth || api.signedIn()) && (!n.admin || api.currentUser()?.role === 'admin')).map((n) =>
         h(
           'li',
           {},

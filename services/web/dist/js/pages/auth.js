@@ -125,6 +125,20 @@ function showFieldErrors(form, err) {
   return first;
 }
 
+/** "Sign in with Google" when the API has a provider configured (GET /auth/oidc). */
+function providerButton() {
+  const box = h('p', { class: 'auth-provider', hidden: true });
+  api
+    .get('/auth/oidc', { auth: 'none' })
+    .then((p) => {
+      if (!p?.enabled) return;
+      box.append(h('a', { href: `${api.BASE}/auth/oidc/start`, class: 'btn btn-block oidc-start', text: t('oidc.signIn', { name: p.name }) }));
+      box.hidden = false;
+    })
+    .catch(() => {});
+  return box;
+}
+
 export function render({ mode, query, navigate }) {
   const signup = mode === 'signup';
   const next = query.get('next');
@@ -191,7 +205,10 @@ export function render({ mode, query, navigate }) {
       ),
       h('h1', { text: signup ? t('auth.signupTitle') : t('auth.loginTitle') }),
       h('p', { class: 'muted', text: t('auth.intro') }),
+      query.get('reset') === '1' && !signup ? h('p', { class: 'reset-done', role: 'status', text: t('recovery.done') }) : null,
       form,
+      signup ? null : h('p', { class: 'auth-forgot' }, h('a', { href: '#/forgot', text: t('recovery.forgotLink') })),
+      providerButton(),
       h(
         'p',
         { class: 'auth-switch' },

@@ -699,6 +699,7 @@ export function render({ navigate }) {
           h('a', { href: `#/u/${encodeURIComponent(user.username)}`, id: 'me-public', text: t('me.publicPage') }),
           h('a', { href: `#/u/${encodeURIComponent(user.username)}/followers`, id: 'me-followers', text: t('me.followers') }),
           h('a', { href: `#/u/${encodeURIComponent(user.username)}/following`, id: 'me-following', text: t('me.following') }),
+          h('a', { href: '#/reports', id: 'me-reports', text: t('report.mineTitle') }),
         ),
       ),
       h('button', { type: 'button', class: 'btn btn-ghost btn-small', id: 'me-logout', onclick: () => logout(navigate), text: t('account.logout') }),

@@ -6,7 +6,7 @@
 // failed. Its author can edit it in place (PATCH /posts/{id}) and delete it (DELETE
 // /posts/{id}, after a confirm step in the page). Under it and its comments, once published:
 // similar posts (recommend.js; nothing when there are none or the call fails). The time the
-// page is on the screen is told when the person leaves.
+// page is on the screen is told when the person leaves. Others can report it (report.js).
 
 import * as api from '../api.js';
 import { h, append, clear, errorBox, loading, toast } from '../dom.js';
@@ -15,6 +15,7 @@ import { userLink, tagList, likeButton, viewCount, postForm } from '../ui.js';
 import { gallery, statusBadge, settle } from '../media.js';
 import { commentsSection, likers } from '../comments.js';
 import { similarSection, trackDwell } from '../recommend.js';
+import { reportButton } from '../report.js';
 
 export function render({ params, navigate, onLeave }) {
   const id = params[0];
@@ -133,6 +134,7 @@ export function render({ params, navigate, onLeave }) {
       !editing && h('div', { class: 'post-foot' }, likeButton(post, { base: '/posts', loginKey: 'posts.loginToLike' }), viewCount(post.view_count)),
       !editing && published && likers(post),
       !editing && mine() && actions(),
+      !editing && !mine() && published && reportButton('post', post.id),
       status,
     ]);
     // The conversation stays as it is while the post is edited; it starts once published.

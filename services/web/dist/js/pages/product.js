@@ -13,6 +13,7 @@ import { userLink, price } from '../ui.js';
 import { gallery, statusBadge, settle } from '../media.js';
 import { productForm } from './sell.js';
 import { similarSection, trackDwell } from '../recommend.js';
+import { reportButton } from '../report.js';
 
 /** An outside link, only when it is http(s) (the API checks it too). */
 function outside(link) {
@@ -151,6 +152,7 @@ export function render({ params, navigate, onLeave }) {
               }),
             ),
           mine() && actions(),
+          !mine() && product.status === 'published' && reportButton('product', product.id),
           status,
         ),
       ),
