@@ -8,6 +8,7 @@ import * as api from '../api.js';
 import { h, append, clear, errorBox, toast, cursorList, section } from '../dom.js';
 import { t, formatDate, formatNumber } from '../i18n.js';
 import { REASONS } from '../report.js';
+import { barList } from '../ui.js';
 
 const TYPES = ['user', 'post', 'comment', 'reply', 'product', 'emoji', 'dataset', 'chat_message'];
 const STATUSES = ['', 'received', 'in_review', 'resolved', 'dismissed'];
@@ -27,24 +28,14 @@ function select(name, values, value, label) {
 }
 
 function bars(title, counts, label) {
-  const max = Math.max(1, ...counts.map((c) => c.count));
   return h(
     'figure',
     { class: 'card admin-bars', dataset: { chart: title } },
     h('figcaption', { text: t(`admin.by.${title}`) }),
     counts.length
-      ? h(
-          'ul',
-          { class: 'bars' },
-          counts.map((c) =>
-            h(
-              'li',
-              { class: 'bar-row', dataset: { key: c.key, count: String(c.count) } },
-              h('span', { class: 'bar-label', text: label(c.key) }),
-              h('span', { class: 'bar-track' }, h('span', { class: 'bar-fill', vars: { '--w': `${(c.count / max) * 100}%` } })),
-              h('span', { class: 'bar-value', text: formatNumber(c.count) }),
-            ),
-          ),
+      ? barList(
+          counts.map((c) => ({ key: c.key, label: label(c.key), value: c.count })),
+          { label: t(`admin.by.${title}`) },
         )
       : h('p', { class: 'muted', text: t('common.empty') }),
   );
