@@ -394,6 +394,29 @@ pub struct Closing {
     pub note: String,
 }
 
+/// The columns a closing writes on each report it closes.
+#[derive(AsChangeset)]
+#[diesel(table_name = reports)]
+struct ClosedReport<'a> {
+    status: ReportStatus,
+    handled_by: Uuid,
+    handled_at: DateTime<Utc>,
+    resolution: &'a str,
+    note: &'a str,
+}
+
+impl Closing {
+    fn changes(&self) -> ClosedReport<'_> {
+        ClosedReport {
+            status: self.status,
+            handled_by: self.admin_id,
+            handled_at: Utc::now(),
+            resolution: &self.resolution,
+            note: &self.note,
+        }
+    }
+}
+
 /// Closes every open report on a target; returns how many.
 pub fn close_reports(
     conn: &mut PgConnection,
@@ -407,13 +430,7 @@ pub fn close_reports(
             .filter(reports::target_id.eq(id))
             .filter(reports::status.eq_any([ReportStatus::Received, ReportStatus::InReview])),
     )
-    .set((
-        reports::status.eq(closing.status),
-        reports::handled_by.eq(closing.admin_id),
-        reports::handled_at.eq(Utc::now()),
-        reports::resolution.eq(&closing.resolution),
-        reports::note.eq(&closing.note),
-    ))
+    .set(closing.changes())
     .execute(conn)?)
 }
 
@@ -428,13 +445,7 @@ pub fn close_reports_on_owner(
             .filter(reports::target_owner.eq(owner))
             .filter(reports::status.eq_any([ReportStatus::Received, ReportStatus::InReview])),
     )
-    .set((
-        reports::status.eq(closing.status),
-        reports::handled_by.eq(closing.admin_id),
-        reports::handled_at.eq(Utc::now()),
-        reports::resolution.eq(&closing.resolution),
-        reports::note.eq(&closing.note),
-    ))
+    .set(closing.changes())
     .execute(conn)?)
 }
 
