@@ -53,21 +53,6 @@ impl ResponseError for AuthError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Suspended { until } = self {
-            let (detail, until) = match until {
-                Some(t) => (
-                    format!("this account is suspended until {}", t.to_rfc3339()),
-                    Some(t.to_rfc3339()),
-                ),
-                None => ("this account is banned".to_owned(), None),
-            };
-            return moji_telemetry::problem_until(
-                self.status_code(),
-                ErrorCode::AccountSuspended,
-                detail,
-                until,
-            );
-        }
         let (code, detail) = match self {
             Self::MissingToken => (
                 ErrorCode::Unauthorized,
@@ -80,7 +65,21 @@ impl ResponseError for AuthError {
             ),
             Self::Revoked => (ErrorCode::InvalidToken, "the token has been revoked"),
             Self::Forbidden => (ErrorCode::Forbidden, "you may not do this"),
-            Self::Suspended { .. } => (ErrorCode::AccountSuspended, "this account is suspended"),
+            Self::Suspended { until } => {
+                let (detail, until) = match until {
+                    Some(t) => (
+                        format!("this account is suspended until {}", t.to_rfc3339()),
+                        Some(t.to_rfc3339()),
+                    ),
+                    None => ("this account is banned".to_owned(), None),
+                };
+                return moji_telemetry::problem_until(
+                    self.status_code(),
+                    ErrorCode::AccountSuspended,
+                    detail,
+                    until,
+                );
+            }
             Self::State(e) => {
                 tracing::error!(error = %e, "revocation check failed");
                 (

@@ -244,6 +244,19 @@ pub struct QueuedTarget {
     pub last_reported_at: DateTime<Utc>,
 }
 
+/// A newest-first page's start as bind values: the time and id to start after, or the rows
+/// to skip.
+type StartBinds = (Option<DateTime<Utc>>, Option<Uuid>, i64);
+
+/// The [`StartBinds`] of `start` (only [`Key::Time`] keys belong to these lists).
+fn newest_first(start: Start) -> Result<StartBinds, DbError> {
+    match start {
+        Start::Offset(n) => Ok((None, None, n)),
+        Start::After(Key::Time { at, id }) => Ok((Some(at), Some(id), 0)),
+        Start::After(_) => Err(DbError::BadCursor),
+    }
+}
+
 /// A page of reported targets, the most recently reported first.
 pub fn queue(
     conn: &mut PgConnection,
@@ -251,11 +264,7 @@ pub fn queue(
     start: Start,
     limit: i64,
 ) -> Result<Page<QueuedTarget>, DbError> {
-    let (after_at, after_id, offset) = match start {
-        Start::Offset(n) => (None, None, n),
-        Start::After(Key::Time { at, id }) => (Some(at), Some(id), 0),
-        Start::After(_) => return Err(DbError::BadCursor),
-    };
+    let (after_at, after_id, offset) = newest_first(start)?;
     let statuses: Vec<String> = match filter.status {
         Some(s) => vec![s.as_str().to_owned()],
         None => vec!["received".into(), "in_review".into()],
@@ -600,11 +609,7 @@ pub fn audit(
     start: Start,
     limit: i64,
 ) -> Result<Page<AuditEntry>, DbError> {
-    let (after_at, after_id, offset) = match start {
-        Start::Offset(n) => (None, None, n),
-        Start::After(Key::Time { at, id }) => (Some(at), Some(id), 0),
-        Start::After(_) => return Err(DbError::BadCursor),
-    };
+    let (after_at, after_id, offset) = newest_first(start)?;
     let rows: Vec<AuditEntry> = diesel::sql_query(
         "SELECT m.id, a.username AS actor, m.action, m.target_type, m.target_id,
                 s.username AS subject, m.reason, m.until, m.created_at

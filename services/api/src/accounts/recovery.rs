@@ -94,31 +94,23 @@ pub async fn request_reset(state: &AppState, req: ResetRequest) -> ApiResult<()>
     let email = validation::email(&req.email, &mut errors);
     validated(errors)?;
     throttle(state, format!("reset:{email}")).await?;
-    let (token, hash) = new_token();
     let ttl = state.settings.mail.reset_ttl_secs;
-    let new = NewToken {
-        id: moji_common::new_id(),
-        purpose: Purpose::PasswordReset,
-        hash,
-        expires_at: Utc::now() + Span::seconds(i64::try_from(ttl).unwrap_or(1800)),
-    };
-    let mail = TokenMail {
-        subject: "Moji: reset your password / 비밀번호 재설정".into(),
-        body: format!(
-            "Someone (hopefully you) asked to reset the password of your Moji account.\n\
-             Open this link within {} minutes to choose a new one:\n\n{}\n\n\
-             If it was not you, ignore this mail: your password stays as it is.\n",
-            ttl / 60,
-            link(state, "reset", &token)
-        ),
-    };
-    let queued = state
-        .db
-        .run(move |c| account_tokens::issue_for_email(c, &email, &new, &mail))
-        .await?;
-    if queued {
-        state.mail.poke();
-    }
+    mail_token(
+        state,
+        email,
+        Purpose::PasswordReset,
+        ttl,
+        "Moji: reset your password / 비밀번호 재설정",
+        |link| {
+            format!(
+                "Someone (hopefully you) asked to reset the password of your Moji account.\n\
+                 Open this link within {} minutes to choose a new one:\n\n{link}\n\n\
+                 If it was not you, ignore this mail: your password stays as it is.\n",
+                ttl / 60
+            )
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -158,30 +150,63 @@ fn bad_token() -> ApiError {
 
 /// Queues the verification link for `user`'s current address (after sign-up, or resent).
 pub async fn send_verification(state: &AppState, user: &User) -> ApiResult<()> {
-    let (token, hash) = new_token();
     let ttl = state.settings.mail.verify_ttl_secs;
+    mail_token(
+        state,
+        user.email.clone(),
+        Purpose::EmailVerify,
+        ttl,
+        "Moji: confirm your e-mail address / 이메일 주소 확인",
+        |link| {
+            format!(
+                "Welcome to Moji!\n\
+                 Open this link within {} hours to confirm this address:\n\n{link}\n",
+                ttl / 3600
+            )
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// For the account with `email`, if there is one, stores a new `purpose` token valid for
+/// `ttl_secs` and queues a mail whose body `body` writes around the token's link; the same
+/// work runs either way. Returns whether a mail was queued.
+async fn mail_token(
+    state: &AppState,
+    email: String,
+    purpose: Purpose,
+    ttl_secs: u64,
+    subject: &str,
+    body: impl FnOnce(&str) -> String,
+) -> ApiResult<bool> {
+    let (token, hash) = new_token();
+    let page = match purpose {
+        Purpose::PasswordReset => "reset",
+        Purpose::EmailVerify => "verify",
+    };
+    let lifetime = i64::try_from(ttl_secs)
+        .ok()
+        .and_then(Span::try_seconds)
+        .unwrap_or_else(|| Span::days(1));
     let new = NewToken {
         id: moji_common::new_id(),
-        purpose: Purpose::EmailVerify,
+        purpose,
         hash,
-        expires_at: Utc::now() + Span::seconds(i64::try_from(ttl).unwrap_or(86_400)),
+        expires_at: Utc::now() + lifetime,
     };
     let mail = TokenMail {
-        subject: "Moji: confirm your e-mail address / 이메일 주소 확인".into(),
-        body: format!(
-            "Welcome to Moji!\n\
-             Open this link within {} hours to confirm this address:\n\n{}\n",
-            ttl / 3600,
-            link(state, "verify", &token)
-        ),
+        subject: subject.to_owned(),
+        body: body(&link(state, page, &token)),
     };
-    let email = user.email.clone();
-    state
+    let queued = state
         .db
         .run(move |c| account_tokens::issue_for_email(c, &email, &new, &mail))
         .await?;
-    state.mail.poke();
-    Ok(())
+    if queued {
+        state.mail.poke();
+    }
+    Ok(queued)
 }
 
 /// Marks the address the token was sent to as verified (if it is still the account's).
