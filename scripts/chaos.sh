@@ -53,7 +53,7 @@ SETTLE_SECS="${CHAOS_SETTLE_SECS:-240}"
 # Every binary, as the live checks build them: a subset of packages would unify features
 # differently and rebuild dependencies.
 say "building the services and the load generator"
-cargo build --locked --quiet --workspace --bins
+build_binaries
 bin="$CARGO_TARGET_DIR/debug"
 
 work="$MOJI_CACHE_DIR/chaos"
@@ -103,7 +103,7 @@ cleanup() {
   psql -q "$MOJI_TEST_DATABASE_ADMIN_URL" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
   redis-cli -h 127.0.0.1 --scan --pattern "chaos-$$:*" | xargs -r redis-cli -h 127.0.0.1 DEL >/dev/null 2>&1 || true
   as_root rabbitmqctl list_queues -q --no-table-headers name 2>/dev/null | grep "^chaos$$\." \
-    | cargo run -q --locked -p moji-mq --example delete_queues >/dev/null 2>&1 || true
+    | delete_queues >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
@@ -229,7 +229,9 @@ run_scenario() {
 # own) and its summary line as the row.
 run_chat() {
   local line
-  cargo nextest run --locked --no-fail-fast -p moji-chat --test kill --no-capture >"$work/kill-chat.log" 2>&1 || true
+  # The whole workspace with a filter: `-p moji-chat` would rebuild dependencies (features).
+  cargo nextest run --locked --no-fail-fast --workspace -E 'package(moji-chat) & binary(kill)' \
+    --no-capture >"$work/kill-chat.log" 2>&1 || true
   line="$(grep -m1 '^chaos-row kill-chat' "$work/kill-chat.log" || true)"
   if [ -z "$line" ]; then
     failed=1

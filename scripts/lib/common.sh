@@ -57,8 +57,25 @@ export PATH="$MOJI_TOOLS_DIR/bin:$PATH"
 # quick release profile (opt-level 1, no LTO, many codegen units, no debug info). These tools
 # run for seconds; a cold machine saves minutes of optimising them.
 install_tool() {
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+  # test.sh lints through RUSTC_WORKSPACE_WRAPPER; a tool's own crate must not be linted.
+  env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=debuginfo \
     cargo install --locked --root "$MOJI_TOOLS_DIR" --quiet "$@"
+}
+
+# Every binary and example of the workspace, with the features a test build unifies
+# (examples bring in the dev-dependencies): after scripts/test.sh's build this is already
+# fresh, where `--bins` alone would unify features differently and rebuild dependencies.
+build_binaries() {
+  cargo build --locked --quiet --workspace --bins --examples
+}
+
+# Deletes the RabbitMQ queues named on standard input (moji-mq's delete_queues example, built
+# by build_binaries; `cargo run -p` would build a package subset with other features).
+delete_queues() {
+  local example="$CARGO_TARGET_DIR/debug/examples/delete_queues"
+  [ -x "$example" ] || build_binaries
+  "$example"
 }

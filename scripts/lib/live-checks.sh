@@ -17,7 +17,7 @@ out="${1:?usage: live-checks.sh OUT_DIR}"
 mkdir -p "$out"
 rm -f "$out"/*.prom
 
-cargo build --locked --bins --quiet
+build_binaries
 bin="$CARGO_TARGET_DIR/debug"
 
 export MOJI_JWT__SECRET="scrape-only-secret-scrape-only-secret"

@@ -142,7 +142,7 @@ pub fn revoke_all_for_user(
     keep: Option<Uuid>,
     reason: &str,
 ) -> Result<Vec<Uuid>, DbError> {
-    let keep = keep.unwrap_or(Uuid::nil());
+    let keep = keep.unwrap_or_default();
     Ok(diesel::update(
         session_families::table
             .filter(session_families::user_id.eq(user_id))
