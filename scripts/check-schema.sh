@@ -3,6 +3,7 @@
 # Applies the migrations to a scratch database, prints its schema, diffs, drops the database.
 #   scripts/check-schema.sh           # check
 #   scripts/check-schema.sh --update  # rewrite schema.rs
+#   scripts/check-schema.sh --install-only  # install diesel_cli if missing (test.sh, beside the build)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
@@ -11,6 +12,7 @@ if ! diesel --version 2>/dev/null | grep -q "$DIESEL_CLI_VERSION"; then
   say "installing diesel_cli $DIESEL_CLI_VERSION into $MOJI_TOOLS_DIR (once)"
   install_tool diesel_cli --version "=$DIESEL_CLI_VERSION" --no-default-features --features postgres
 fi
+[ "${1:-}" = --install-only ] && exit 0
 
 base="${MOJI_TEST_DATABASE_ADMIN_URL%/*}"
 scratch="moji_schema_check_$$"

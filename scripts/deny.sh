@@ -5,7 +5,8 @@
 # These machines reach no git host, so there the advisory check says it was skipped instead of
 # fetching. cargo-deny itself comes from crates.io, installed once into
 # $MOJI_TOOLS_DIR (outside the clone).
-#   scripts/deny.sh
+#   scripts/deny.sh                 # install if missing, check
+#   scripts/deny.sh --install-only  # install if missing (test.sh does it beside the build)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
@@ -15,6 +16,7 @@ if ! cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
   say "installing cargo-deny $CARGO_DENY_VERSION into $MOJI_TOOLS_DIR (once)"
   install_tool cargo-deny --version "=$CARGO_DENY_VERSION"
 fi
+[ "${1:-}" = --install-only ] && exit 0
 
 cargo-deny --locked check --hide-inclusion-graph licenses bans sources
 

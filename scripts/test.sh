@@ -53,9 +53,33 @@ run_tests() {
 }
 
 step infra "$MOJI_ROOT/scripts/infra.sh" --with-s3 --with-vision
-if [ -x "$MOJI_ROOT/scripts/models.sh" ]; then
-  step models "$MOJI_ROOT/scripts/models.sh"
-fi
+
+# What the build does not need runs beside it at the lowest CPU priority, so it takes only
+# the CPU the compiler leaves idle: the models, then cargo-deny and diesel_cli (each a few
+# hundred crates to compile on a cold machine). Waited for before the first step needing them.
+prep_log="$MOJI_CACHE_DIR/prep.log"
+mkdir -p "$MOJI_CACHE_DIR"
+prepare() {
+  set -e
+  echo "$(date +%T) models"
+  "$MOJI_ROOT/scripts/models.sh"
+  echo "$(date +%T) cargo-deny"
+  "$MOJI_ROOT/scripts/deny.sh" --install-only
+  echo "$(date +%T) diesel_cli"
+  "$MOJI_ROOT/scripts/check-schema.sh" --install-only
+  echo "$(date +%T) prepared"
+}
+# A process group of its own, so that an early failure of test.sh stops it too.
+setsid nice -n 19 bash -c "$(declare -f prepare); prepare" >"$prep_log" 2>&1 &
+prep_pid=$!
+trap 'kill -- -"$prep_pid" 2>/dev/null || true' EXIT
+wait_prepared() {
+  if ! wait "$prep_pid"; then
+    tail -n 40 "$prep_log" >&2
+    die "preparing models and tools failed (all of it: $prep_log)"
+  fi
+  cat "$prep_log"
+}
 # The mail tests' SMTP server (aiosmtpd from PyPI, in a venv).
 step smtp "$MOJI_ROOT/scripts/lib/smtp-venv.sh"
 export MOJI_TEST_SMTPD_PYTHON="$MOJI_CACHE_DIR/venv-smtp/bin/python"
@@ -73,6 +97,7 @@ if [ -n "$clippy_driver" ]; then
 else
   step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 fi
+step prepared wait_prepared
 step leftovers clear_leftovers
 step deny "$MOJI_ROOT/scripts/deny.sh"
 step tests run_tests
