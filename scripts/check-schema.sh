@@ -8,10 +8,8 @@ set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
 DIESEL_CLI_VERSION="2.3.14"
-if ! diesel --version 2>/dev/null | grep -q "$DIESEL_CLI_VERSION"; then
-  say "installing diesel_cli $DIESEL_CLI_VERSION into $MOJI_TOOLS_DIR (once)"
-  install_tool diesel_cli --version "=$DIESEL_CLI_VERSION" --no-default-features --features postgres
-fi
+ensure_tool diesel "$DIESEL_CLI_VERSION" diesel_cli --version "=$DIESEL_CLI_VERSION" \
+  --no-default-features --features postgres
 [ "${1:-}" = --install-only ] && exit 0
 
 base="${MOJI_TEST_DATABASE_ADMIN_URL%/*}"

@@ -12,10 +12,7 @@ source "$(dirname "$0")/lib/common.sh"
 cd "$MOJI_ROOT"
 
 CARGO_DENY_VERSION="0.20.2"
-if ! cargo-deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
-  say "installing cargo-deny $CARGO_DENY_VERSION into $MOJI_TOOLS_DIR (once)"
-  install_tool cargo-deny --version "=$CARGO_DENY_VERSION"
-fi
+ensure_tool cargo-deny "$CARGO_DENY_VERSION" cargo-deny --version "=$CARGO_DENY_VERSION"
 [ "${1:-}" = --install-only ] && exit 0
 
 cargo-deny --locked check --hide-inclusion-graph licenses bans sources

@@ -61,12 +61,12 @@ prep_log="$MOJI_CACHE_DIR/prep.log"
 mkdir -p "$MOJI_CACHE_DIR"
 prepare() {
   set -e
-  echo "$(date +%T) models"
-  "$MOJI_ROOT/scripts/models.sh"
-  echo "$(date +%T) cargo-deny"
-  "$MOJI_ROOT/scripts/deny.sh" --install-only
-  echo "$(date +%T) diesel_cli"
-  "$MOJI_ROOT/scripts/check-schema.sh" --install-only
+  local task
+  for task in models.sh "deny.sh --install-only" "check-schema.sh --install-only"; do
+    echo "$(date +%T) $task"
+    # shellcheck disable=SC2086 # a script and its flag
+    "$MOJI_ROOT/scripts/"$task
+  done
   echo "$(date +%T) prepared"
 }
 # A process group of its own, so that an early failure of test.sh stops it too.

@@ -65,6 +65,15 @@ install_tool() {
     cargo install --locked --root "$MOJI_TOOLS_DIR" --quiet "$@"
 }
 
+# Installs BIN at VERSION with install_tool ARGS... unless `BIN --version` already says VERSION.
+ensure_tool() { # bin, version, install_tool args...
+  local bin="$1" version="$2"
+  shift 2
+  "$bin" --version 2>/dev/null | grep -q "$version" && return 0
+  say "installing $bin $version into $MOJI_TOOLS_DIR (once)"
+  install_tool "$@"
+}
+
 # Every binary and example of the workspace, with the features a test build unifies
 # (examples bring in the dev-dependencies): after scripts/test.sh's build this is already
 # fresh, where `--bins` alone would unify features differently and rebuild dependencies.
