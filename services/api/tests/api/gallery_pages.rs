@@ -2,10 +2,8 @@
 //! stay exact as emojis are published, unpublished and deleted, and publishing through PATCH.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Utc;
-use common::*;
 use serde_json::json;
 
 /// Saves a fresh result of `who` as an emoji and returns its id.

@@ -4,10 +4,8 @@
 //! (resizing) is tested end to end in services/inference/tests/media.rs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use moji_api::uploads::processed::{record, ProcessedOutcome};
 use serde_json::{json, Value};
 

@@ -2,11 +2,9 @@
 //! with results backdated to test the windows and day buckets.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
 use chrono::{DateTime, Duration, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 fn days_ago(n: i64) -> DateTime<Utc> {

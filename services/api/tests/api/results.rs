@@ -3,10 +3,8 @@
 //! tasks persisted the way the api's `task.succeeded` consumer persists them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use chrono::Utc;
-use common::*;
 use moji_common::AnimalId;
 use serde_json::{json, Value};
 

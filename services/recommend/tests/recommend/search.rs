@@ -3,11 +3,9 @@
 //! alike after the same events; a restarted replica rebuilds its index from PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 
 const WITHIN: Duration = Duration::from_secs(2);
 

@@ -3,10 +3,8 @@
 //! profile's counts and latest items; avatars.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use serde_json::{json, Value};
 
 async fn list<A: TestApp>(

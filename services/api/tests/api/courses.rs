@@ -3,9 +3,7 @@
 //! PostgreSQL, Redis and RabbitMQ.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use moji_common::{
     course::{CourseDocument, CourseLanguage, CourseStop, Region, Season, TimeOfDay, Transport},
     messages::{TaskFailedV1, TaskSucceededV1},

@@ -2,11 +2,9 @@
 //! the public gallery with paging and sorting, likes, privacy, deletion and "my emojis".
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
 use chrono::{Duration, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 fn ids(body: &Value) -> Vec<String> {

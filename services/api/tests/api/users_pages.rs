@@ -2,10 +2,8 @@
 //! challenges they achieved (`GET /users/{username}/challenges`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use chrono::{DateTime, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 async fn emoji<A: TestApp>(

@@ -2,10 +2,8 @@
 //! PostgreSQL, Redis and RabbitMQ.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use serde_json::json;
 
 #[actix_web::test]

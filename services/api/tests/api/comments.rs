@@ -3,10 +3,8 @@
 //! comments and the posts I liked, with every refusal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use serde_json::{json, Value};
 
 async fn write_post<A: TestApp>(app: &A, who: &Someone, title: &str) -> String {

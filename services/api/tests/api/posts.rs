@@ -2,10 +2,8 @@
 //! delete, like, the feed of followed people, latest, by author and by tag, with every refusal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use serde_json::{json, Value};
 
 async fn write<A: TestApp>(app: &A, who: &Someone, title: &str, tags: Value) -> String {

@@ -1,5 +1,5 @@
 //! Fails when proto/openapi/api.json differs from the document the code generates.
-//! Regenerate with `MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test openapi_drift`.
+//! Regenerate with `MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test api openapi_drift`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -25,6 +25,6 @@ fn proto_openapi_matches_the_code() {
     let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         on_disk == generated,
-        "proto/openapi/api.json is out of date; run MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test openapi_drift"
+        "proto/openapi/api.json is out of date; run MOJI_UPDATE_OPENAPI=1 cargo test -p moji-api --test api openapi_drift"
     );
 }

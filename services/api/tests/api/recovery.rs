@@ -4,11 +4,9 @@
 //! answer in the same time, and listing products waits for a verified address when set so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use moji_testkit::TestSmtp;
 use serde_json::json;
 

@@ -3,10 +3,8 @@
 //! PostgreSQL, with results placed on chosen product days.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
-use common::*;
 use serde_json::{json, Value};
 
 fn instant(s: &str) -> DateTime<Utc> {

@@ -4,10 +4,8 @@
 //! emojis). Read from the outbox the relay publishes (the relay itself: tests/uploads.rs).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use diesel::{prelude::*, sql_types::Text};
 use serde_json::{json, Value};
 

@@ -4,9 +4,7 @@
 //! bans taking effect on the very next request.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn new_post<A: TestApp>(app: &A, author: &Someone, title: &str) -> String {

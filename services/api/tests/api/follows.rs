@@ -2,10 +2,8 @@
 //! follower, the lists with cursors, profile counts, and every refusal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 
 fn put_as(path: &str, token: &str) -> TestRequest {
     bearer(TestRequest::put().uri(path), token)

@@ -4,14 +4,12 @@
 //! the same few statements as their 2-item versions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::sync::{
     atomic::{AtomicUsize, Ordering},
     Mutex,
 };
 
-use common::*;
+use crate::common::*;
 use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
 use serde_json::json;
 

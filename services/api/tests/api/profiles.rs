@@ -1,9 +1,7 @@
 //! Profile links (issue 12): at most two http(s) addresses, shown on the public profile.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::json;
 
 #[actix_web::test]

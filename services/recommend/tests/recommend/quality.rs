@@ -1,16 +1,14 @@
-//! Search quality on the judged set (tests/fixtures/judged.json: 40 posts, 24 queries, Korean
-//! and English): nDCG@10, recall@10 and MRR of the semantic, full-text and hybrid (reciprocal
+//! Search quality on the judged set (tests/recommend/fixtures/judged.json: 40 posts, 24 queries,
+//! Korean and English): nDCG@10, recall@10 and MRR of the semantic, full-text and hybrid (reciprocal
 //! rank fusion) retrievers. Fails unless the service's default `recommend.search_method` is the
 //! best by nDCG@10, so a change to the model, the fusion or the full-text ranking that makes
 //! another method better must change the default too. Figures: `cargo test -p moji-recommend
-//! --test quality -- --nocapture` (docs/recommend.md, "Search quality").
+//! --test recommend quality -- --nocapture` (docs/recommend.md, "Search quality").
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{collections::HashMap, time::Duration};
 
-use common::*;
+use crate::common::*;
 use serde::Deserialize;
 use uuid::Uuid;
 

@@ -2,9 +2,7 @@
 //! one with 409 `display_name_taken`, and availability reports them.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn sign_up_req(username: &str, display_name: Option<&str>) -> TestRequest {

@@ -1,21 +1,19 @@
 //! Sign-in with an OpenID Connect provider against a stand-in provider started by the test (an
 //! HTTP server serving discovery, JWKS and the token endpoint, signing ID tokens with a test
-//! RSA key; `tests/fixtures`), with real PostgreSQL and Redis: the happy path (a new account,
+//! RSA key; `tests/api/fixtures`), with real PostgreSQL and Redis: the happy path (a new account,
 //! then the same one again), linking to an existing account only with its password, and a
 //! wrong signature, a wrong nonce, an expired ID token and a replayed code each refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
+use crate::common::*;
 use actix_web::{test::TestRequest, web, App, HttpResponse, HttpServer};
 use base64::Engine;
 use chrono::{Duration, Utc};
-use common::*;
 use openidconnect::{
     core::{
         CoreIdToken, CoreIdTokenClaims, CoreIdTokenFields, CoreJsonWebKeySet,

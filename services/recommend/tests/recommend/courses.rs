@@ -4,11 +4,9 @@
 //! arrival and until leaving; the legs follow the transport's travel estimate.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use moji_common::course::{CourseDocument, CourseRequest};
 use moji_places::{catalogue, region_bounds, travel_minutes, window};
 use moji_testkit::http::*;

@@ -1,10 +1,8 @@
 //! The one error shape for actix's own failures, health/readiness, metrics and the docs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
+use crate::common::*;
 use actix_web::test::TestRequest;
-use common::*;
 use serde_json::json;
 
 #[actix_web::test]

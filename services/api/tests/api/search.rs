@@ -2,9 +2,7 @@
 //! English prefixes, the three types, ranking by title, paging and every refusal.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn write<A: TestApp>(app: &A, who: &Someone, title: &str, text: &str) {
