@@ -7,6 +7,7 @@
 #   scripts/edge.sh stop     stop the edge this script started
 #   scripts/edge.sh status   say whether it runs and answers /healthz
 #   scripts/edge.sh render   only render the config (used by scripts/check-deploy.sh)
+#   scripts/edge.sh install  only install nginx (scripts/test.sh does it beside the build)
 #
 # This is not the system nginx service: it has its own prefix, config, pid file, logs and
 # temp files under $MOJI_EDGE_DIR (default .cache/nginx), so it needs no change to /etc.
@@ -269,13 +270,14 @@ case "${1:-start}" in
     start) start ;;
     stop) stop ;;
     status) status ;;
+    install) ensure_nginx ;;
     render)
         command -v envsubst >/dev/null || apt_install gettext-base
         render
         echo "$conf"
         ;;
     *)
-        echo "usage: $0 start|stop|status|render" >&2
+        echo "usage: $0 start|stop|status|render|install" >&2
         exit 2
         ;;
 esac

@@ -7,6 +7,7 @@
 # list, and any response that does not match its schema or Content-Type.
 #
 #   scripts/fuzz.sh API_ORIGIN [CHAT_ORIGIN] [RECOMMEND_ORIGIN]
+#   scripts/fuzz.sh --install-only   only make the venv (scripts/test.sh does it beside the build)
 #   (scripts/lib/live-checks.sh runs it against the stack it started)
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
@@ -14,9 +15,6 @@ source "$(dirname "$0")/lib/common.sh"
 SCHEMATHESIS_VERSION="4.32.5"
 FUZZ_EXAMPLES="${FUZZ_EXAMPLES:-50}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-150}"
-api="${1:?usage: fuzz.sh API_ORIGIN [CHAT_ORIGIN] [RECOMMEND_ORIGIN]}"
-chat="${2:-}"
-recommend="${3:-}"
 
 venv="${MOJI_FUZZ_VENV:-$MOJI_CACHE_DIR/venv-fuzz}"
 if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
@@ -24,6 +22,11 @@ if ! "$venv/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VER
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
+[ "${1:-}" = --install-only ] && exit 0
+
+api="${1:?usage: fuzz.sh API_ORIGIN [CHAT_ORIGIN] [RECOMMEND_ORIGIN]}"
+chat="${2:-}"
+recommend="${3:-}"
 
 # A person of the fuzz's own; the token is what every operation with security gets.
 user="fuzz_$(date +%s)_$$"

@@ -56,13 +56,15 @@ step infra "$MOJI_ROOT/scripts/infra.sh" --with-s3 --with-vision
 
 # What the build does not need runs beside it at the lowest CPU priority, so it takes only
 # the CPU the compiler leaves idle: the models, then cargo-deny and diesel_cli (each a few
-# hundred crates to compile on a cold machine). Waited for before the first step needing them.
+# hundred crates to compile on a cold machine), then what the live checks install (nginx,
+# Chromium and playwright-core, schemathesis). Waited for before the first step needing them.
 prep_log="$MOJI_CACHE_DIR/prep.log"
 mkdir -p "$MOJI_CACHE_DIR"
 prepare() {
   set -e
   local task
-  for task in models.sh "deny.sh --install-only" "check-schema.sh --install-only"; do
+  for task in models.sh "deny.sh --install-only" "check-schema.sh --install-only" \
+    "edge.sh install" "web-e2e.sh --install-only" "fuzz.sh --install-only"; do
     echo "$(date +%T) $task"
     # shellcheck disable=SC2086 # a script and its flag
     "$MOJI_ROOT/scripts/"$task
@@ -93,7 +95,8 @@ clippy_driver="$(rustup which clippy-driver 2>/dev/null || command -v clippy-dri
 if [ -n "$clippy_driver" ]; then
   export RUSTC_WORKSPACE_WRAPPER="$clippy_driver"
   export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
-  step clippy+build cargo build --workspace --all-targets --locked
+  # --timings: where a cold build spends its time, $CARGO_TARGET_DIR/cargo-timings/.
+  step clippy+build cargo build --workspace --all-targets --locked --timings
 else
   step clippy cargo clippy --workspace --all-targets --locked -- -D warnings
 fi

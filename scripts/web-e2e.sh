@@ -20,6 +20,8 @@
 #   scripts/web-e2e.sh                       run the tests
 #   scripts/web-e2e.sh --update-screenshot   also copy the result-page screenshot to
 #                                            docs/images/web-result.png (shown in the README)
+#   scripts/web-e2e.sh --install-only        only install what the tests need (below), no stack
+#                                            needed (scripts/test.sh does it beside the build)
 #
 # Installs what it needs when missing: Debian `chromium` and `fonts-noto-color-emoji` (apt),
 # `playwright-core` (exact version, `npm ci` from services/web/e2e/package-lock.json into
@@ -46,12 +48,14 @@ set -euo pipefail
 # shellcheck source=lib/common.sh
 source "$(dirname "$0")/lib/common.sh"
 
-usage() { sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,46p' "$0" | sed 's/^# \{0,1\}//'; }
 
 update=0
+install_only=0
 for arg in "$@"; do
   case "$arg" in
     --update-screenshot) update=1 ;;
+    --install-only) install_only=1 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $arg" ;;
   esac
@@ -63,6 +67,33 @@ export MOJI_E2E_PHOTO="${MOJI_E2E_PHOTO:-$MOJI_CACHE_DIR/models/images/astronaut
 export MOJI_E2E_CHROMIUM="${MOJI_E2E_CHROMIUM:-/usr/bin/chromium}"
 export MOJI_E2E_ARTIFACTS="${MOJI_E2E_ARTIFACTS:-$e2e/artifacts}"
 export MOJI_E2E_UPDATE_SCREENSHOT="$update"
+
+# ---- tools --------------------------------------------------------------------------------
+install_tools() {
+  if [ "$MOJI_E2E_CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
+    apt_install chromium
+  fi
+  [ -x "$MOJI_E2E_CHROMIUM" ] || die "no browser at $MOJI_E2E_CHROMIUM"
+  # Emoji glyphs in the screenshots (the page itself works without them).
+  apt_install fonts-noto-color-emoji
+
+  command -v node >/dev/null || apt_install nodejs npm
+  command -v npm >/dev/null || apt_install npm
+  node_major="$(node -p 'process.versions.node.split(".")[0]')"
+  [ "$node_major" -ge 20 ] || die "Node.js >= 20 is needed (playwright-core); found $(node --version)"
+
+  # npm ci when node_modules is missing or older than the lock file.
+  if [ ! -f "$e2e/node_modules/.package-lock.json" ] \
+    || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
+    say "installing playwright-core (npm ci)"
+    (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+if [ "$install_only" = 1 ]; then
+  install_tools
+  exit 0
+fi
 
 # ---- the stack must already be up -------------------------------------------------------
 [ -f "$MOJI_E2E_PHOTO" ] || die "no test photo at $MOJI_E2E_PHOTO (run scripts/models.sh)"
@@ -77,25 +108,7 @@ curl -fsS --max-time 5 -o /dev/null "$MOJI_E2E_URL/api/v1/recommend/openapi.json
 # Chat must be behind the edge too (the web client talks to it): checked, and started when
 # missing, below ("chat"), once node is there.
 
-# ---- tools --------------------------------------------------------------------------------
-if [ "$MOJI_E2E_CHROMIUM" = /usr/bin/chromium ] && [ ! -x /usr/bin/chromium ]; then
-  apt_install chromium
-fi
-[ -x "$MOJI_E2E_CHROMIUM" ] || die "no browser at $MOJI_E2E_CHROMIUM"
-# Emoji glyphs in the screenshots (the page itself works without them).
-apt_install fonts-noto-color-emoji
-
-command -v node >/dev/null || apt_install nodejs npm
-command -v npm >/dev/null || apt_install npm
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" -ge 20 ] || die "Node.js >= 20 is needed (playwright-core); found $(node --version)"
-
-# npm ci when node_modules is missing or older than the lock file.
-if [ ! -f "$e2e/node_modules/.package-lock.json" ] \
-  || [ "$e2e/package-lock.json" -nt "$e2e/node_modules/.package-lock.json" ]; then
-  say "installing playwright-core (npm ci)"
-  (cd "$e2e" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+install_tools
 
 # ---- chat: /api/v1/chat/ (REST and the WebSocket) must reach moji-chat --------------------
 # Behind the edge, chat's REST answers 401 without a token (a chat that is not running gets the
