@@ -54,17 +54,21 @@ run_tests() {
 
 step infra "$MOJI_ROOT/scripts/infra.sh" --with-s3 --with-vision
 
-# What the build does not need runs beside it at the lowest CPU priority, so it takes only
-# the CPU the compiler leaves idle: the models, then cargo-deny and diesel_cli (each a few
-# hundred crates to compile on a cold machine), then what the live checks install (nginx,
-# Chromium and playwright-core, schemathesis). Waited for before the first step needing them.
+# What the build does not need runs beside it: the models, cargo-deny and diesel_cli (each a
+# few hundred crates to compile on a cold machine), then what the live and deploy checks
+# install (nginx, Chromium and playwright-core, schemathesis, promtool, kubectl, the pinned
+# Python tools), so downloads overlap the build. nice 19 matters little where the kernel
+# groups tasks by session (autogroup, as on these machines): this job is a session of its own
+# and gets a fair share of the CPU. Either way the CPU work is the same, and it is done long
+# before the build. Waited for before the first step needing it.
 prep_log="$MOJI_CACHE_DIR/prep.log"
 mkdir -p "$MOJI_CACHE_DIR"
 prepare() {
   set -e
   local task
   for task in models.sh "deny.sh --install-only" "check-schema.sh --install-only" \
-    "edge.sh install" "web-e2e.sh --install-only" "fuzz.sh --install-only"; do
+    "edge.sh install" "web-e2e.sh --install-only" "fuzz.sh --install-only" \
+    "check-deploy.sh --only tools"; do
     echo "$(date +%T) $task"
     # shellcheck disable=SC2086 # a script and its flag
     "$MOJI_ROOT/scripts/"$task

@@ -54,12 +54,13 @@ MOJI_TOOLS_DIR="${MOJI_TOOLS_DIR:-$HOME/.cache/moji/tools}"
 export PATH="$MOJI_TOOLS_DIR/bin:$PATH"
 
 # Installs a checking tool from crates.io into $MOJI_TOOLS_DIR: `cargo install ARGS...` with a
-# quick release profile (opt-level 1, no LTO, many codegen units, no debug info). These tools
-# run for seconds; a cold machine saves minutes of optimising them.
+# quick release profile (no optimisation, no LTO, many codegen units, no debug info). These
+# tools run for seconds: unoptimised, cargo-deny's check takes 3.5 s instead of 1.3 s and
+# diesel's schema check is as fast, while compiling both takes 151 CPU-seconds instead of 305.
 install_tool() {
   # test.sh lints through RUSTC_WORKSPACE_WRAPPER; a tool's own crate must not be linted.
   env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS \
-    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_LTO=false \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=0 CARGO_PROFILE_RELEASE_LTO=false \
     CARGO_PROFILE_RELEASE_CODEGEN_UNITS=256 CARGO_PROFILE_RELEASE_DEBUG=false \
     CARGO_PROFILE_RELEASE_STRIP=debuginfo \
     cargo install --locked --root "$MOJI_TOOLS_DIR" --quiet "$@"
