@@ -79,6 +79,7 @@ install_tools() {
 
   command -v node >/dev/null || apt_install nodejs npm
   command -v npm >/dev/null || apt_install npm
+  local node_major
   node_major="$(node -p 'process.versions.node.split(".")[0]')"
   [ "$node_major" -ge 20 ] || die "Node.js >= 20 is needed (playwright-core); found $(node --version)"
 
